@@ -1,0 +1,229 @@
+"""Typed settings for Reel Studio.
+
+Settings come from environment variables; ``.streamlit/secrets.toml`` is an optional
+second source that this module reads itself with ``tomllib`` (``st.secrets`` raises
+when the file is missing, and the worker has no Streamlit at all). Environment
+variables always win over the file. Keys in the file live in sections so Streamlit
+does not copy them into ``os.environ`` at start-up.
+
+Every setting below is documented in ``.streamlit/secrets.toml.example`` and in the
+README's settings table; a test keeps the three in step.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_SECRETS_PATH = PROJECT_ROOT / ".streamlit" / "secrets.toml"
+
+#: The fixed key the built-in sandbox accepts in sandbox mode (not a secret).
+SANDBOX_API_KEY = "sandbox-local-key"
+
+
+class SettingsError(ValueError):
+    """A setting has a value that cannot be used; the message names the variable."""
+
+
+@dataclass(frozen=True)
+class Setting:
+    """How one setting is read: its environment variable, its TOML location and type."""
+
+    env: str
+    section: str
+    key: str
+    kind: type
+    help: str
+
+
+# name -> how to read it. The order is the order of the README table.
+SPEC: dict[str, Setting] = {
+    "heygen_api_key": Setting("HEYGEN_API_KEY", "heygen", "api_key", str,
+                              "HeyGen API key. Empty: sandbox mode against the built-in local HeyGen."),
+    "heygen_base_url": Setting("HEYGEN_BASE_URL", "heygen", "base_url", str,
+                               "HeyGen API base URL (live mode)."),
+    "webhook_secret": Setting("HEYGEN_WEBHOOK_SECRET", "heygen", "webhook_secret", str,
+                              "Signing secret (whsec_…) of the registered HeyGen webhook endpoint."),
+    "webhook_public_url": Setting("WEBHOOK_PUBLIC_URL", "heygen", "webhook_public_url", str,
+                                  "Public HTTPS URL at which HeyGen reaches the worker's webhook receiver."),
+    "data_dir": Setting("DATA_DIR", "storage", "data_dir", Path,
+                        "Folder for the SQLite database, the HTTP cache and sandbox media."),
+    "database_url": Setting("DATABASE_URL", "database", "url", str,
+                            "SQLAlchemy URL. Default: SQLite file reels.db in DATA_DIR."),
+    "http_cache_url": Setting("HTTP_CACHE_URL", "cache", "url", str,
+                              "HTTP cache: empty for a SQLite file in DATA_DIR, or redis://host:port/db."),
+    "catalog_cache_hours": Setting("CATALOG_CACHE_HOURS", "cache", "catalog_hours", float,
+                                   "How long voice and avatar catalog responses are reused, in hours."),
+    "worker_mode": Setting("WORKER_MODE", "worker", "mode", str,
+                           "embedded (a thread in each app process), external (python -m core.worker) or off."),
+    "heygen_concurrency": Setting("HEYGEN_CONCURRENCY", "worker", "concurrency", int,
+                                  "Video jobs in flight at HeyGen at once (Pay-As-You-Go allows 10)."),
+    "per_owner_cap": Setting("PER_OWNER_CAP", "worker", "per_owner_cap", int,
+                             "Active jobs allowed per owner; 0 means no per-owner cap."),
+    "poll_interval_s": Setting("POLL_INTERVAL_SECONDS", "worker", "poll_interval_seconds", float,
+                               "Seconds between the worker's status polls."),
+    "lease_seconds": Setting("WORKER_LEASE_SECONDS", "worker", "lease_seconds", float,
+                             "How long a worker's lease lasts without renewal before another takes over."),
+    "stuck_after_minutes": Setting("STUCK_AFTER_MINUTES", "worker", "stuck_after_minutes", float,
+                                   "Upper bound before a rendering reel is flagged as stuck, in minutes."),
+    "webhook_port": Setting("WEBHOOK_PORT", "worker", "webhook_port", int,
+                            "Port of the standalone worker's webhook receiver; 0 disables it."),
+    "default_engine": Setting("DEFAULT_ENGINE", "heygen", "default_engine", str,
+                              "Avatar engine for new scenes: avatar_iv, avatar_v or avatar_iii."),
+    "sandbox_time_scale": Setting("SANDBOX_TIME_SCALE", "sandbox", "time_scale", float,
+                                  "Sandbox render-time multiplier; 1.0 renders a 3-scene reel in ~10–30 s."),
+    "sandbox_balance_usd": Setting("SANDBOX_BALANCE_USD", "sandbox", "balance_usd", float,
+                                   "Starting wallet balance of the sandbox account, in USD."),
+    "sandbox_port": Setting("SANDBOX_PORT", "sandbox", "port", int,
+                            "Loopback port of the in-process sandbox; 0 picks a free one."),
+    "sandbox_original_media": Setting("SANDBOX_ORIGINAL_MEDIA", "sandbox", "original_media", bool,
+                                      "Serve HeyGen's original preview URLs instead of local media."),
+}
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Resolved settings. ``heygen_api_key`` is hidden from ``repr``.
+
+    Units: ``*_s``/``*_seconds`` in seconds, ``*_hours`` in hours, ``*_usd`` in USD.
+    """
+
+    heygen_api_key: str | None = field(default=None, repr=False)
+    heygen_base_url: str = "https://api.heygen.com"
+    webhook_secret: str | None = field(default=None, repr=False)
+    webhook_public_url: str | None = None
+    data_dir: Path = PROJECT_ROOT / "data"
+    database_url: str | None = None
+    http_cache_url: str | None = None
+    catalog_cache_hours: float = 18.0
+    worker_mode: str = "embedded"
+    heygen_concurrency: int = 10
+    per_owner_cap: int = 0
+    poll_interval_s: float = 5.0
+    lease_seconds: float = 30.0
+    stuck_after_minutes: float = 30.0
+    webhook_port: int = 0
+    default_engine: str = "avatar_iv"
+    sandbox_time_scale: float = 1.0
+    sandbox_balance_usd: float = 100.0
+    sandbox_port: int = 0
+    sandbox_original_media: bool = False
+
+    @property
+    def sandbox(self) -> bool:
+        """True when no HeyGen key is set: the app talks to the built-in sandbox."""
+        return not self.heygen_api_key
+
+    @property
+    def mode(self) -> str:
+        """``"sandbox"`` or ``"live"``."""
+        return "sandbox" if self.sandbox else "live"
+
+    @property
+    def db_url(self) -> str:
+        """The SQLAlchemy URL in force: ``DATABASE_URL`` or ``sqlite:///<DATA_DIR>/reels.db``."""
+        return self.database_url or f"sqlite:///{self.data_dir / 'reels.db'}"
+
+    @property
+    def http_cache_location(self) -> str:
+        """Where HTTP responses are cached: a Redis URL, or a SQLite file path per mode."""
+        return self.http_cache_url or str(self.data_dir / f"http_cache_{self.mode}.sqlite")
+
+    @property
+    def catalog_cache_seconds(self) -> float:
+        """Catalog cache lifetime in seconds."""
+        return self.catalog_cache_hours * 3600.0
+
+    @property
+    def masked_api_key(self) -> str:
+        """The key as it may be shown: ``sk_V…9f2c`` style, or ``(none)``."""
+        return mask_secret(self.heygen_api_key)
+
+
+def mask_secret(value: str | None) -> str:
+    """Mask a secret for display: first 4 and last 4 characters, or fewer for short values."""
+    if not value:
+        return "(none)"
+    if len(value) <= 12:
+        return "•" * 8
+    return f"{value[:4]}…{value[-4:]}"
+
+
+def _parse(name: str, raw: Any, kind: type, source: str) -> Any:
+    if isinstance(raw, str):
+        raw = raw.strip()
+        if raw == "":
+            return None
+    try:
+        if kind is bool:
+            if isinstance(raw, bool):
+                return raw
+            lowered = str(raw).lower()
+            if lowered in {"1", "true", "yes", "on"}:
+                return True
+            if lowered in {"0", "false", "no", "off"}:
+                return False
+            raise ValueError(raw)
+        if kind is Path:
+            return Path(str(raw)).expanduser()
+        return kind(raw)
+    except (TypeError, ValueError):
+        raise SettingsError(f"{source} must be a {kind.__name__}, got {raw!r}.") from None
+
+
+def read_secrets_file(path: Path | None = None) -> dict[str, Any]:
+    """Read the optional secrets TOML; a missing file gives ``{}``.
+
+    Raises:
+        SettingsError: the file exists but is not valid TOML.
+    """
+    path = path or DEFAULT_SECRETS_PATH
+    if not path.is_file():
+        return {}
+    try:
+        with path.open("rb") as fh:
+            return tomllib.load(fh)
+    except tomllib.TOMLDecodeError as exc:
+        raise SettingsError(f"{path} is not valid TOML: {exc}.") from None
+
+
+def load_settings(env: Mapping[str, str] | None = None, secrets_path: Path | None = None) -> Settings:
+    """Build :class:`Settings` from ``env`` (default ``os.environ``) over the secrets file.
+
+    Relative ``DATA_DIR`` values resolve against the project root.
+
+    Raises:
+        SettingsError: a value has the wrong type or an unknown choice; the message
+            names the environment variable or TOML key.
+    """
+    env = os.environ if env is None else env
+    secrets = read_secrets_file(secrets_path)
+    values: dict[str, Any] = {}
+    for name, spec in SPEC.items():
+        if spec.env in env and env[spec.env].strip() != "":
+            value = _parse(name, env[spec.env], spec.kind, spec.env)
+        else:
+            raw = secrets.get(spec.section, {}).get(spec.key)
+            value = None if raw is None else _parse(name, raw, spec.kind, f"[{spec.section}] {spec.key}")
+        if value is not None:
+            values[name] = value
+    settings = Settings(**values)
+    if not settings.data_dir.is_absolute():
+        object.__setattr__(settings, "data_dir", PROJECT_ROOT / settings.data_dir)
+    if settings.worker_mode not in {"embedded", "external", "off"}:
+        raise SettingsError("WORKER_MODE must be embedded, external or off.")
+    if settings.default_engine not in {"avatar_iv", "avatar_v", "avatar_iii"}:
+        raise SettingsError("DEFAULT_ENGINE must be avatar_iv, avatar_v or avatar_iii.")
+    if settings.heygen_concurrency < 1:
+        raise SettingsError("HEYGEN_CONCURRENCY must be at least 1.")
+    return settings
+
+
+def setting_names() -> list[str]:
+    """Names of every :class:`Settings` field (for documentation checks)."""
+    return [f.name for f in fields(Settings)]

@@ -1,0 +1,193 @@
+"""Typed HeyGen v3 response objects.
+
+The models accept HeyGen's real, dirty values without failing and keep them raw:
+``gender`` may be ``"Male"`` or ``"unknown"``, ``language`` may be ``""`` or
+``"Filipino "``, names may carry NBSP and emoji, previews may be ``None``. Cleaning
+for display and filtering lives in :mod:`core.catalog`. Unknown extra fields are kept
+(``extra="allow"``) so a newer HeyGen field never breaks parsing.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class HeyGenModel(BaseModel):
+    """Base: tolerant of extra fields, immutable, raw values preserved."""
+
+    model_config = ConfigDict(extra="allow", frozen=True, populate_by_name=True)
+
+
+class Voice(HeyGenModel):
+    """One item of ``GET /v3/voices``.
+
+    ``language`` is HeyGen's language *name* (``English``), raw; ``gender`` raw
+    (``male``/``female``/``unknown``/``Male``); ``type`` is ``public`` or ``private``.
+    """
+
+    voice_id: str
+    name: str = ""
+    language: str = ""
+    gender: str = ""
+    preview_audio_url: str | None = None
+    support_pause: bool = False
+    support_locale: bool = False
+    type: str = "public"
+
+
+class AvatarGroup(HeyGenModel):
+    """One item of ``GET /v3/avatars``: a character that owns one or more looks.
+
+    ``created_at`` is Unix seconds.
+    """
+
+    id: str
+    name: str = ""
+    created_at: int | None = None
+    looks_count: int = 0
+    gender: str | None = None
+    preview_image_url: str | None = None
+    preview_video_url: str | None = None
+    default_voice_id: str | None = None
+    consent_status: str | None = None
+    status: str | None = None
+    error: dict[str, Any] | None = None
+
+
+class AvatarLook(HeyGenModel):
+    """One item of ``GET /v3/avatars/looks``; ``id`` is the ``avatar_id`` of a video scene.
+
+    ``avatar_type`` is ``studio_avatar``, ``digital_twin`` or ``photo_avatar``;
+    ``supported_api_engines`` a subset of ``avatar_v``, ``avatar_iv``, ``avatar_iii``;
+    ``image_width``/``image_height`` in pixels.
+    """
+
+    id: str
+    name: str = ""
+    avatar_type: str = "studio_avatar"
+    group_id: str | None = None
+    gender: str | None = None
+    preview_image_url: str | None = None
+    preview_video_url: str | None = None
+    default_voice_id: str | None = None
+    tags: list[str] = Field(default_factory=list)
+    preferred_orientation: str | None = None
+    image_width: int | None = None
+    image_height: int | None = None
+    supported_api_engines: list[str] = Field(default_factory=list)
+    status: str | None = None
+    error: dict[str, Any] | None = None
+
+
+class CreatedVideo(HeyGenModel):
+    """``POST /v3/videos`` response ``data``: the new ``video_id`` and its first status (``waiting``)."""
+
+    video_id: str
+    status: str | None = None
+    output_format: str | None = None
+
+
+class Video(HeyGenModel):
+    """``GET /v3/videos/{video_id}`` (and list items of ``GET /v3/videos``).
+
+    ``status``: ``pending|processing|completed|failed``. ``created_at``/``completed_at``
+    are Unix seconds, ``duration`` seconds. URLs are presigned and expire after ~7 days.
+    """
+
+    id: str
+    status: str
+    title: str | None = None
+    folder_id: str | None = None
+    video_page_url: str | None = None
+    created_at: int | None = None
+    completed_at: int | None = None
+    duration: float | None = None
+    video_url: str | None = None
+    captioned_video_url: str | None = None
+    subtitle_url: str | None = None
+    thumbnail_url: str | None = None
+    gif_url: str | None = None
+    failure_code: str | None = None
+    failure_message: str | None = None
+    output_language: str | None = None
+
+
+class VideoStatusItem(HeyGenModel):
+    """One item of ``GET /v3/videos/statuses``.
+
+    ``status``: ``queued|processing|completed|failed|not_found`` (other values are
+    kept raw). ``error`` is ``{"code", "message"}`` when failed.
+    """
+
+    video_id: str | None = None
+    status: str
+    batch_id: str | None = None
+    item_index: int | None = None
+    error: dict[str, Any] | None = None
+
+
+class WordTimestamp(HeyGenModel):
+    """A word of generated speech with ``start``/``end`` in seconds."""
+
+    word: str
+    start: float
+    end: float
+
+
+class Speech(HeyGenModel):
+    """``POST /v3/voices/speech`` response: ``audio_url`` and ``duration`` in seconds."""
+
+    audio_url: str
+    duration: float
+    request_id: str | None = None
+    word_timestamps: list[WordTimestamp] | None = None
+
+
+class Wallet(HeyGenModel):
+    """API wallet of ``GET /v3/users/me``: ``remaining_balance`` in ``currency`` (``usd`` or ``credits``)."""
+
+    currency: str = "usd"
+    remaining_balance: float | None = None
+    auto_reload: dict[str, Any] | None = None
+
+
+class CurrentUser(HeyGenModel):
+    """``GET /v3/users/me``. Exactly one of ``wallet``/``subscription``/``usage_based`` is set."""
+
+    username: str
+    email: str | None = None
+    first_name: str | None = None
+    last_name: str | None = None
+    billing_type: str | None = None
+    wallet: Wallet | None = None
+    subscription: dict[str, Any] | None = None
+    usage_based: dict[str, Any] | None = None
+
+    @property
+    def balance_text(self) -> str:
+        """Remaining credit as display text, e.g. ``$42.50`` or ``120 credits``."""
+        if self.wallet and self.wallet.remaining_balance is not None:
+            if (self.wallet.currency or "usd").lower() == "usd":
+                return f"${self.wallet.remaining_balance:,.2f}"
+            return f"{self.wallet.remaining_balance:,.0f} {self.wallet.currency}"
+        if self.usage_based and self.usage_based.get("remaining_credits") is not None:
+            return f"{self.usage_based['remaining_credits']:,} credits"
+        if self.subscription:
+            credits = (self.subscription.get("credits") or {}).get("premium_credits") or {}
+            if credits.get("remaining") is not None:
+                return f"{credits['remaining']:,} credits"
+        return "unknown"
+
+
+class WebhookEndpoint(HeyGenModel):
+    """A v3 webhook endpoint. ``secret`` (``whsec_…``) is only present on create/rotate;
+    ``events`` ``None`` means all events; ``created_at`` is ISO 8601."""
+
+    endpoint_id: str
+    url: str
+    events: list[str] | None = None
+    status: str | None = None
+    created_at: str | None = None
+    secret: str | None = Field(default=None, repr=False)

@@ -1,0 +1,255 @@
+"""SQLAlchemy 2.x tables of Reel Studio.
+
+Tables: ``reels`` (one row per reel, current state), ``scenes`` (ordered by
+``position``), ``reel_attempts`` (one row per submission attempt with its own
+Idempotency-Key and HeyGen ``video_id``), ``reel_events`` (the audit trail: every
+status change with who, when, from, to and detail), ``voice_annotations`` (the
+team's own tags on voices), ``speech_samples`` (cached listen-before-you-pay audio)
+and ``worker_leases`` (which worker process may act).
+
+All timestamps are timezone-aware UTC (:class:`UTCDateTime` restores the zone on
+SQLite). Durations are seconds, money USD, scripts characters.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+#: Reel statuses in lifecycle order.
+REEL_STATUSES = ("draft", "queued", "submitting", "pending", "processing", "completed", "failed", "cancelled")
+#: Statuses in which HeyGen holds a job of ours (they count against the concurrency limit).
+ACTIVE_STATUSES = ("submitting", "pending", "processing")
+TERMINAL_STATUSES = ("completed", "failed", "cancelled")
+
+
+def utcnow() -> datetime:
+    """Current time, timezone-aware UTC."""
+    return datetime.now(UTC)
+
+
+class UTCDateTime(TypeDecorator):
+    """A ``DateTime(timezone=True)`` that always returns aware UTC datetimes (SQLite drops the zone)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+
+
+class Base(DeclarativeBase):
+    """Declarative base of every table."""
+
+
+class Reel(Base):
+    """A reel: title, settings, ordered scenes and the state of its current attempt.
+
+    ``mode``: ``scene_based`` (exactly 3 scenes) or ``studio`` (1–50).
+    ``status``: one of :data:`REEL_STATUSES`. ``attempt`` counts submissions (0 for a
+    draft); the current attempt's ``idempotency_key`` and ``video_id`` are mirrored
+    here so the board and the worker need no join.
+    """
+
+    __tablename__ = "reels"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    title: Mapped[str] = mapped_column(String(200), default="")
+    owner: Mapped[str] = mapped_column(String(200), default="", index=True)
+    mode: Mapped[str] = mapped_column(String(20), default="scene_based")
+    aspect_ratio: Mapped[str] = mapped_column(String(8), default="16:9")
+    resolution: Mapped[str] = mapped_column(String(8), default="1080p")
+    captions: Mapped[bool] = mapped_column(Boolean, default=False)
+    engine: Mapped[str] = mapped_column(String(20), default="avatar_iv")
+
+    status: Mapped[str] = mapped_column(String(20), default="draft")
+    attempt: Mapped[int] = mapped_column(Integer, default=0)
+    idempotency_key: Mapped[str | None] = mapped_column(String(255))
+    video_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    heygen_status: Mapped[str | None] = mapped_column(String(32))
+    claimed_by: Mapped[str | None] = mapped_column(String(100))
+
+    estimated_duration_s: Mapped[float | None] = mapped_column(Float)
+    estimated_cost_usd: Mapped[float | None] = mapped_column(Float)
+    duration_s: Mapped[float | None] = mapped_column(Float)
+    video_url: Mapped[str | None] = mapped_column(Text)
+    captioned_video_url: Mapped[str | None] = mapped_column(Text)
+    subtitle_url: Mapped[str | None] = mapped_column(Text)
+    thumbnail_url: Mapped[str | None] = mapped_column(Text)
+    gif_url: Mapped[str | None] = mapped_column(Text)
+    video_page_url: Mapped[str | None] = mapped_column(Text)
+    links_expire_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    failure_code: Mapped[str | None] = mapped_column(String(100))
+    failure_message: Mapped[str | None] = mapped_column(Text)
+
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    queued_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    processing_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    scenes: Mapped[list[Scene]] = relationship(
+        back_populates="reel", order_by="Scene.position", cascade="all, delete-orphan", lazy="selectin"
+    )
+    events: Mapped[list[ReelEvent]] = relationship(
+        back_populates="reel", order_by="ReelEvent.id", cascade="all, delete-orphan", lazy="noload"
+    )
+    attempts: Mapped[list[ReelAttempt]] = relationship(
+        back_populates="reel", order_by="ReelAttempt.number", cascade="all, delete-orphan", lazy="noload"
+    )
+
+    __table_args__ = (
+        Index("ix_reels_status_updated", "status", "updated_at"),
+        Index("ix_reels_owner_status", "owner", "status"),
+    )
+
+
+class Scene(Base):
+    """One scene of a reel: avatar look + voice + script (1–5,000 characters).
+
+    ``speed`` 0.5–1.5 (1.0), ``pitch`` −50…+50 semitones (0), ``locale`` a BCP-47 tag
+    such as ``en-GB`` (only for voices with locale support), ``background_color``
+    ``#RRGGBB`` or ``None``.
+    """
+
+    __tablename__ = "scenes"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    reel_id: Mapped[int] = mapped_column(ForeignKey("reels.id", ondelete="CASCADE"), index=True)
+    position: Mapped[int] = mapped_column(Integer)
+    avatar_id: Mapped[str | None] = mapped_column(String(200))
+    voice_id: Mapped[str | None] = mapped_column(String(64))
+    script: Mapped[str] = mapped_column(Text, default="")
+    speed: Mapped[float] = mapped_column(Float, default=1.0)
+    pitch: Mapped[float] = mapped_column(Float, default=0.0)
+    locale: Mapped[str | None] = mapped_column(String(16))
+    background_color: Mapped[str | None] = mapped_column(String(7))
+
+    reel: Mapped[Reel] = relationship(back_populates="scenes")
+
+    __table_args__ = (UniqueConstraint("reel_id", "position", name="uq_scenes_reel_position"),)
+
+
+class ReelAttempt(Base):
+    """One submission attempt of a reel to HeyGen.
+
+    A retry of a failed reel makes a new attempt with a new ``idempotency_key``;
+    earlier attempts stay. ``status`` is ours (:data:`REEL_STATUSES`).
+    """
+
+    __tablename__ = "reel_attempts"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    reel_id: Mapped[int] = mapped_column(ForeignKey("reels.id", ondelete="CASCADE"), index=True)
+    number: Mapped[int] = mapped_column(Integer)
+    idempotency_key: Mapped[str] = mapped_column(String(255), unique=True)
+    video_id: Mapped[str | None] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(20), default="queued")
+    failure_code: Mapped[str | None] = mapped_column(String(100))
+    failure_message: Mapped[str | None] = mapped_column(Text)
+    queued_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: Seconds from submission to completion: the render-time history.
+    render_seconds: Mapped[float | None] = mapped_column(Float)
+    #: Output length in seconds, for render-time predictions.
+    duration_s: Mapped[float | None] = mapped_column(Float)
+
+    reel: Mapped[Reel] = relationship(back_populates="attempts")
+
+    __table_args__ = (UniqueConstraint("reel_id", "number", name="uq_attempts_reel_number"),)
+
+
+class ReelEvent(Base):
+    """An audit-trail entry: ``actor`` moved the reel ``from_status`` → ``to_status`` at ``at``.
+
+    ``detail`` is free text for people (a failure reason, "retry", a video_id).
+    Events with ``from_status == to_status`` record non-status facts (edits, link refresh).
+    """
+
+    __tablename__ = "reel_events"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    reel_id: Mapped[int] = mapped_column(ForeignKey("reels.id", ondelete="CASCADE"), index=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    actor: Mapped[str] = mapped_column(String(200), default="")
+    from_status: Mapped[str | None] = mapped_column(String(20))
+    to_status: Mapped[str] = mapped_column(String(20))
+    detail: Mapped[str] = mapped_column(Text, default="")
+
+    reel: Mapped[Reel] = relationship(back_populates="events")
+
+
+class VoiceAnnotation(Base):
+    """The team's own notes on a HeyGen voice (HeyGen publishes no age or brand fields).
+
+    ``tags`` is a list of free strings; ``age_group`` one of ``child``, ``young adult``,
+    ``adult``, ``senior`` or ``None``; ``approved`` means approved for the brand.
+    """
+
+    __tablename__ = "voice_annotations"
+
+    voice_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    tags: Mapped[list[str]] = mapped_column(JSON, default=list)
+    age_group: Mapped[str | None] = mapped_column(String(20))
+    approved: Mapped[bool] = mapped_column(Boolean, default=False)
+    notes: Mapped[str] = mapped_column(Text, default="")
+    updated_by: Mapped[str] = mapped_column(String(200), default="")
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+
+class SpeechSample(Base):
+    """A generated speech preview (``POST /v3/voices/speech``), reused for identical requests.
+
+    ``cache_key`` hashes voice, text, speed and locale. ``audio_path`` is a file under
+    ``DATA_DIR/speech`` (HeyGen's audio URLs expire); ``duration_s`` is measured audio length.
+    """
+
+    __tablename__ = "speech_samples"
+
+    cache_key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    voice_id: Mapped[str] = mapped_column(String(64), index=True)
+    text: Mapped[str] = mapped_column(Text)
+    speed: Mapped[float] = mapped_column(Float, default=1.0)
+    locale: Mapped[str | None] = mapped_column(String(16))
+    audio_path: Mapped[str] = mapped_column(Text)
+    duration_s: Mapped[float] = mapped_column(Float)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class WorkerLease(Base):
+    """The lease that lets exactly one worker act: ``holder`` until ``expires_at``."""
+
+    __tablename__ = "worker_leases"
+
+    name: Mapped[str] = mapped_column(String(50), primary_key=True)
+    holder: Mapped[str | None] = mapped_column(String(100))
+    acquired_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
