@@ -80,7 +80,7 @@ SPEC: dict[str, Setting] = {
     "sandbox_balance_usd": Setting("SANDBOX_BALANCE_USD", "sandbox", "balance_usd", float,
                                    "Starting wallet balance of the sandbox account, in USD."),
     "sandbox_port": Setting("SANDBOX_PORT", "sandbox", "port", int,
-                            "Loopback port of the in-process sandbox; 0 picks a free one."),
+                            "Loopback port of the in-process sandbox; a free port is used when it is taken or 0."),
     "sandbox_original_media": Setting("SANDBOX_ORIGINAL_MEDIA", "sandbox", "original_media", bool,
                                       "Serve HeyGen's original preview URLs instead of local media."),
 }
@@ -111,7 +111,7 @@ class Settings:
     default_engine: str = "avatar_iv"
     sandbox_time_scale: float = 1.0
     sandbox_balance_usd: float = 100.0
-    sandbox_port: int = 0
+    sandbox_port: int = 8787
     sandbox_original_media: bool = False
 
     @property

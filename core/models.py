@@ -24,6 +24,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    MetaData,
     String,
     Text,
     TypeDecorator,
@@ -64,8 +65,20 @@ class UTCDateTime(TypeDecorator):
         return value.astimezone(UTC)
 
 
+#: Constraint and index names, so later SQLite (batch) migrations can refer to every constraint by name.
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
 class Base(DeclarativeBase):
     """Declarative base of every table."""
+
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
 
 class Reel(Base):

@@ -183,10 +183,11 @@ class CurrentUser(HeyGenModel):
 
 class WebhookEndpoint(HeyGenModel):
     """A v3 webhook endpoint. ``secret`` (``whsec_…``) is only present on create/rotate;
-    ``events`` ``None`` means all events; ``created_at`` is ISO 8601."""
+    ``events`` ``None`` means all events; ``created_at`` is ISO 8601. The rotate-secret
+    response carries only ``endpoint_id`` and ``secret``, so ``url`` may be ``""`` there."""
 
     endpoint_id: str
-    url: str
+    url: str = ""
     events: list[str] | None = None
     status: str | None = None
     created_at: str | None = None

@@ -1,0 +1,598 @@
+"""Launching reels and keeping their status: the idempotent core of Reel Studio.
+
+Every status change goes through :func:`transition`, a conditional
+``UPDATE reels SET status=:to … WHERE id=:id AND status IN (:expected)``: when two
+clicks, two workers or a worker and a webhook race, exactly one change wins and only
+the winner writes a :class:`~core.models.ReelEvent`. Pages read the database only;
+nothing here calls HeyGen except :func:`refresh_links`.
+
+Status mapping, HeyGen → ours
+-----------------------------
+
+=============================================  ==========================================
+HeyGen says                                    our status
+=============================================  ==========================================
+create ``waiting``, statuses ``queued``,       ``pending`` (HeyGen has the job, not started)
+detail ``pending``
+``processing``, or any unknown non-terminal    ``processing``
+``completed``                                  ``completed`` (details re-read with GET)
+``failed``                                     ``failed`` (``failure_code``/``failure_message``)
+statuses ``not_found``                         kept as is for :data:`NOT_FOUND_GRACE_S`
+                                               after submission (HeyGen may lag), then
+                                               ``failed`` with code ``video_not_found``
+=============================================  ==========================================
+
+Our own statuses before HeyGen: ``draft`` → ``queued`` (launched, waiting for a
+worker) → ``submitting`` (a worker is sending ``POST /v3/videos``) → ``pending``.
+``cancelled`` is reachable from ``queued`` only. Times are aware UTC datetimes;
+durations are seconds; money is USD.
+"""
+
+from __future__ import annotations
+
+import logging
+import statistics
+import uuid
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+from sqlalchemy import func, insert, or_, select, update
+from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
+
+from core.heygen.types import Video
+from core.models import ACTIVE_STATUSES, REEL_STATUSES, Reel, ReelAttempt, ReelEvent, utcnow
+
+log = logging.getLogger(__name__)
+
+#: Seconds after submission during which a ``not_found`` from the statuses endpoint is tolerated.
+NOT_FOUND_GRACE_S = 300.0
+#: How long HeyGen's presigned media links live when the URL does not say (seconds).
+DEFAULT_LINK_LIFETIME_S = 7 * 24 * 3600.0
+#: Statuses in which HeyGen is rendering (progress and stuck checks apply).
+RENDERING_STATUSES = ("pending", "processing")
+
+#: Reel column stamped (once) when a reel enters a status.
+_TIMESTAMP_FOR = {
+    "queued": "queued_at",
+    "pending": "submitted_at",
+    "processing": "processing_at",
+    "completed": "completed_at",
+}
+
+_HEYGEN_TO_OURS = {
+    "waiting": "pending",
+    "queued": "pending",
+    "pending": "pending",
+    "processing": "processing",
+    "completed": "completed",
+    "failed": "failed",
+    "not_found": "not_found",
+}
+
+
+def map_heygen_status(raw: str | None) -> str:
+    """Our status for a HeyGen status string (see the module table).
+
+    Returns ``pending``, ``processing``, ``completed``, ``failed`` or ``not_found``
+    (the last one is not a reel status: the caller decides after a grace period).
+    Comparison ignores case and surrounding spaces; unknown values → ``processing``.
+    """
+    return _HEYGEN_TO_OURS.get((raw or "").strip().lower(), "processing")
+
+
+# --------------------------------------------------------------------------- transitions
+
+
+def transition(
+    session: Session,
+    reel: Reel,
+    to_status: str,
+    *,
+    actor: str,
+    detail: str = "",
+    expected: Iterable[str] | None = None,
+    values: dict[str, Any] | None = None,
+    now: datetime | None = None,
+) -> bool:
+    """Move ``reel`` to ``to_status`` if, in the database, its status is one of ``expected``.
+
+    Runs ``UPDATE reels SET status=:to, … WHERE id=:id AND status=:current`` with
+    ``current`` read fresh from the database and in ``expected`` (default: the status
+    the object shows). Only when exactly one row changed: stamps the status's time
+    column (``queued_at``, ``submitted_at``, ``processing_at``, ``completed_at``) unless
+    already set, applies ``values`` (other reel columns) in the same statement, mirrors
+    the status onto the current :class:`ReelAttempt`, writes one :class:`ReelEvent`
+    (``from_status`` = the status actually replaced) and refreshes ``reel`` in memory.
+    Does not commit.
+
+    Returns:
+        True when this call made the change; False when the reel was not in an
+        expected status (someone else moved it first) — then nothing was written.
+    """
+    if to_status not in REEL_STATUSES:
+        raise ValueError(f"unknown reel status {to_status!r}")
+    allowed = tuple(expected) if expected is not None else (reel.status,)
+    now = now or utcnow()
+    for _ in range(5):  # a competing writer may change the status between our read and update
+        current = session.execute(select(Reel.status).where(Reel.id == reel.id)).scalar_one_or_none()
+        if current is None or current not in allowed:
+            return False
+        changes = _changes_for(reel, to_status, now, values)
+        result = session.execute(
+            update(Reel).where(Reel.id == reel.id, Reel.status == current).values(**changes)
+            .execution_options(synchronize_session=False)
+        )
+        if result.rowcount == 1:
+            _after_transition(session, reel, current, to_status, changes, actor, detail, now)
+            return True
+    return False
+
+
+def _changes_for(reel: Reel, to_status: str, now: datetime, values: dict[str, Any] | None) -> dict[str, Any]:
+    changes: dict[str, Any] = {"status": to_status, "updated_at": now}
+    stamp = _TIMESTAMP_FOR.get(to_status)
+    if stamp and getattr(reel, stamp) is None:
+        changes[stamp] = now
+    changes.update(values or {})
+    return changes
+
+
+def _after_transition(
+    session: Session, reel: Reel, from_status: str, to_status: str, changes: dict[str, Any],
+    actor: str, detail: str, now: datetime,
+) -> None:
+    for key, value in changes.items():
+        set_committed_value(reel, key, value)
+    if reel.attempt:
+        session.execute(
+            update(ReelAttempt)
+            .where(ReelAttempt.reel_id == reel.id, ReelAttempt.number == reel.attempt)
+            .values(status=to_status).execution_options(synchronize_session=False)
+        )
+    _write_event(session, reel.id, actor, from_status, to_status, detail, now)
+
+
+def _write_event(
+    session: Session, reel_id: int, actor: str, from_status: str | None, to_status: str, detail: str,
+    now: datetime,
+) -> None:
+    session.execute(insert(ReelEvent).values(
+        reel_id=reel_id, at=now, actor=actor[:200], from_status=from_status, to_status=to_status,
+        detail=detail or "",
+    ))
+
+
+def note(session: Session, reel: Reel, *, actor: str, detail: str, now: datetime | None = None) -> None:
+    """Record a fact that is not a status change (``from_status == to_status``). Does not commit."""
+    _write_event(session, reel.id, actor, reel.status, reel.status, detail, now or utcnow())
+
+
+# --------------------------------------------------------------------------- user actions
+
+
+@dataclass(frozen=True)
+class LaunchResult:
+    """Outcome of :func:`launch`, :func:`cancel` or :func:`retry`.
+
+    ``ok``: the action happened. ``status``: the reel's status afterwards (``missing``
+    for an unknown id). ``message``: one sentence for the user. ``problems``: the
+    :class:`core.reels.Problem` list when validation failed.
+    """
+
+    ok: bool
+    status: str
+    message: str
+    problems: list[Any] = field(default_factory=list)
+
+
+def _not_found(reel_id: int) -> LaunchResult:
+    return LaunchResult(False, "missing", f"Reel {reel_id} does not exist.")
+
+
+def _current_status(session: Session, reel_id: int) -> str:
+    return session.execute(select(Reel.status).where(Reel.id == reel_id)).scalar_one_or_none() or "missing"
+
+
+def _lost(session: Session, reel_id: int, verb: str) -> LaunchResult:
+    session.rollback()
+    status = _current_status(session, reel_id)
+    return LaunchResult(False, status, f"This reel was already {verb}; it is now {status}.")
+
+
+def launch(session: Session, reel_id: int, *, actor: str, index: Any) -> LaunchResult:
+    """Launch a draft: validate, estimate, then queue it for the worker with a new attempt.
+
+    In one transaction: a new :class:`ReelAttempt` (``number`` = previous + 1, a uuid4
+    ``idempotency_key``) and the conditional change ``draft → queued``. Of any number
+    of concurrent launches of one reel (threads or processes) exactly one wins; the
+    others get ``ok=False`` with "already launched" and the current status. A reel with
+    validation problems stays a draft and nothing is written. Commits on success.
+
+    Args:
+        index: the :class:`core.catalog.CatalogIndex` used by :func:`core.reels.validate_reel`.
+    """
+    from core.reels import estimate_reel, validate_reel
+
+    reel = session.get(Reel, reel_id)
+    if reel is None:
+        return _not_found(reel_id)
+    if reel.status != "draft":
+        return LaunchResult(False, reel.status, f"This reel was already launched; it is now {reel.status}.")
+    problems = list(validate_reel(reel, index))
+    if problems:
+        session.rollback()
+        count = len(problems)
+        return LaunchResult(False, "draft", f"Fix {count} problem{'s' * (count != 1)} before launching.",
+                            problems)
+    estimate = estimate_reel(reel, index)
+    return _queue_new_attempt(session, reel, actor=actor, expected=("draft",), verb="launched",
+                              detail=f"launched; estimate {estimate.duration_s:.0f} s, ${estimate.cost_usd:.2f}",
+                              extra={"estimated_duration_s": estimate.duration_s,
+                                     "estimated_cost_usd": estimate.cost_usd})
+
+
+def _queue_new_attempt(
+    session: Session, reel: Reel, *, actor: str, expected: tuple[str, ...], verb: str, detail: str,
+    extra: dict[str, Any] | None = None,
+) -> LaunchResult:
+    """Conditional ``expected → queued`` plus a fresh attempt and key, committed together."""
+    number = (reel.attempt or 0) + 1
+    key = str(uuid.uuid4())
+    now = utcnow()
+    values = {
+        "attempt": number, "idempotency_key": key, "video_id": None, "heygen_status": None,
+        "claimed_by": None, "queued_at": now, "submitted_at": None, "processing_at": None,
+        "completed_at": None, "failure_code": None, "failure_message": None, **(extra or {}),
+    }
+    if not transition(session, reel, "queued", actor=actor, detail=detail, expected=expected,
+                      values=values, now=now):
+        return _lost(session, reel.id, verb)
+    session.add(ReelAttempt(reel_id=reel.id, number=number, idempotency_key=key, status="queued",
+                            queued_at=now))
+    session.commit()
+    return LaunchResult(True, "queued", "Launched: the reel is queued for HeyGen." if number == 1
+                        else f"Queued again as attempt {number}.")
+
+
+def cancel(session: Session, reel_id: int, *, actor: str) -> LaunchResult:
+    """Cancel a reel that is still ``queued`` (nothing has been sent to HeyGen). Commits.
+
+    A reel the worker has already claimed (``submitting`` or later) cannot be cancelled:
+    the result is ``ok=False`` with its current status.
+    """
+    reel = session.get(Reel, reel_id)
+    if reel is None:
+        return _not_found(reel_id)
+    if not transition(session, reel, "cancelled", actor=actor, detail="cancelled before submission",
+                      expected=("queued",)):
+        session.rollback()
+        status = _current_status(session, reel_id)
+        return LaunchResult(False, status, f"Only queued reels can be cancelled; this one is {status}.")
+    session.commit()
+    return LaunchResult(True, "cancelled", "Cancelled; nothing was sent to HeyGen.")
+
+
+def retry(session: Session, reel_id: int, *, actor: str) -> LaunchResult:
+    """Queue a ``failed`` reel again with a NEW attempt and Idempotency-Key. Commits.
+
+    Earlier attempts keep their key, video_id and failure. Concurrent retries → one wins.
+    """
+    reel = session.get(Reel, reel_id)
+    if reel is None:
+        return _not_found(reel_id)
+    if reel.status != "failed":
+        return LaunchResult(False, reel.status, f"Only failed reels can be retried; this one is {reel.status}.")
+    return _queue_new_attempt(session, reel, actor=actor, expected=("failed",), verb="retried",
+                              detail=f"retry as attempt {(reel.attempt or 0) + 1}")
+
+
+# --------------------------------------------------------------------------- HeyGen results
+
+
+def _parse_expires(url: str | None) -> datetime | None:
+    """``Expires=<unix seconds>`` from a presigned URL's query, or ``None``."""
+    if not url:
+        return None
+    query = parse_qs(urlsplit(url).query)
+    raw = (query.get("Expires") or query.get("X-Amz-Expires-At") or [None])[0]
+    try:
+        return datetime.fromtimestamp(float(raw), UTC) if raw else None
+    except (ValueError, OverflowError, OSError):
+        return None
+
+
+def link_values(video: Video, now: datetime | None = None) -> dict[str, Any]:
+    """Reel columns for the media links of a completed ``video`` plus ``links_expire_at``.
+
+    ``links_expire_at`` comes from ``Expires=`` in ``video_url`` when present, else now + 7 days.
+    """
+    now = now or utcnow()
+    return {
+        "video_url": video.video_url,
+        "captioned_video_url": video.captioned_video_url,
+        "subtitle_url": video.subtitle_url,
+        "thumbnail_url": video.thumbnail_url,
+        "gif_url": video.gif_url,
+        "video_page_url": video.video_page_url,
+        "links_expire_at": _parse_expires(video.video_url) or now + timedelta(seconds=DEFAULT_LINK_LIFETIME_S),
+    }
+
+
+def apply_video(
+    session: Session, reel: Reel, video: Video, *, actor: str = "worker", now: datetime | None = None,
+) -> bool:
+    """Bring ``reel`` in line with HeyGen's ``video`` (from ``GET /v3/videos/{id}`` or a webhook).
+
+    ``completed`` → status completed with ``duration_s`` (seconds), links, thumbnail,
+    subtitles, ``links_expire_at``; the attempt gets ``render_seconds`` and
+    ``duration_s`` (the render-time history). ``failed`` → status failed with
+    ``failure_code``/``failure_message``. ``pending``/``processing`` → moves forward
+    only. Terminal reels are never changed (a repeated event is a no-op). Does not commit.
+
+    Returns:
+        True when the reel's status changed.
+    """
+    now = now or utcnow()
+    ours = map_heygen_status(video.status)
+    active = ACTIVE_STATUSES
+    if ours == "completed":
+        values = {"heygen_status": video.status, "duration_s": video.duration, **link_values(video, now)}
+        changed = transition(session, reel, "completed", actor=actor, expected=active, values=values,
+                             now=now, detail=f"video {video.id} ready ({video.duration or 0:.1f} s)")
+        if changed:
+            _finish_attempt(session, reel, now, render=True, duration_s=video.duration)
+        return changed
+    if ours == "failed":
+        code = video.failure_code or "render_failed"
+        message = video.failure_message or "HeyGen reported the render as failed without a reason."
+        changed = transition(session, reel, "failed", actor=actor, expected=active, now=now,
+                             values={"heygen_status": video.status, "failure_code": code,
+                                     "failure_message": message},
+                             detail=f"{code}: {message}")
+        if changed:
+            _finish_attempt(session, reel, now, failure=(code, message))
+        return changed
+    if ours == "processing":
+        return transition(session, reel, "processing", actor=actor, expected=("submitting", "pending"),
+                          values={"heygen_status": video.status}, now=now, detail="HeyGen is rendering")
+    return False
+
+
+def _finish_attempt(
+    session: Session, reel: Reel, now: datetime, *, render: bool = False, duration_s: float | None = None,
+    failure: tuple[str, str] | None = None,
+) -> None:
+    values: dict[str, Any] = {"finished_at": now}
+    if render and reel.submitted_at is not None:
+        values["render_seconds"] = max(0.0, (now - reel.submitted_at).total_seconds())
+        values["duration_s"] = duration_s
+    if failure:
+        values["failure_code"], values["failure_message"] = failure
+    session.execute(
+        update(ReelAttempt).where(ReelAttempt.reel_id == reel.id, ReelAttempt.number == reel.attempt)
+        .values(**values).execution_options(synchronize_session=False)
+    )
+
+
+def fail_reel(
+    session: Session, reel: Reel, code: str, message: str, *, actor: str,
+    expected: Sequence[str] = ACTIVE_STATUSES, now: datetime | None = None,
+) -> bool:
+    """Move ``reel`` to ``failed`` with ``failure_code=code`` and a one-sentence ``message``. No commit."""
+    now = now or utcnow()
+    changed = transition(session, reel, "failed", actor=actor, expected=expected, now=now,
+                         values={"failure_code": code, "failure_message": message},
+                         detail=f"{code}: {message}")
+    if changed:
+        _finish_attempt(session, reel, now, failure=(code, message))
+    return changed
+
+
+def refresh_links(session: Session, client: Any, reel_id: int) -> Reel:
+    """Fetch fresh presigned links for a completed reel (``GET /v3/videos/{video_id}``). Commits.
+
+    Stores the links and ``links_expire_at`` (``Expires=`` of the URL, else now + 7 days)
+    and writes a same-status event. A reel that turns out completed or failed at HeyGen
+    while we still showed it active is brought up to date via :func:`apply_video`.
+
+    Raises:
+        LookupError: unknown reel or a reel without a video_id.
+        core.heygen.HeyGenError: the GET failed (e.g. ``NotFoundError`` for a deleted video).
+    """
+    reel = session.get(Reel, reel_id)
+    if reel is None or not reel.video_id:
+        raise LookupError(f"Reel {reel_id} has no HeyGen video yet.")
+    video = client.get_video(reel.video_id)
+    if reel.status != "completed":
+        apply_video(session, reel, video, actor="links")
+    elif video.video_url:
+        values = link_values(video)
+        session.execute(update(Reel).where(Reel.id == reel.id).values(**values)
+                        .execution_options(synchronize_session=False))
+        for key, value in values.items():
+            set_committed_value(reel, key, value)
+        note(session, reel, actor="links", detail="fresh download links")
+    session.commit()
+    return reel
+
+
+# --------------------------------------------------------------------------- board and statistics
+
+
+@dataclass(frozen=True)
+class RenderTimeModel:
+    """Render time per second of output video, learned from completed attempts.
+
+    ``median_ratio``/``p90_ratio``: seconds of rendering per second of output;
+    ``samples``: attempts used (0 = the default prior). ``overhead_s``: fixed queue time.
+    """
+
+    median_ratio: float = 8.0
+    p90_ratio: float = 20.0
+    samples: int = 0
+    overhead_s: float = 0.0
+
+    def expected_seconds(self, duration_s: float | None, *, p90: bool = False) -> float:
+        """Predicted render seconds for an output of ``duration_s`` seconds (30 s when unknown)."""
+        duration = duration_s if duration_s and duration_s > 0 else 30.0
+        return self.overhead_s + (self.p90_ratio if p90 else self.median_ratio) * duration
+
+    def progress(self, reel: Any, now: datetime | None = None) -> float:
+        """Estimated progress 0..1 of ``reel`` (a Reel or :class:`BoardRow`).
+
+        completed → 1; draft/queued/cancelled/failed → 0; submitting → 0.02; rendering →
+        elapsed since submission ÷ expected seconds, capped at 0.95.
+        """
+        if reel.status == "completed":
+            return 1.0
+        if reel.status == "submitting":
+            return 0.02
+        started = reel.submitted_at
+        if reel.status not in RENDERING_STATUSES or started is None:
+            return 0.0
+        elapsed = ((now or utcnow()) - started).total_seconds()
+        expected = max(self.expected_seconds(reel.estimated_duration_s), 1.0)
+        return max(0.02, min(0.95, elapsed / expected))
+
+
+#: Used until enough history exists: 5–15 min renders for about a minute of video (docs §1.7).
+DEFAULT_RENDER_MODEL = RenderTimeModel()
+#: Completed attempts needed before history replaces the prior.
+MIN_SAMPLES = 3
+
+
+def render_time_model(session: Session, *, recent: int = 200) -> RenderTimeModel:
+    """The :class:`RenderTimeModel` from the last ``recent`` completed attempts (one query).
+
+    Uses attempts with ``render_seconds`` and ``duration_s`` > 0; with fewer than
+    :data:`MIN_SAMPLES` returns :data:`DEFAULT_RENDER_MODEL`.
+    """
+    rows = session.execute(
+        select(ReelAttempt.render_seconds, ReelAttempt.duration_s)
+        .where(ReelAttempt.render_seconds.is_not(None), ReelAttempt.duration_s > 0)
+        .order_by(ReelAttempt.id.desc()).limit(recent)
+    ).all()
+    ratios = sorted(r / d for r, d in rows)
+    if len(ratios) < MIN_SAMPLES:
+        return DEFAULT_RENDER_MODEL
+    p90 = statistics.quantiles(ratios, n=10, method="inclusive")[-1]
+    return RenderTimeModel(median_ratio=statistics.median(ratios), p90_ratio=max(p90, ratios[0]),
+                           samples=len(ratios))
+
+
+#: Floor of the "stuck" threshold in seconds, so tiny reels are not flagged after seconds.
+STUCK_FLOOR_S = 120.0
+
+
+def is_stuck(reel: Any, model: RenderTimeModel, now: datetime | None = None, max_minutes: float = 30.0) -> bool:
+    """True when a rendering reel has taken too long.
+
+    Threshold = min(max(3 × p90 prediction, :data:`STUCK_FLOOR_S`), ``max_minutes`` × 60)
+    seconds, counted from ``processing_at`` (else ``submitted_at``). Only ``pending`` and
+    ``processing`` reels can be stuck.
+    """
+    if reel.status not in RENDERING_STATUSES:
+        return False
+    started = reel.processing_at or reel.submitted_at
+    if started is None:
+        return False
+    elapsed = ((now or utcnow()) - started).total_seconds()
+    predicted = 3 * model.expected_seconds(reel.estimated_duration_s, p90=True)
+    return elapsed > min(max(predicted, STUCK_FLOOR_S), max_minutes * 60.0)
+
+
+@dataclass(frozen=True)
+class BoardRow:
+    """One line of the status board. Times aware UTC; seconds; USD; ``progress`` 0..1."""
+
+    id: int
+    title: str
+    owner: str
+    status: str
+    attempt: int
+    video_id: str | None
+    created_at: datetime | None
+    updated_at: datetime | None
+    queued_at: datetime | None
+    submitted_at: datetime | None
+    processing_at: datetime | None
+    completed_at: datetime | None
+    estimated_duration_s: float | None
+    estimated_cost_usd: float | None
+    duration_s: float | None
+    video_url: str | None
+    thumbnail_url: str | None
+    links_expire_at: datetime | None
+    failure_code: str | None
+    failure_message: str | None
+    progress: float = 0.0
+    stuck: bool = False
+
+
+_BOARD_COLUMNS = [c for c in BoardRow.__dataclass_fields__ if c not in ("progress", "stuck")]
+
+
+def board(
+    session: Session,
+    *,
+    statuses: Sequence[str] = (),
+    owner: str | None = None,
+    since: datetime | None = None,
+    query: str = "",
+    limit: int | None = None,
+    model: RenderTimeModel | None = None,
+    now: datetime | None = None,
+    stuck_after_minutes: float = 30.0,
+) -> list[BoardRow]:
+    """Reels for the status board, newest activity first, in one indexed query (no HeyGen calls).
+
+    Filters: ``statuses`` (any of), ``owner`` (exact), ``since`` (updated at or after),
+    ``query`` (case-insensitive substring of title, owner or video_id), ``limit`` rows.
+    ``progress`` and ``stuck`` come from ``model`` (default: :func:`render_time_model`,
+    one more small query).
+    """
+    model = model or render_time_model(session)
+    now = now or utcnow()
+    stmt = select(*(getattr(Reel, c) for c in _BOARD_COLUMNS))
+    if statuses:
+        stmt = stmt.where(Reel.status.in_(list(statuses)))
+    if owner:
+        stmt = stmt.where(Reel.owner == owner)
+    if since is not None:
+        stmt = stmt.where(Reel.updated_at >= since)
+    if query.strip():
+        pattern = f"%{query.strip()}%"
+        stmt = stmt.where(or_(Reel.title.ilike(pattern), Reel.owner.ilike(pattern), Reel.video_id.ilike(pattern)))
+    stmt = stmt.order_by(Reel.updated_at.desc(), Reel.id.desc())
+    if limit:
+        stmt = stmt.limit(limit)
+    rows = []
+    for row in session.execute(stmt).mappings():
+        base = BoardRow(**row)
+        rows.append(BoardRow(**{**row, "progress": model.progress(base, now),
+                                "stuck": is_stuck(base, model, now, stuck_after_minutes)}))
+    return rows
+
+
+def status_counts(session: Session) -> dict[str, int]:
+    """Number of reels per status, every status present (0 when none): one GROUP BY query."""
+    counts = dict.fromkeys(REEL_STATUSES, 0)
+    for status, count in session.execute(select(Reel.status, func.count()).group_by(Reel.status)):
+        counts[status] = count
+    return counts
+
+
+def history(session: Session, reel_id: int) -> list[ReelEvent]:
+    """The reel's events in the order they happened (oldest first)."""
+    return list(session.scalars(select(ReelEvent).where(ReelEvent.reel_id == reel_id).order_by(ReelEvent.id)))
+
+
+def attempts(session: Session, reel_id: int) -> list[ReelAttempt]:
+    """The reel's attempts, first to last."""
+    return list(session.scalars(
+        select(ReelAttempt).where(ReelAttempt.reel_id == reel_id).order_by(ReelAttempt.number)
+    ))

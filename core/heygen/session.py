@@ -1,0 +1,193 @@
+"""The HTTP session under :class:`core.heygen.client.HeyGenClient`: cache and retry policy.
+
+Cache (requests-cache), per URL, first match wins:
+
+| URL glob             | lifetime          | why                                                          |
+|----------------------|-------------------|--------------------------------------------------------------|
+| ``*/v3/voices``      | ``catalog_ttl_s`` | the catalog changes rarely and is ~2,300 voices in 24 pages  |
+| ``*/v3/avatars``     | ``catalog_ttl_s`` | groups, looks and look details (same reasoning)              |
+| ``*/v3/videos*``     | not cached        | statuses move and URLs are presigned: polls must see HeyGen  |
+| ``*/v3/users/me``    | 5 s               | damps page reruns in several tabs; a balance ≤5 s old is fine |
+| ``*/v3/webhooks*``   | not cached        | endpoint management must always be current                   |
+| anything else        | not cached        |                                                              |
+
+Only ``GET`` responses with status 200 are stored. ``stale_if_error`` serves an expired
+catalog page when HeyGen fails or cannot be reached. The API key (``X-Api-Key`` in any of
+the spellings HeyGen accepts, and ``Authorization``) is excluded from cache keys and stored
+as ``REDACTED`` — requests-cache's redaction is case-sensitive, hence the explicit list.
+
+Cache keys ignore the port and treat every loopback name alike (see :func:`cache_key`), so a
+catalog cached against the local sandbox on one port is reused when it restarts on another.
+
+Retries (urllib3, see :class:`HeyGenRetry`) follow HeyGen's official CLI: ``429`` for every
+method, ``5xx`` and connection failures only for ``GET``/``DELETE``, read timeouts never,
+``Retry-After`` honoured up to 30 s, exponential back-off 1 s × 2^n with ±25 % jitter.
+"""
+
+from __future__ import annotations
+
+import random
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+import requests
+from requests.adapters import HTTPAdapter
+from requests_cache import DEFAULT_IGNORED_PARAMS, DO_NOT_CACHE, CachedSession, create_key
+from requests_cache.backends import RedisCache
+from urllib3.exceptions import MaxRetryError
+from urllib3.util import Retry
+
+#: Longest pause honoured from a ``Retry-After`` header or back-off, in seconds.
+RETRY_AFTER_MAX_S = 30
+#: Statuses retried by the transport (429 for every method, the rest for GET/DELETE only).
+RETRY_STATUSES = (429, 500, 502, 503, 504)
+#: Methods whose 5xx answers and connection failures are retried by the transport.
+IDEMPOTENT_METHODS = frozenset({"GET", "DELETE"})
+#: Cache lifetime of ``GET /v3/users/me`` in seconds.
+USER_TTL_S = 5
+#: Headers that carry credentials: never in a cache key, stored as ``REDACTED``.
+SECRET_HEADERS = ("X-Api-Key", "x-api-key", "X-API-KEY", "Authorization", "authorization")
+#: How long Redis keeps an entry after it expires, so ``stale_if_error`` can still serve it (7 days).
+REDIS_STALE_KEEP_S = 7 * 24 * 3600
+
+_LOOPBACK_HOSTS = {"localhost", "127.0.0.1", "::1", "[::1]", "0.0.0.0"}
+
+
+class HeyGenRetry(Retry):
+    """urllib3 ``Retry`` with HeyGen's policy.
+
+    * ``429`` is retried for **any** method (HeyGen rejected the request without processing it).
+    * ``5xx`` in ``status_forcelist`` and errors before a response (connection refused, DNS)
+      only for methods in ``allowed_methods`` (``GET``, ``DELETE``); a ``POST`` fails at once so
+      the caller decides (``POST /v3/videos`` retries itself only with an ``Idempotency-Key``).
+    * Back-off: ``backoff_factor`` × 2^(n−1) × uniform(0.75, 1.25) before retry n, at most
+      ``backoff_max``; a ``Retry-After`` header replaces it, capped at ``retry_after_max``.
+    """
+
+    def is_retry(self, method: str, status_code: int, has_retry_after: bool = False) -> bool:
+        """True for 429 whatever the method; otherwise urllib3's method and status rules."""
+        if status_code == 429:
+            return True
+        return super().is_retry(method, status_code, has_retry_after)
+
+    def increment(self, method=None, url=None, response=None, error=None, _pool=None, _stacktrace=None):
+        """Count one retry; an error on a non-idempotent method ends retrying at once.
+
+        Raises:
+            urllib3.exceptions.MaxRetryError: retries are exhausted, or ``error`` happened on
+                a method outside ``allowed_methods`` (requests turns it into ``ConnectionError``).
+        """
+        if error is not None and method and not self._is_method_retryable(method):
+            raise MaxRetryError(_pool, url, error) from error
+        return super().increment(method, url, response, error, _pool, _stacktrace)
+
+    def get_backoff_time(self) -> float:
+        """Seconds to wait before the next retry: 1 s, 2 s, 4 s … (× factor) with ±25 % jitter."""
+        attempts = len(self.history)
+        if attempts == 0 or self.backoff_factor <= 0:
+            return 0.0
+        value = self.backoff_factor * (2 ** (attempts - 1)) * random.uniform(0.75, 1.25)
+        return float(min(self.backoff_max, value))
+
+
+def build_retry(max_retries: int = 2) -> HeyGenRetry:
+    """The retry policy of every HeyGen call: ``max_retries`` retries in total (not attempts).
+
+    Read timeouts are never retried (``read=False``), as in HeyGen's CLI; ``raise_on_status``
+    is off so the final error response reaches the client, which maps it to a typed error.
+    """
+    return HeyGenRetry(
+        total=max_retries,
+        read=False,
+        redirect=5,
+        status_forcelist=RETRY_STATUSES,
+        allowed_methods=IDEMPOTENT_METHODS,
+        backoff_factor=1.0,
+        backoff_max=RETRY_AFTER_MAX_S,
+        respect_retry_after_header=True,
+        retry_after_max=RETRY_AFTER_MAX_S,
+        raise_on_status=False,
+    )
+
+
+def mount_retries(session: requests.Session, max_retries: int = 2) -> requests.Session:
+    """Mount an ``HTTPAdapter`` with :func:`build_retry` on ``http://`` and ``https://``."""
+    adapter = HTTPAdapter(max_retries=build_retry(max_retries))
+    session.mount("https://", adapter)
+    session.mount("http://", adapter)
+    return session
+
+
+def canonical_url(url: str) -> str:
+    """``url`` without its port, with loopback names unified and scheme/host in lower case.
+
+    ``http://127.0.0.1:51234/v3/voices?limit=100`` and ``http://localhost:8787/v3/voices?limit=100``
+    both become ``http://127.0.0.1/v3/voices?limit=100``; ``https://api.heygen.com/…`` keeps its
+    host, so live and sandbox entries never mix even in one shared Redis database.
+    """
+    parts = urlsplit(url)
+    host = (parts.hostname or "").lower()
+    if host in _LOOPBACK_HOSTS or host.startswith("127."):
+        host = "127.0.0.1"
+    return urlunsplit((parts.scheme.lower(), host, parts.path, parts.query, ""))
+
+
+def cache_key(request, **kwargs) -> str:
+    """requests-cache ``key_fn``: :func:`requests_cache.create_key` over :func:`canonical_url`."""
+    canonical = request.copy()
+    canonical.url = canonical_url(request.url)
+    return create_key(canonical, **kwargs)
+
+
+def expiry_rules(catalog_ttl_s: float) -> dict[str, float | int]:
+    """``urls_expire_after`` for HeyGen v3 (see the module table); values in seconds."""
+    return {
+        "*/v3/voices": catalog_ttl_s,
+        "*/v3/avatars": catalog_ttl_s,
+        "*/v3/videos*": DO_NOT_CACHE,
+        "*/v3/users/me": USER_TTL_S,
+        "*/v3/webhooks*": DO_NOT_CACHE,
+    }
+
+
+def _backend(cache_location: str | None):
+    """``"memory"``, a :class:`RedisCache` for ``redis://``/``rediss://``, else ``"sqlite"``."""
+    if cache_location is None:
+        return "memory"
+    if cache_location.startswith(("redis://", "rediss://")):
+        import redis
+
+        connection = redis.Redis.from_url(cache_location)
+        return RedisCache(connection=connection, ttl_offset=REDIS_STALE_KEEP_S)
+    Path(cache_location).expanduser().parent.mkdir(parents=True, exist_ok=True)
+    return "sqlite"
+
+
+def build_session(cache_location: str | None, *, catalog_ttl_s: float, max_retries: int = 2) -> CachedSession:
+    """A ``CachedSession`` with HeyGen's cache rules and retry policy (module docstring).
+
+    Args:
+        cache_location: ``None`` → in-memory cache; ``"redis://…"``/``"rediss://…"`` → Redis
+            (shared by replicas); anything else → a SQLite file path (parent folder created,
+            WAL mode, safe across threads and processes).
+        catalog_ttl_s: lifetime of voice and avatar catalog responses, in seconds.
+        max_retries: transport retries per request (not counting the first attempt).
+
+    Raises:
+        redis.exceptions.RedisError: only on first use of an unreachable Redis server.
+    """
+    backend = _backend(cache_location)
+    options = {"wal": True} if backend == "sqlite" else {}
+    session = CachedSession(
+        cache_name=str(Path(cache_location).expanduser()) if backend == "sqlite" else "http_cache",
+        backend=backend,
+        expire_after=DO_NOT_CACHE,
+        urls_expire_after=expiry_rules(catalog_ttl_s),
+        allowable_methods=("GET",),
+        allowable_codes=(200,),
+        stale_if_error=True,
+        ignored_parameters=[*DEFAULT_IGNORED_PARAMS, *SECRET_HEADERS],
+        key_fn=cache_key,
+        **options,
+    )
+    return mount_retries(session, max_retries)

@@ -1,0 +1,204 @@
+"""What a process needs, built once: database, HeyGen client, sandbox and worker.
+
+This is the one place where sandbox and live mode differ:
+
+| | sandbox (no ``HEYGEN_API_KEY``) | live |
+|---|---|---|
+| HeyGen | :mod:`core.sandbox` on 127.0.0.1, started here in a thread | ``HEYGEN_BASE_URL`` |
+| key | :data:`core.config.SANDBOX_API_KEY` | ``HEYGEN_API_KEY`` |
+
+Both modes use the same database, cache and worker code. :func:`get_runtime` builds the
+runtime once per process behind a lock; Streamlit's "Clear caches" cannot start a
+second worker because nothing here lives in a Streamlit cache.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import sessionmaker
+
+from core.config import SANDBOX_API_KEY, Settings, load_settings
+
+log = logging.getLogger(__name__)
+
+
+class StartupError(RuntimeError):
+    """The app cannot start; the message says what to fix (never contains a secret)."""
+
+
+@dataclass
+class Runtime:
+    """Process-wide services.
+
+    Attributes:
+        settings: the resolved settings.
+        engine, session_factory: the migrated database.
+        base_url, api_key: where HeyGen (or the sandbox) is, and the key to use.
+        client: a HeyGen client for page code (guarded by its own lock).
+        sandbox: the in-process sandbox server in sandbox mode, else ``None``.
+        worker: the embedded worker when ``WORKER_MODE=embedded``, else ``None``.
+    """
+
+    settings: Settings
+    engine: Engine
+    session_factory: sessionmaker
+    base_url: str
+    api_key: str = field(repr=False)
+    client: Any
+    sandbox: Any = None
+    worker: Any = None
+
+    def new_client(self) -> Any:
+        """A separate :class:`~core.heygen.HeyGenClient` for another thread (same cache file)."""
+        return make_client(self.settings, self.base_url, self.api_key)
+
+    def stop(self) -> None:
+        """Stop the worker and the sandbox (idempotent)."""
+        if self.worker is not None:
+            self.worker.stop()
+        if self.sandbox is not None:
+            self.sandbox.stop()
+
+
+_lock = threading.Lock()
+_runtime: Runtime | None = None
+
+
+def ensure_data_dir(path: Path) -> None:
+    """Create ``DATA_DIR`` and prove it is writable.
+
+    Raises:
+        StartupError: the folder cannot be created or written, naming the folder and the fix.
+    """
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        probe = path / ".write-test"
+        probe.write_text("ok")
+        probe.unlink()
+    except OSError as exc:
+        raise StartupError(
+            f"The data folder {path} is not writable ({exc.strerror or exc}); "
+            "set DATA_DIR to a folder this user can write."
+        ) from None
+
+
+def _port_is_free(port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
+
+
+def start_sandbox(settings: Settings) -> Any:
+    """Start the in-process HeyGen sandbox on ``SANDBOX_PORT`` (a free port when taken or 0).
+
+    Returns:
+        the running :class:`core.sandbox.SandboxServer`.
+    """
+    from core.sandbox import SandboxConfig, start_in_thread
+
+    config = SandboxConfig(
+        api_keys=(SANDBOX_API_KEY,),
+        time_scale=settings.sandbox_time_scale,
+        balance_usd=settings.sandbox_balance_usd,
+        concurrency_limit=max(settings.heygen_concurrency, 10),
+        state_dir=settings.data_dir / "sandbox",
+        original_media=settings.sandbox_original_media,
+    )
+    port = settings.sandbox_port
+    if port and not _port_is_free(port):
+        log.info("sandbox port %s is taken; using a free port", port)
+        port = 0
+    return start_in_thread(config, host="127.0.0.1", port=port)
+
+
+def make_client(settings: Settings, base_url: str, api_key: str) -> Any:
+    """A HeyGen client with the configured cache (SQLite file in ``DATA_DIR`` or Redis)."""
+    from core.heygen import HeyGenClient
+
+    return HeyGenClient(
+        api_key,
+        base_url=base_url,
+        cache_location=settings.http_cache_location,
+        catalog_ttl_s=settings.catalog_cache_seconds,
+    )
+
+
+def build_runtime(settings: Settings, *, start_worker: bool | None = None) -> Runtime:
+    """Build every service for ``settings``: data folder, migrated database, sandbox, client, worker.
+
+    Args:
+        start_worker: override ``settings.worker_mode == "embedded"``.
+
+    Raises:
+        StartupError: unwritable data folder or unreachable database, with the fix.
+    """
+    from core.db import make_engine, make_session_factory, migrate
+
+    ensure_data_dir(settings.data_dir)
+    try:
+        engine = make_engine(settings.db_url)
+        migrate(engine)
+    except Exception as exc:  # the driver's message may contain the URL's password
+        raise StartupError(
+            f"The database could not be opened or migrated ({type(exc).__name__}); "
+            "check DATABASE_URL and that the server is running."
+        ) from None
+    session_factory = make_session_factory(engine)
+
+    sandbox = None
+    if settings.sandbox:
+        sandbox = start_sandbox(settings)
+        base_url, api_key = sandbox.url, SANDBOX_API_KEY
+    else:
+        base_url, api_key = settings.heygen_base_url.rstrip("/"), settings.heygen_api_key or ""
+    runtime = Runtime(
+        settings=settings,
+        engine=engine,
+        session_factory=session_factory,
+        base_url=base_url,
+        api_key=api_key,
+        client=make_client(settings, base_url, api_key),
+        sandbox=sandbox,
+    )
+    if start_worker if start_worker is not None else settings.worker_mode == "embedded":
+        from core.worker import Worker
+
+        runtime.worker = Worker(session_factory, runtime.new_client(), settings)
+        runtime.worker.start()
+    return runtime
+
+
+def get_runtime(settings: Settings | None = None) -> Runtime:
+    """The process-wide :class:`Runtime`, built on first use (thread-safe)."""
+    global _runtime
+    with _lock:
+        if _runtime is None:
+            _runtime = build_runtime(settings or load_settings())
+            log.info("runtime ready: mode=%s database=%s pid=%s", _runtime.settings.mode,
+                     _runtime.engine.url.render_as_string(hide_password=True), os.getpid())
+        return _runtime
+
+
+def runtime_started() -> bool:
+    """True once :func:`get_runtime` has built the process runtime."""
+    return _runtime is not None
+
+
+def reset_runtime() -> None:
+    """Stop and forget the process-wide runtime (tests, settings changes)."""
+    global _runtime
+    with _lock:
+        if _runtime is not None:
+            _runtime.stop()
+        _runtime = None

@@ -1,0 +1,18 @@
+"""A local, HeyGen-v3-compatible server: the app's offline default and the double for integration tests.
+
+It serves the real 2026 catalog (converted to v3 objects), validates requests strictly against HeyGen's
+official schemas, runs video jobs on a scaled clock and renders real MP4s, charges a wallet, signs
+webhooks, honours ``Idempotency-Key`` and can inject faults. Public API::
+
+    SandboxConfig(...)                      # settings (see core.sandbox.settings)
+    create_app(config) -> Starlette         # the ASGI app
+    start_in_thread(config, host, port) -> SandboxServer   # .url, .stop(), .state, .sandbox
+    python -m core.sandbox --port 8787 --api-key KEY [--time-scale X] [--faults SPEC] [--seed N]
+                           [--balance USD] [--state-dir DIR]
+"""
+
+from core.sandbox.app import create_app
+from core.sandbox.server import SandboxServer, start_in_thread
+from core.sandbox.settings import SandboxConfig, ShiftClock
+
+__all__ = ["SandboxConfig", "SandboxServer", "ShiftClock", "create_app", "start_in_thread"]

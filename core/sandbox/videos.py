@@ -1,0 +1,205 @@
+"""Turning a ``POST /v3/videos`` body into a render plan: catalog checks, speech estimate, price.
+
+The JSON-Schema side of validation (unknown fields, enums, lengths, 1–50 scenes) is done by
+:func:`core.heygen.schemas.validate_request`; this module adds what needs the catalog: known look and
+voice ids, engine ∈ the look's ``supported_api_engines``, engine-specific options, the voice's
+``engine_settings`` engine and ``voice_settings.locale`` (voice must ``support_locale`` and the tag
+must be in :data:`LOCALES` for the voice's language). Every problem is 400 ``invalid_parameter`` with a
+dotted ``param`` such as ``scenes.1.input.voice_id``.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from core.sandbox.http import ApiError, invalid
+
+WORDS_PER_MINUTE = 150.0
+#: Seconds assumed for inputs whose length the sandbox cannot know (audio_url, audio_asset_id, video clips).
+UNKNOWN_MEDIA_S = 5.0
+MIN_SCENE_S = 0.5
+
+#: USD per second by (engine, avatar_type) → (720p/1080p, 4k); docs §8 (Pay-As-You-Go, after 2026-05-12).
+RATES: dict[tuple[str, str], tuple[float, float]] = {
+    **{(engine, "photo_avatar"): (0.05, 0.0667) for engine in ("avatar_iv", "avatar_v")},
+    **{(engine, kind): (0.0667, 0.0833) for engine in ("avatar_iv", "avatar_v")
+       for kind in ("digital_twin", "studio_avatar")},
+    **{("avatar_iii", kind): (0.0167, 0.02) for kind in ("photo_avatar", "digital_twin", "studio_avatar")},
+}
+#: Text-to-speech (Starfish) in USD per second of audio.
+TTS_RATE_USD = 0.000667
+
+#: Locales the sandbox accepts per catalog language (docs §2.2); other tags → 400 voice_settings.locale.
+LOCALES: dict[str, tuple[str, ...]] = {
+    "English": ("en-US", "en-GB", "en-AU", "en-IN", "en-CA", "en-IE", "en-ZA", "en-NZ", "en-SG", "en-PH",
+                "en-NG", "en-KE"),
+    "Spanish": ("es-ES", "es-MX", "es-AR", "es-US", "es-CO", "es-CL", "es-PE", "es-419"),
+    "Portuguese": ("pt-BR", "pt-PT"),
+    "French": ("fr-FR", "fr-CA", "fr-BE", "fr-CH"),
+    "German": ("de-DE", "de-AT", "de-CH"),
+    "Italian": ("it-IT", "it-CH"),
+    "Dutch": ("nl-NL", "nl-BE"),
+    "Arabic": ("ar-SA", "ar-AE", "ar-EG", "ar-MA", "ar-JO", "ar-LB", "ar-KW", "ar-QA", "ar-DZ", "ar-IQ"),
+    "Chinese": ("zh-CN", "zh-TW", "zh-HK"),
+    "Hindi": ("hi-IN",), "Bangla": ("bn-BD", "bn-IN"), "Urdu": ("ur-PK", "ur-IN"), "Tamil": ("ta-IN", "ta-LK"),
+    "Japanese": ("ja-JP",), "Korean": ("ko-KR",), "Vietnamese": ("vi-VN",), "Thai": ("th-TH",),
+    "Indonesian": ("id-ID",), "Malay": ("ms-MY",), "Filipino": ("fil-PH",),
+    "Turkish": ("tr-TR",), "Polish": ("pl-PL",), "Swedish": ("sv-SE",), "Russian": ("ru-RU",),
+    "Ukrainian": ("uk-UA",), "Hebrew": ("he-IL",), "Greek": ("el-GR",), "Czech": ("cs-CZ",),
+    "Danish": ("da-DK",), "Finnish": ("fi-FI",), "Norwegian": ("nb-NO",), "Romanian": ("ro-RO",),
+    "Hungarian": ("hu-HU",), "Catalan": ("ca-ES",), "Persian": ("fa-IR",), "Kiswahili": ("sw-KE", "sw-TZ"),
+}
+ALL_LOCALES: frozenset[str] = frozenset(tag for tags in LOCALES.values() for tag in tags)
+_LANGUAGE_ALIASES = {"en": "English", "turkey": "Turkish", "bengali": "Bangla", "swahili": "Kiswahili"}
+FAILED_CREDIT_CODE = "MOVIO_PAYMENT_INSUFFICIENT_CREDIT"
+FAILED_CREDIT_MESSAGE = "Insufficient credit. This operation requires 'plan_credit' or 'api' credits."
+
+
+def allowed_locales(language: str | None) -> frozenset[str]:
+    """Locales accepted for a voice of catalog ``language`` (raw, dirty values allowed).
+
+    Known languages map to their row of :data:`LOCALES`; ``Multilingual``, empty and ``unknown`` accept
+    every tag of the table; a language outside the table accepts none.
+    """
+    name = (language or "").strip()
+    name = _LANGUAGE_ALIASES.get(name.lower(), name)
+    if name.lower() in ("", "unknown", "multilingual"):
+        return ALL_LOCALES
+    return frozenset(LOCALES.get(name, ()))
+
+
+def speech_seconds(text: str, speed: float | None = 1.0) -> float:
+    """Estimated speech length in seconds: 150 words per minute divided by ``speed`` (≥ 0.5 s)."""
+    words = len((text or "").split())
+    return round(max(MIN_SCENE_S, words * 60.0 / WORDS_PER_MINUTE / (speed or 1.0)), 3)
+
+
+@dataclass
+class PlannedScene:
+    """One scene of a render plan: what is drawn, how long it lasts (s), how it is priced."""
+
+    avatar_name: str
+    script: str
+    duration_s: float
+    background: str | None
+    engine: str
+    avatar_type: str
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON-serialisable form stored with the job."""
+        return asdict(self)
+
+
+def price_usd(scenes: list[PlannedScene], resolution: str | None) -> float:
+    """Cost in USD: per price class, ceil(seconds) × rate (docs §8; 4k uses the 4K column)."""
+    column = 1 if (resolution or "").lower() == "4k" else 0
+    seconds: dict[float, float] = {}
+    for scene in scenes:
+        rate = RATES.get((scene.engine, scene.avatar_type), RATES[("avatar_iv", "studio_avatar")])[column]
+        seconds[rate] = seconds.get(rate, 0.0) + scene.duration_s
+    return round(sum(rate * math.ceil(total - 1e-9) for rate, total in seconds.items()), 4)
+
+
+def plan_video(body: dict[str, Any], catalog: Any) -> list[PlannedScene]:
+    """Check a schema-valid ``POST /v3/videos`` body against the catalog and return its scenes.
+
+    Supports ``type`` ``studio``, ``avatar`` and ``image``; ``cinematic_avatar`` → 400 ``param: type``.
+    Raises :class:`ApiError` (400 ``invalid_parameter``) naming the first offending param.
+    """
+    kind = body.get("type")
+    if kind == "studio":
+        return [_studio_scene(scene, f"scenes.{i}.", catalog) for i, scene in enumerate(body["scenes"])]
+    if kind == "avatar":
+        return [_avatar_input(body, "", catalog, studio=False)]
+    if kind == "image":
+        return [_image_input(body, "", catalog)]
+    raise invalid("type", f"Video type '{kind}' is not available in the sandbox.")
+
+
+def _studio_scene(scene: dict[str, Any], prefix: str, catalog: Any) -> PlannedScene:
+    kind = scene.get("type")
+    if kind == "avatar_video":
+        source = scene["input"]
+        inner = f"{prefix}input."
+        if source.get("type") == "image":
+            return _image_input(source, inner, catalog)
+        return _avatar_input(source, inner, catalog, studio=True)
+    if kind == "image":
+        if scene.get("duration") is not None:
+            return PlannedScene("Image", "", float(scene["duration"]), None, "avatar_iv", "photo_avatar")
+        duration, script = _audio(scene, prefix, catalog, look=None)
+        return PlannedScene("Image", script, duration, None, "avatar_iv", "photo_avatar")
+    return PlannedScene("Video clip", "", UNKNOWN_MEDIA_S, None, "avatar_iv", "photo_avatar")
+
+
+def _avatar_input(source: dict[str, Any], prefix: str, catalog: Any, *, studio: bool) -> PlannedScene:
+    look_id = source.get("avatar_id")
+    look = catalog.look(look_id)
+    if look is None:
+        raise invalid(f"{prefix}avatar_id", f"Avatar look '{look_id}' does not exist.")
+    engine = (source.get("engine") or {}).get("type") or "avatar_iv"
+    supported = look.get("supported_api_engines") or []
+    if engine not in supported:
+        raise invalid(f"{prefix}engine.type" if source.get("engine") else f"{prefix}avatar_id",
+                      f"Engine '{engine}' is not supported by avatar '{look_id}' (supported: "
+                      f"{', '.join(supported) or 'none'}).")
+    _engine_options(source, prefix, engine, look.get("avatar_type") or "studio_avatar")
+    duration, script = _audio(source, prefix, catalog, look=look)
+    background = source.get("background") or {}
+    colour = background.get("color") if studio else (background.get("value") if background.get("type") == "color"
+                                                     else None)
+    return PlannedScene(str(look.get("name") or look_id), script, duration, colour, engine,
+                        look.get("avatar_type") or "studio_avatar")
+
+
+def _image_input(source: dict[str, Any], prefix: str, catalog: Any) -> PlannedScene:
+    engine = (source.get("engine") or {}).get("type") or "avatar_iv"
+    if engine == "avatar_iii":
+        raise invalid(f"{prefix}engine.type", "avatar_iii is not available for image input.")
+    _engine_options(source, prefix, engine, "photo_avatar")
+    duration, script = _audio(source, prefix, catalog, look=None)
+    return PlannedScene("Photo avatar", script, duration, None, engine, "photo_avatar")
+
+
+def _engine_options(source: dict[str, Any], prefix: str, engine: str, avatar_type: str) -> None:
+    if source.get("expressiveness") is not None and not (avatar_type == "photo_avatar" and engine == "avatar_iv"):
+        raise invalid(f"{prefix}expressiveness", "expressiveness is only available for photo avatars on avatar_iv.")
+    if source.get("motion_prompt") is not None and engine == "avatar_iii":
+        raise invalid(f"{prefix}motion_prompt", "motion_prompt is not available with avatar_iii.")
+    if source.get("motion_prompt") is not None and avatar_type != "photo_avatar" and engine != "avatar_v":
+        raise invalid(f"{prefix}motion_prompt", "motion_prompt needs avatar_v for video avatars.")
+
+
+def _audio(source: dict[str, Any], prefix: str, catalog: Any, *, look: dict | None) -> tuple[float, str]:
+    """Duration (s) and script of one speaking input; checks voice, engine_settings and locale."""
+    script = source.get("script")
+    if not script:
+        return UNKNOWN_MEDIA_S, ""
+    voice_id = source.get("voice_id") or (look or {}).get("default_voice_id")
+    if not voice_id:
+        raise invalid(f"{prefix}voice_id", "voice_id is required with script (the avatar has no default voice).")
+    voice = catalog.voice(voice_id)
+    if voice is None:
+        raise invalid(f"{prefix}voice_id", f"Voice '{voice_id}' does not exist.")
+    settings = source.get("voice_settings") or {}
+    engine_settings = settings.get("engine_settings") or {}
+    voice_engine = catalog.voice_engine(voice_id)
+    if engine_settings.get("engine_type") and engine_settings["engine_type"] != voice_engine:
+        raise invalid(f"{prefix}voice_settings.engine_settings.engine_type",
+                      f"Voice '{voice_id}' uses the {voice_engine} engine, not {engine_settings['engine_type']}.")
+    locale = settings.get("locale")
+    if locale is not None:
+        if not voice.get("support_locale"):
+            raise invalid(f"{prefix}voice_settings.locale", f"Voice '{voice_id}' does not support a locale.")
+        if locale not in allowed_locales(voice.get("language")):
+            raise invalid(f"{prefix}voice_settings.locale",
+                          f"Locale '{locale}' is not available for a {str(voice.get('language')).strip()} voice.")
+    return speech_seconds(script, settings.get("speed")), script
+
+
+def ensure_funds(balance_usd: float) -> None:
+    """Submit-time wallet check: a balance ≤ 0 → 402 ``insufficient_credit``."""
+    if balance_usd <= 0:
+        raise ApiError(402, "insufficient_credit", "Insufficient credit: the API wallet balance is empty.")

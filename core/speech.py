@@ -1,0 +1,131 @@
+"""Speech samples: hear a voice say a line before paying for a video (``POST /v3/voices/speech``).
+
+HeyGen bills speech per second of audio and its audio URLs expire, so each distinct request
+(voice, text, speed, locale) is generated once: the audio is downloaded to
+``DATA_DIR/speech/<cache_key>.<ext>`` and recorded as a :class:`~core.models.SpeechSample` row
+that later requests reuse. Only Starfish voices (32-hex ``voice_id``) can be sampled; HeyGen
+rejects the others.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import threading
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from core.catalog import is_starfish_id
+from core.models import SpeechSample
+
+MAX_TEXT_CHARS = 5000
+MIN_SPEED, MAX_SPEED = 0.5, 2.0
+SPEECH_FOLDER = "speech"
+_AUDIO_SUFFIXES = {".mp3", ".wav", ".m4a", ".aac", ".ogg", ".flac"}
+
+#: Why a voice cannot be sampled, in one sentence for the user.
+NOT_STARFISH_REASON = (
+    "HeyGen's speech endpoint only works with its own Starfish voices; this voice comes from another "
+    "engine, so it can only be heard in a rendered video."
+)
+
+
+class SpeechUnavailable(ValueError):
+    """The sample cannot be generated (voice not supported, empty or too long text, speed out of range).
+
+    ``str(exc)`` is one sentence for the user.
+    """
+
+
+_locks_guard = threading.Lock()
+_locks: dict[str, threading.Lock] = {}
+
+
+def _lock_for(key: str) -> threading.Lock:
+    with _locks_guard:
+        return _locks.setdefault(key, threading.Lock())
+
+
+def can_sample(voice_id: str | None) -> bool:
+    """True when ``POST /v3/voices/speech`` accepts the voice (Starfish: a 32-hex ``voice_id``)."""
+    return is_starfish_id(voice_id)
+
+
+def speech_cache_key(voice_id: str, text: str, speed: float = 1.0, locale: str | None = None) -> str:
+    """64-hex SHA-256 of the request; equal requests (same voice, text, speed, locale) share a sample."""
+    payload = json.dumps([voice_id, text, round(float(speed), 3), locale or None], ensure_ascii=False)
+    return hashlib.sha256(payload.encode("utf-8")).hexdigest()
+
+
+def _validate(voice_id: str, text: str, speed: float) -> str:
+    if not can_sample(voice_id):
+        raise SpeechUnavailable(NOT_STARFISH_REASON)
+    text = (text or "").strip()
+    if not text:
+        raise SpeechUnavailable("Write a line for the voice to say first.")
+    if len(text) > MAX_TEXT_CHARS:
+        raise SpeechUnavailable(f"A sample can be at most {MAX_TEXT_CHARS:,} characters ({len(text):,} given).")
+    if not MIN_SPEED <= float(speed) <= MAX_SPEED:
+        raise SpeechUnavailable(f"Speed must be between {MIN_SPEED} and {MAX_SPEED} (got {speed}).")
+    return text
+
+
+def _usable(sample: SpeechSample | None) -> SpeechSample | None:
+    return sample if sample is not None and Path(sample.audio_path).is_file() else None
+
+
+def find_speech_sample(session: Session, voice_id: str, text: str, *, speed: float = 1.0,
+                       locale: str | None = None) -> SpeechSample | None:
+    """The stored sample for this request whose audio file still exists, else ``None`` (no HeyGen call)."""
+    key = speech_cache_key(voice_id, (text or "").strip(), speed, locale)
+    return _usable(session.get(SpeechSample, key))
+
+
+def _suffix(url: str) -> str:
+    suffix = Path(urlsplit(url).path).suffix.lower()
+    return suffix if suffix in _AUDIO_SUFFIXES else ".mp3"
+
+
+def speech_sample(session: Session, client: Any, data_dir: Path | str, voice_id: str, text: str, *,
+                  speed: float = 1.0, locale: str | None = None) -> SpeechSample:
+    """The sample for (voice, text, speed, locale): from the database when generated before, else made now.
+
+    A new sample calls ``POST /v3/voices/speech`` once (billed per second of audio), downloads the audio
+    to ``data_dir/speech/<cache_key>.<ext>`` and stores a :class:`SpeechSample` (``audio_path`` absolute,
+    ``duration_s`` seconds). Concurrent requests for the same sample in one process wait for the first.
+    The caller's transaction commits the row.
+
+    Args:
+        text: 1–5,000 characters (stripped); speed: 0.5–2.0; locale: BCP-47 tag such as ``en-GB`` or None.
+
+    Raises:
+        SpeechUnavailable: not a Starfish voice, empty/too long text, speed out of range (no HeyGen call).
+        core.heygen.errors.HeyGenError: the HeyGen request or the download failed (``str()`` is for users).
+    """
+    text = _validate(voice_id, text, speed)
+    key = speech_cache_key(voice_id, text, speed, locale)
+    with _lock_for(key):
+        row = session.get(SpeechSample, key, populate_existing=True)
+        if _usable(row):
+            return row
+        speech = client.generate_speech(text, voice_id, speed=float(speed), locale=locale or None)
+        dest = Path(data_dir) / SPEECH_FOLDER / f"{key}{_suffix(speech.audio_url)}"
+        client.download(speech.audio_url, dest)
+        values = {"voice_id": voice_id, "text": text, "speed": float(speed), "locale": locale or None,
+                  "audio_path": str(dest.resolve()), "duration_s": float(speech.duration)}
+        if row is None:
+            try:
+                with session.begin_nested():  # another process may store the same sample meanwhile
+                    row = SpeechSample(cache_key=key, **values)
+                    session.add(row)
+                return row
+            except IntegrityError:
+                row = session.get(SpeechSample, key, populate_existing=True)
+        for name, value in values.items():
+            setattr(row, name, value)
+        session.flush()
+        return row

@@ -1,0 +1,494 @@
+"""The worker: submits queued reels to HeyGen and follows them until they finish.
+
+One cycle (:meth:`Worker.run_once`):
+
+1. **Lease.** Only the holder of the ``worker_leases`` row ``"worker"`` acts. Acquire or
+   renew with ``UPDATE … WHERE name='worker' AND (holder = me OR expires_at < now)``;
+   a dead holder's lease expires after ``settings.lease_seconds`` and another worker
+   takes over.
+2. **Submit.** Reels left in ``submitting`` (a crash between ``POST /v3/videos`` and
+   saving the video_id) are sent again with the SAME Idempotency-Key, so HeyGen
+   replays the first response: same video_id, never a second paid video. Then queued
+   reels are claimed oldest first with ``UPDATE … SET status='submitting' WHERE
+   status='queued'`` within ``settings.heygen_concurrency`` (submitting + pending +
+   processing) and ``settings.per_owner_cap`` (0 = no cap).
+3. **Poll.** Active reels with a video_id are read with ``GET /v3/videos/statuses``, 100
+   ids per call (⌈active / 100⌉ calls); a finished one is read once more with
+   ``GET /v3/videos/{id}`` for links or the failure reason.
+
+Errors of ``POST /v3/videos``: 429 → back to ``queued`` with the same key, no submission
+until ``Retry-After`` has passed; 5xx, network errors, 409 ``request_in_progress`` →
+stays ``submitting`` and is sent again with the same key next cycle; other 4xx
+(invalid request, insufficient credit, authentication, permission) → ``failed`` with
+HeyGen's code and one sentence.
+
+Run standalone with ``python -m core.worker [--webhook-port P]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import socket
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, sessionmaker
+
+from core import generation
+from core.config import Settings
+from core.heygen.errors import (
+    HeyGenError,
+    MalformedResponseError,
+    NetworkError,
+    RateLimitError,
+    RequestInProgressError,
+    ServerError,
+)
+from core.models import ACTIVE_STATUSES, Reel, ReelAttempt, WorkerLease
+
+log = logging.getLogger(__name__)
+
+LEASE_NAME = "worker"
+#: ``GET /v3/videos/statuses`` accepts at most this many ids per call.
+STATUS_BATCH = 100
+#: Errors after which the same request is sent again with the same Idempotency-Key.
+RESUBMIT_ERRORS = (ServerError, NetworkError, RequestInProgressError, MalformedResponseError)
+#: Errors that make every other submission this cycle fail the same way.
+_STOP_SUBMITTING = ("unauthorized", "forbidden", "insufficient_credit")
+
+
+@dataclass
+class CycleReport:
+    """What one :meth:`Worker.run_once` did.
+
+    ``acted``: this worker held the lease. ``submitted``: reels that got a video_id;
+    ``resubmit``: reels left ``submitting`` for another try with the same key;
+    ``requeued``: reels sent back to ``queued`` after a 429; ``polled_calls``: calls to
+    ``GET /v3/videos/statuses``; ``completed``/``failed``: reels that finished this
+    cycle; ``errors``: one line per problem (no secrets).
+    """
+
+    acted: bool = False
+    submitted: int = 0
+    resubmit: int = 0
+    requeued: int = 0
+    polled: int = 0
+    polled_calls: int = 0
+    completed: int = 0
+    failed: int = 0
+    errors: list[str] = field(default_factory=list)
+
+
+class Worker:
+    """Submits queued reels and polls active ones; one per process, many processes allowed.
+
+    Args:
+        session_factory: sessionmaker bound to the migrated database.
+        client: a :class:`core.heygen.HeyGenClient` (its own, not shared with pages).
+        settings: heygen_concurrency, per_owner_cap, poll_interval_s, lease_seconds.
+        name: lease holder id (default ``host:pid:random``).
+        index_provider: ``() -> CatalogIndex`` for :func:`core.reels.build_studio_body`;
+            default loads the catalog through ``client`` once.
+        clock: ``() -> Unix seconds``; injectable for lease and grace-period tests.
+    """
+
+    def __init__(
+        self,
+        session_factory: sessionmaker,
+        client: Any,
+        settings: Settings,
+        *,
+        name: str | None = None,
+        index_provider: Callable[[], Any] | None = None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.session_factory = session_factory
+        self.client = client
+        self.settings = settings
+        self.name = name or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+        self.clock = clock
+        self._index_provider = index_provider
+        self._index: Any = None
+        self._not_before = 0.0  # no submissions before this Unix time (after a 429)
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self.last_report: CycleReport | None = None
+
+    # ------------------------------------------------------------------ loop
+
+    def start(self) -> None:
+        """Start the daemon thread that runs :meth:`run_once` every ``settings.poll_interval_s`` seconds."""
+        if self._thread and self._thread.is_alive():
+            return
+        self._stop.clear()
+        self._thread = threading.Thread(target=self._loop, name=f"reel-worker-{self.name}", daemon=True)
+        self._thread.start()
+
+    def stop(self, timeout_s: float = 10.0) -> None:
+        """Stop the loop, wait up to ``timeout_s`` seconds, and give up the lease."""
+        self._stop.set()
+        if self._thread and self._thread is not threading.current_thread():
+            self._thread.join(timeout_s)
+        self._thread = None
+        try:
+            self.release_lease()
+        except Exception:  # the database may already be gone at shutdown
+            log.debug("lease release failed", exc_info=True)
+
+    @property
+    def running(self) -> bool:
+        """True while the loop thread is alive."""
+        return bool(self._thread and self._thread.is_alive())
+
+    def _loop(self) -> None:
+        while not self._stop.is_set():
+            try:
+                self.last_report = self.run_once()
+            except Exception:
+                log.exception("worker cycle failed")
+            self._stop.wait(max(self.settings.poll_interval_s, 0.05))
+
+    # ------------------------------------------------------------------ cycle
+
+    def run_once(self) -> CycleReport:
+        """One cycle: lease, submit, poll. Returns a :class:`CycleReport` (``acted=False`` without lease)."""
+        report = CycleReport()
+        if not self.acquire_lease():
+            return report
+        report.acted = True
+        self._submit_phase(report)
+        if self.acquire_lease():
+            self._poll_phase(report)
+        return report
+
+    def _now(self) -> datetime:
+        return datetime.fromtimestamp(self.clock(), UTC)
+
+    # ------------------------------------------------------------------ lease
+
+    def acquire_lease(self) -> bool:
+        """Take or renew the lease until now + ``settings.lease_seconds``; True when this worker holds it.
+
+        Conditional ``UPDATE worker_leases … WHERE name=:n AND (holder=:me OR holder IS NULL
+        OR expires_at < :now)``; the row is inserted on first use (a lost insert race → False).
+        """
+        now = self._now()
+        expires = now + timedelta(seconds=self.settings.lease_seconds)
+        with self.session_factory() as session:
+            result = session.execute(
+                update(WorkerLease)
+                .where(WorkerLease.name == LEASE_NAME)
+                .where((WorkerLease.holder == self.name) | WorkerLease.holder.is_(None)
+                       | WorkerLease.expires_at.is_(None) | (WorkerLease.expires_at < now))
+                .values(holder=self.name, expires_at=expires,
+                        acquired_at=func.coalesce(
+                            _if_holder(self.name, WorkerLease.acquired_at), now))
+                .execution_options(synchronize_session=False)
+            )
+            if result.rowcount == 1:
+                session.commit()
+                return True
+            session.rollback()
+            if session.get(WorkerLease, LEASE_NAME) is not None:
+                return False
+            session.add(WorkerLease(name=LEASE_NAME, holder=self.name, acquired_at=now, expires_at=expires))
+            try:
+                session.commit()
+            except IntegrityError:
+                session.rollback()
+                return False
+            return True
+
+    def release_lease(self) -> None:
+        """Give up the lease if this worker holds it (lets another worker act at once)."""
+        with self.session_factory() as session:
+            session.execute(
+                update(WorkerLease).where(WorkerLease.name == LEASE_NAME, WorkerLease.holder == self.name)
+                .values(holder=None, expires_at=None).execution_options(synchronize_session=False)
+            )
+            session.commit()
+
+    # ------------------------------------------------------------------ submission
+
+    def _submit_phase(self, report: CycleReport) -> None:
+        if self.clock() < self._not_before:
+            return
+        with self.session_factory() as session:
+            leftovers = session.scalars(
+                select(Reel).where(Reel.status == "submitting").order_by(Reel.queued_at, Reel.id)
+            ).all()
+            for reel in leftovers:
+                if not self._submit(session, reel, report):
+                    return
+            for reel in self._claim(session):
+                if not self._submit(session, reel, report):
+                    return
+
+    def _claim(self, session: Session):
+        """Yield queued reels claimed with ``queued → submitting``, oldest first, within the caps."""
+        active = dict(session.execute(
+            select(Reel.owner, func.count()).where(Reel.status.in_(ACTIVE_STATUSES)).group_by(Reel.owner)
+        ).all())
+        room = self.settings.heygen_concurrency - sum(active.values())
+        if room <= 0:
+            return
+        cap = self.settings.per_owner_cap
+        candidates = session.execute(
+            select(Reel.id, Reel.owner).where(Reel.status == "queued")
+            .order_by(Reel.queued_at, Reel.id).limit(max(room * 5, 50))
+        ).all()
+        for reel_id, owner in candidates:
+            if room <= 0:
+                return
+            if cap and active.get(owner, 0) >= cap:
+                continue
+            reel = session.get(Reel, reel_id)
+            if reel is None:
+                continue
+            claimed = generation.transition(session, reel, "submitting", actor=self.name, expected=("queued",),
+                                            values={"claimed_by": self.name}, detail="claimed for submission",
+                                            now=self._now())
+            session.commit()
+            if claimed:
+                room -= 1
+                active[owner] = active.get(owner, 0) + 1
+                yield reel
+
+    def _index_for_body(self) -> Any:
+        if self._index_provider is not None:
+            return self._index_provider()
+        if self._index is None:
+            from core.catalog import load_catalog
+
+            self._index = load_catalog(self.client).index
+        return self._index
+
+    def _submit(self, session: Session, reel: Reel, report: CycleReport) -> bool:
+        """``POST /v3/videos`` for one ``submitting`` reel; False when submissions should stop this cycle."""
+        from core.reels import ReelValidationError, build_studio_body
+
+        try:
+            body = build_studio_body(reel, self._index_for_body(), callback_id=f"reel-{reel.id}-{reel.attempt}")
+        except ReelValidationError as exc:  # the catalog changed since launch (a look or voice is gone)
+            first = exc.problems[0].message if exc.problems else str(exc)
+            generation.fail_reel(session, reel, "invalid_reel", first, actor=self.name, expected=("submitting",),
+                                 now=self._now())
+            session.commit()
+            report.failed += 1
+            return True
+        except Exception as exc:  # the catalog is unreachable: try again next cycle
+            log.warning("could not build the request for reel %s: %s", reel.id, type(exc).__name__)
+            session.rollback()
+            report.errors.append(f"reel {reel.id}: {type(exc).__name__}")
+            return True
+        try:
+            created = self.client.create_video(body, idempotency_key=reel.idempotency_key)
+        except RateLimitError as exc:
+            self._requeue_after_rate_limit(session, reel, exc, report)
+            return False
+        except RESUBMIT_ERRORS as exc:
+            generation.note(session, reel, actor=self.name, now=self._now(),
+                            detail=f"{exc.code}: {exc.user_message} Will send again with the same key.")
+            session.commit()
+            report.resubmit += 1
+            report.errors.append(f"reel {reel.id}: {exc.code}")
+            return True
+        except HeyGenError as exc:
+            generation.fail_reel(session, reel, exc.code, exc.user_message, actor=self.name,
+                                 expected=("submitting",), now=self._now())
+            session.commit()
+            report.failed += 1
+            report.errors.append(f"reel {reel.id}: {exc.code}")
+            return exc.code not in _STOP_SUBMITTING
+        self._store_video_id(session, reel, created)
+        report.submitted += 1
+        return True
+
+    def _store_video_id(self, session: Session, reel: Reel, created: Any) -> None:
+        """Save HeyGen's video_id: ``submitting → pending`` and the attempt's video_id. Commits."""
+        now = self._now()
+        moved = generation.transition(
+            session, reel, "pending", actor=self.name, expected=("submitting",), now=now,
+            values={"video_id": created.video_id, "heygen_status": created.status, "submitted_at": now},
+            detail=f"HeyGen accepted video {created.video_id}",
+        )
+        if moved:
+            session.execute(
+                update(ReelAttempt).where(ReelAttempt.reel_id == reel.id, ReelAttempt.number == reel.attempt)
+                .values(video_id=created.video_id, submitted_at=now)
+                .execution_options(synchronize_session=False)
+            )
+        session.commit()
+
+    def _requeue_after_rate_limit(self, session: Session, reel: Reel, exc: RateLimitError,
+                                  report: CycleReport) -> None:
+        wait_s = exc.retry_after if exc.retry_after is not None else self.settings.poll_interval_s
+        self._not_before = self.clock() + max(wait_s, 0.0)
+        generation.transition(session, reel, "queued", actor=self.name, expected=("submitting",),
+                              values={"claimed_by": None}, now=self._now(),
+                              detail=f"HeyGen is busy; trying again in {wait_s:.0f} s with the same key")
+        session.commit()
+        report.requeued += 1
+
+    # ------------------------------------------------------------------ polling
+
+    def _poll_phase(self, report: CycleReport) -> None:
+        with self.session_factory() as session:
+            rows = session.execute(
+                select(Reel.id, Reel.video_id).where(Reel.status.in_(("pending", "processing")),
+                                                     Reel.video_id.is_not(None)).order_by(Reel.id)
+            ).all()
+            by_video = {video_id: reel_id for reel_id, video_id in rows}
+            ids = list(by_video)
+            report.polled = len(ids)
+            for start in range(0, len(ids), STATUS_BATCH):
+                chunk = ids[start:start + STATUS_BATCH]
+                try:
+                    items = self.client.get_video_statuses(chunk)
+                except HeyGenError as exc:
+                    report.errors.append(f"statuses: {exc.code}")
+                    continue
+                finally:
+                    report.polled_calls += 1
+                for item in items:
+                    reel_id = by_video.get(item.video_id or "")
+                    if reel_id is not None:
+                        self._apply_status(session, reel_id, item, report)
+
+    def _apply_status(self, session: Session, reel_id: int, item: Any, report: CycleReport) -> None:
+        reel = session.get(Reel, reel_id)
+        if reel is None:
+            return
+        ours = generation.map_heygen_status(item.status)
+        try:
+            if ours in ("completed", "failed"):
+                self._finish(session, reel, report)
+            elif ours == "processing" and reel.status == "pending":
+                generation.transition(session, reel, "processing", actor=self.name, expected=("pending",),
+                                      values={"heygen_status": item.status}, now=self._now(),
+                                      detail="HeyGen is rendering")
+            elif ours == "not_found":
+                self._handle_not_found(session, reel, report)
+            session.commit()
+        except HeyGenError as exc:
+            session.rollback()
+            report.errors.append(f"reel {reel_id}: {exc.code}")
+
+    def _finish(self, session: Session, reel: Reel, report: CycleReport) -> None:
+        """``GET /v3/videos/{id}`` once and store the result (links or failure reason)."""
+        video = self.client.get_video(reel.video_id)
+        if generation.apply_video(session, reel, video, actor=self.name, now=self._now()):
+            if reel.status == "completed":
+                report.completed += 1
+            elif reel.status == "failed":
+                report.failed += 1
+
+    def _handle_not_found(self, session: Session, reel: Reel, report: CycleReport) -> None:
+        submitted = reel.submitted_at or reel.queued_at
+        if submitted and (self._now() - submitted).total_seconds() < generation.NOT_FOUND_GRACE_S:
+            return
+        if generation.fail_reel(session, reel, "video_not_found",
+                                "HeyGen no longer knows this video; it may have been deleted.",
+                                actor=self.name, expected=("pending", "processing"), now=self._now()):
+            report.failed += 1
+
+
+def _if_holder(name: str, column: Any) -> Any:
+    """SQL ``CASE WHEN holder = :name THEN column END`` (keep acquired_at on renewal)."""
+    from sqlalchemy import case
+
+    return case((WorkerLease.holder == name, column), else_=None)
+
+
+# ---------------------------------------------------------------------- command line
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    """Arguments of ``python -m core.worker``."""
+    parser = argparse.ArgumentParser(prog="python -m core.worker",
+                                     description="Submit queued reels to HeyGen and follow them.")
+    parser.add_argument("--webhook-port", type=int, default=None,
+                        help="serve POST /webhooks/heygen on this port (default: WEBHOOK_PORT; 0 = off)")
+    parser.add_argument("--base-url", default=None,
+                        help="HeyGen or sandbox base URL (required in sandbox mode, e.g. http://127.0.0.1:8787)")
+    parser.add_argument("--api-key", default=None, help="API key override (default: HEYGEN_API_KEY)")
+    parser.add_argument("--once", action="store_true", help="run one cycle and exit")
+    return parser.parse_args(argv)
+
+
+def _client_target(settings: Settings, args: argparse.Namespace) -> tuple[str, str]:
+    from core.config import SANDBOX_API_KEY
+
+    if settings.sandbox and not args.base_url:
+        raise SystemExit("Sandbox mode (no HEYGEN_API_KEY): start `python -m core.sandbox --port 8787` and pass "
+                         "--base-url http://127.0.0.1:8787, or set HEYGEN_API_KEY for live mode.")
+    base_url = (args.base_url or settings.heygen_base_url).rstrip("/")
+    api_key = args.api_key or settings.heygen_api_key or SANDBOX_API_KEY
+    return base_url, api_key
+
+
+def main(argv: list[str] | None = None, *, client_factory: Callable[[Settings, str, str], Any] | None = None) -> int:
+    """Entry point of ``python -m core.worker``: migrate, then loop (and serve webhooks when a port is set)."""
+    from core.config import load_settings
+    from core.db import make_engine, make_session_factory, migrate
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    args = parse_args(argv)
+    settings = load_settings()
+    base_url, api_key = _client_target(settings, args)
+    if client_factory is None:
+        from core.runtime import make_client as client_factory
+    engine = make_engine(settings.db_url)
+    migrate(engine)
+    factory = make_session_factory(engine)
+    worker = Worker(factory, client_factory(settings, base_url, api_key), settings)
+    log.info("worker %s started against %s (%s mode)", worker.name, base_url, settings.mode)
+    if args.once:
+        log.info("cycle: %s", worker.run_once())
+        return 0
+    port = settings.webhook_port if args.webhook_port is None else args.webhook_port
+    if port:
+        return _serve_webhooks(worker, factory, settings, port, client_factory(settings, base_url, api_key))
+    return _loop_forever(worker)
+
+
+def _loop_forever(worker: Worker) -> int:
+    worker.start()
+    try:
+        while worker.running:
+            time.sleep(1.0)
+    except KeyboardInterrupt:
+        log.info("stopping")
+    finally:
+        worker.stop()
+    return 0
+
+
+def _serve_webhooks(worker: Worker, factory: sessionmaker, settings: Settings, port: int, client: Any) -> int:
+    import uvicorn
+
+    from core.webhooks import create_app
+
+    if not settings.webhook_secret:
+        log.warning("HEYGEN_WEBHOOK_SECRET is not set: every webhook delivery will be rejected (401)")
+    worker.start()
+    try:
+        uvicorn.run(create_app(factory, settings.webhook_secret or "", client), host="0.0.0.0", port=port,
+                    log_level="info")
+    finally:
+        worker.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
+

@@ -1,0 +1,197 @@
+"""Team annotations on voices and cached speech samples, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+from core.annotations import (
+    AGE_GROUPS,
+    MAX_NOTES_CHARS,
+    MAX_TAGS,
+    AnnotationError,
+    annotations_version,
+    clean_tags,
+    delete_annotation,
+    get_annotations,
+    save_annotation,
+)
+from core.db import session_scope
+from core.heygen.errors import InvalidRequestError
+from core.heygen.types import Speech
+from core.models import SpeechSample, VoiceAnnotation
+from core.speech import (
+    NOT_STARFISH_REASON,
+    SpeechUnavailable,
+    find_speech_sample,
+    speech_cache_key,
+    speech_sample,
+)
+
+STARFISH = "cef3bc4e0a84424cafcde6f2cf466c97"
+THIRD_PARTY = "eKwKdepsAlV2JCGFmqnw"
+
+
+def _save(factory, voice_id=STARFISH, **overrides):
+    values = {"tags": ["Warm", "brand safe"], "age_group": "adult", "approved": True, "notes": "Good for ads",
+              "actor": "Ana"}
+    values.update(overrides)
+    with session_scope(factory) as session:
+        return save_annotation(session, voice_id, **values)
+
+
+def test_save_then_read_back(session_factory):
+    _save(session_factory, tags=[" Warm ", "brand  safe", "warm", ""], notes="  Good for ads \n")
+    with session_factory() as session:
+        rows = get_annotations(session)
+    row = rows[STARFISH]
+    assert row.tags == ["warm", "brand safe"]
+    assert (row.age_group, row.approved, row.notes, row.updated_by) == ("adult", True, "Good for ads", "Ana")
+    assert row.updated_at.tzinfo is not None
+
+
+def test_save_replaces_existing_annotation_and_records_new_actor(session_factory):
+    _save(session_factory)
+    _save(session_factory, tags=[], age_group=None, approved=False, notes="", actor="Ben")
+    with session_factory() as session:
+        assert session.scalar(select(func.count()).select_from(VoiceAnnotation)) == 1
+        row = get_annotations(session)[STARFISH]
+    assert (row.tags, row.age_group, row.approved, row.notes, row.updated_by) == ([], None, False, "", "Ben")
+
+
+def test_version_changes_on_insert_edit_and_delete(session_factory):
+    with session_factory() as session:
+        empty = annotations_version(session)
+    assert empty == (0, None)
+    _save(session_factory)
+    with session_factory() as session:
+        first = annotations_version(session)
+    _save(session_factory, notes="changed")
+    with session_factory() as session:
+        edited = annotations_version(session)
+    with session_scope(session_factory) as session:
+        assert delete_annotation(session, STARFISH) is True
+        assert delete_annotation(session, STARFISH) is False
+    with session_factory() as session:
+        deleted = annotations_version(session)
+    assert first[0] == 1 and edited[0] == 1 and deleted == (0, None)
+    assert edited[1] > first[1]
+
+
+@pytest.mark.parametrize(
+    ("overrides", "field", "fragment"),
+    [
+        ({"age_group": "teen"}, "age_group", "Age group must be one of"),
+        ({"actor": "   "}, "actor", "Enter your name"),
+        ({"notes": "x" * (MAX_NOTES_CHARS + 1)}, "notes", "Notes are limited"),
+        ({"tags": [f"t{i}" for i in range(MAX_TAGS + 1)]}, "tags", "at most"),
+        ({"tags": ["y" * 41]}, "tags", "too long"),
+    ],
+)
+def test_invalid_input_raises_clear_error_and_writes_nothing(session_factory, overrides, field, fragment):
+    with pytest.raises(AnnotationError) as info, session_scope(session_factory) as session:
+        save_annotation(session, STARFISH, **{"tags": [], "age_group": None, "approved": False, "notes": "",
+                                              "actor": "Ana", **overrides})
+    assert info.value.field == field
+    assert fragment in str(info.value)
+    with session_factory() as session:
+        assert get_annotations(session) == {}
+
+
+def test_empty_voice_id_is_rejected(session_factory):
+    with pytest.raises(AnnotationError, match="Choose a voice"), session_scope(session_factory) as session:
+        save_annotation(session, " ", tags=[], age_group=None, approved=False, notes="", actor="Ana")
+
+
+def test_age_group_is_case_insensitive_and_every_group_is_accepted(session_factory):
+    for group in AGE_GROUPS:
+        row = _save(session_factory, voice_id=f"v-{group}", age_group=group.upper())
+        assert row.age_group == group
+
+
+def test_clean_tags_accepts_comma_separated_text():
+    assert clean_tags("Ads, narration ,ads,") == ["ads", "narration"]
+
+
+# -- speech samples ---------------------------------------------------------------------------------
+
+
+class FakeSpeechClient:
+    """Stands in for HeyGenClient.generate_speech/download and counts the calls."""
+
+    def __init__(self) -> None:
+        self.calls: list[dict] = []
+        self.downloads = 0
+
+    def generate_speech(self, text, voice_id, *, speed=None, locale=None, language=None, input_type=None):
+        if len(voice_id) != 32:
+            raise InvalidRequestError(400, "invalid_parameter", "voice not supported", "voice_id", None)
+        self.calls.append({"text": text, "voice_id": voice_id, "speed": speed, "locale": locale})
+        return Speech(audio_url=f"/media/speech/{len(self.calls)}.wav", duration=2.5)
+
+    def download(self, url, dest_path):
+        self.downloads += 1
+        Path(dest_path).parent.mkdir(parents=True, exist_ok=True)
+        Path(dest_path).write_bytes(b"RIFF....WAVE")
+        return Path(dest_path)
+
+
+def test_speech_sample_calls_heygen_once_per_request_and_reuses_the_file(session_factory, tmp_path):
+    client = FakeSpeechClient()
+    with session_scope(session_factory) as session:
+        first = speech_sample(session, client, tmp_path, STARFISH, " Hello there ", speed=1.0, locale="en-GB")
+    with session_scope(session_factory) as session:
+        again = speech_sample(session, client, tmp_path, STARFISH, "Hello there", speed=1.0, locale="en-GB")
+    assert len(client.calls) == 1 and client.downloads == 1
+    assert client.calls[0] == {"text": "Hello there", "voice_id": STARFISH, "speed": 1.0, "locale": "en-GB"}
+    assert again.cache_key == first.cache_key == speech_cache_key(STARFISH, "Hello there", 1.0, "en-GB")
+    path = Path(again.audio_path)
+    assert path.parent == (tmp_path / "speech").resolve() and path.suffix == ".wav" and path.is_file()
+    assert again.duration_s == 2.5
+    with session_factory() as session:
+        assert find_speech_sample(session, STARFISH, "Hello there", locale="en-GB").cache_key == first.cache_key
+        assert find_speech_sample(session, STARFISH, "Hello there") is None  # other locale: not generated
+
+
+def test_speech_sample_differs_by_speed_and_locale(session_factory, tmp_path):
+    client = FakeSpeechClient()
+    with session_scope(session_factory) as session:
+        speech_sample(session, client, tmp_path, STARFISH, "Hi")
+        speech_sample(session, client, tmp_path, STARFISH, "Hi", speed=1.25)
+        speech_sample(session, client, tmp_path, STARFISH, "Hi", locale="en-AU")
+    assert len(client.calls) == 3
+    with session_factory() as session:
+        assert session.scalar(select(func.count()).select_from(SpeechSample)) == 3
+
+
+def test_missing_audio_file_is_generated_again(session_factory, tmp_path):
+    client = FakeSpeechClient()
+    with session_scope(session_factory) as session:
+        sample = speech_sample(session, client, tmp_path, STARFISH, "Hi")
+    Path(sample.audio_path).unlink()
+    with session_factory() as session:
+        assert find_speech_sample(session, STARFISH, "Hi") is None
+    with session_scope(session_factory) as session:
+        speech_sample(session, client, tmp_path, STARFISH, "Hi")
+    assert len(client.calls) == 2
+    with session_factory() as session:
+        assert session.scalar(select(func.count()).select_from(SpeechSample)) == 1
+
+
+@pytest.mark.parametrize(
+    ("voice_id", "text", "speed", "message"),
+    [
+        (THIRD_PARTY, "Hi", 1.0, NOT_STARFISH_REASON),
+        (STARFISH, "   ", 1.0, "Write a line"),
+        (STARFISH, "x" * 5001, 1.0, "at most 5,000"),
+        (STARFISH, "Hi", 2.5, "Speed must be between"),
+    ],
+)
+def test_unusable_requests_never_reach_heygen(session_factory, tmp_path, voice_id, text, speed, message):
+    client = FakeSpeechClient()
+    with pytest.raises(SpeechUnavailable) as info, session_scope(session_factory) as session:
+        speech_sample(session, client, tmp_path, voice_id, text, speed=speed)
+    assert message in str(info.value)
+    assert client.calls == []

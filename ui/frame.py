@@ -1,0 +1,107 @@
+"""The shared frame every page starts with: page config, runtime, sidebar, identity.
+
+Usage, as the first statement of every page::
+
+    from ui.frame import frame
+    ctx = frame("Voices", icon=":material/record_voice_over:")
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import streamlit as st
+
+from core.config import Settings
+from core.heygen.errors import HeyGenError
+from core.runtime import Runtime, StartupError, get_runtime, runtime_started
+
+PAGES = [
+    ("app.py", "Home", ":material/home:"),
+    ("pages/1_Voices.py", "Voices", ":material/record_voice_over:"),
+    ("pages/2_Avatars.py", "Avatars", ":material/face:"),
+    ("pages/3_Compose.py", "Compose", ":material/movie_edit:"),
+    ("pages/4_Status.py", "Status", ":material/monitoring:"),
+    ("pages/5_Videos.py", "Videos", ":material/video_library:"),
+    ("pages/6_Settings.py", "Settings", ":material/settings:"),
+]
+
+
+@dataclass(frozen=True)
+class FrameContext:
+    """What a page gets from the frame: settings, process runtime and the current user's name."""
+
+    settings: Settings
+    runtime: Runtime
+    user: str
+
+
+def _runtime() -> Runtime:
+    if runtime_started():
+        return get_runtime()
+    with st.spinner("Starting Reel Studio: database, HeyGen connection and worker…"):
+        return get_runtime()
+
+
+@st.cache_data(ttl=120, show_spinner=False)
+def account_summary(_runtime: Runtime, mode: str) -> tuple[str, str | None]:
+    """``(balance text, account name)`` from ``GET /v3/users/me``, shared by all sessions for 2 minutes."""
+    try:
+        me = _runtime.client.get_current_user()
+    except HeyGenError as exc:
+        return ("unavailable", str(exc))
+    name = " ".join(p for p in (me.first_name, me.last_name) if p) or me.username
+    return (me.balance_text, name)
+
+
+def current_user() -> str:
+    """The person using the app: ``st.user`` with OIDC login, else the name given in the sidebar."""
+    try:
+        if st.user.is_logged_in:
+            return str(st.user.get("email") or st.user.get("name") or "signed-in user")
+    except Exception:  # no [auth] configured: st.user has no login state
+        pass
+    return (st.session_state.get("me") or "").strip()
+
+
+def _sidebar(settings: Settings, runtime: Runtime) -> None:
+    with st.sidebar:
+        if settings.sandbox:
+            st.badge("SANDBOX — videos are local placeholders", icon=":material/science:", color="orange")
+        else:
+            st.badge("LIVE — HeyGen bills real credit", icon=":material/bolt:", color="green")
+        balance, account = account_summary(runtime, settings.mode)
+        st.metric("HeyGen balance", balance, help=f"Account: {account}" if account else None)
+        st.text_input(
+            "Your name",
+            key="me",
+            placeholder="Who is making reels?",
+            help="Recorded as the owner of the reels you create and in their history.",
+            bind="query-params",
+        )
+
+
+def frame(title: str, *, icon: str) -> FrameContext:
+    """Set up a page: config, runtime (database, sandbox, worker), sidebar, identity.
+
+    Stops the page with a clear message when the app cannot start (unwritable data
+    folder, unreachable database).
+    """
+    st.set_page_config(page_title=f"{title} · Reel Studio", page_icon=icon, layout="wide")
+    try:
+        runtime = _runtime()
+    except StartupError as exc:
+        st.error(str(exc), icon=":material/error:")
+        st.stop()
+    settings = runtime.settings
+    _sidebar(settings, runtime)
+    return FrameContext(settings=settings, runtime=runtime, user=current_user())
+
+
+def require_user(ctx: FrameContext) -> str:
+    """The user's name, or stop the page with a prompt to enter it in the sidebar."""
+    if not ctx.user:
+        st.info("Enter your name in the sidebar first: reels and their history record who made them.",
+                icon=":material/badge:")
+        st.stop()
+    return ctx.user
