@@ -817,7 +817,11 @@ def _as_utc(t: datetime) -> datetime:
 
 
 def load_catalog(client: Any, *, refresh: bool = False, progress: Progress | None = None) -> Catalog:
-    """Fetch voices (``GET /v3/voices``, all pages) and looks (``GET /v3/avatars/looks``, all pages).
+    """Fetch voices (``GET /v3/voices``, all pages of private then public) and looks
+    (``GET /v3/avatars/looks``, all pages).
+
+    Calls on a cold cache: ⌈private/100⌉ + ⌈public/100⌉ + ⌈looks/50⌉ (1 + 24 + 26 for the
+    2026 catalog); none while the cache is fresh.
 
     ``client`` is a ``core.heygen.HeyGenClient`` (``list_voices``/``list_avatar_looks`` with
     ``refresh=`` and ``progress=``; optional ``catalog_fetched_at(kind)``). ``refresh`` bypasses the
@@ -827,7 +831,11 @@ def load_catalog(client: Any, *, refresh: bool = False, progress: Progress | Non
     started = datetime.now(UTC)
     if progress:
         progress(0.0, "Loading voices…")
-    voices = client.list_voices(refresh=refresh, progress=_phase_progress(progress, "voices", 0.0, 0.5))
+    # GET /v3/voices lists public voices unless asked for the account's private ones (clones).
+    private = client.list_voices(type="private", refresh=refresh)
+    public = client.list_voices(refresh=refresh, progress=_phase_progress(progress, "voices", 0.0, 0.5))
+    seen: set[str] = set()
+    voices = [v for v in (*private, *public) if not (v.voice_id in seen or seen.add(v.voice_id))]
     looks = client.list_avatar_looks(refresh=refresh, progress=_phase_progress(progress, "looks", 0.5, 0.5))
     if progress:
         progress(1.0, f"Loaded {len(voices):,} voices and {len(looks):,} looks")

@@ -132,10 +132,10 @@ class Reel(Base):
         back_populates="reel", order_by="Scene.position", cascade="all, delete-orphan", lazy="selectin"
     )
     events: Mapped[list[ReelEvent]] = relationship(
-        back_populates="reel", order_by="ReelEvent.id", cascade="all, delete-orphan", lazy="noload"
+        back_populates="reel", order_by="ReelEvent.id", cascade="all, delete-orphan", lazy="raise"
     )
     attempts: Mapped[list[ReelAttempt]] = relationship(
-        back_populates="reel", order_by="ReelAttempt.number", cascade="all, delete-orphan", lazy="noload"
+        back_populates="reel", order_by="ReelAttempt.number", cascade="all, delete-orphan", lazy="raise"
     )
 
     __table_args__ = (

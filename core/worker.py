@@ -263,21 +263,41 @@ class Worker:
                 active[owner] = active.get(owner, 0) + 1
                 yield reel
 
-    def _index_for_body(self) -> Any:
+    def _index_for_body(self, *, refresh: bool = False) -> Any:
+        """The catalog index for request bodies: ``index_provider()``, else the catalog via ``client``.
+
+        ``refresh=True`` re-reads the catalog past the HTTP cache (a look or voice may be new).
+        """
         if self._index_provider is not None:
             return self._index_provider()
-        if self._index is None:
+        if self._index is None or refresh:
             from core.catalog import load_catalog
 
-            self._index = load_catalog(self.client).index
+            self._index = load_catalog(self.client, refresh=refresh).index
         return self._index
+
+    def _body(self, reel: Reel) -> dict[str, Any]:
+        """The ``POST /v3/videos`` body; on a validation problem retries once with a fresh catalog.
+
+        Raises:
+            core.reels.ReelValidationError: the reel is not valid against the current catalog.
+        """
+        from core.reels import ReelValidationError, build_studio_body
+
+        callback_id = f"reel-{reel.id}-{reel.attempt}"
+        try:
+            return build_studio_body(reel, self._index_for_body(), callback_id=callback_id)
+        except ReelValidationError:
+            if self._index_provider is not None:
+                raise
+            return build_studio_body(reel, self._index_for_body(refresh=True), callback_id=callback_id)
 
     def _submit(self, session: Session, reel: Reel, report: CycleReport) -> bool:
         """``POST /v3/videos`` for one ``submitting`` reel; False when submissions should stop this cycle."""
-        from core.reels import ReelValidationError, build_studio_body
+        from core.reels import ReelValidationError
 
         try:
-            body = build_studio_body(reel, self._index_for_body(), callback_id=f"reel-{reel.id}-{reel.attempt}")
+            body = self._body(reel)
         except ReelValidationError as exc:  # the catalog changed since launch (a look or voice is gone)
             first = exc.problems[0].message if exc.problems else str(exc)
             generation.fail_reel(session, reel, "invalid_reel", first, actor=self.name, expected=("submitting",),

@@ -111,3 +111,8 @@ def voices_table(runtime: Runtime, view: CatalogView) -> VoicesTable:
         count, latest = annotations_version(session)
     version = (count, latest.isoformat() if latest else "")
     return _voices_table(view, runtime, (runtime.base_url, view.loaded_at), version)
+
+
+def loaded_catalog(runtime: Runtime) -> CatalogView | None:
+    """The catalog view if this process has loaded it already (never triggers a load)."""
+    return _holder(runtime.base_url).view

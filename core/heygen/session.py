@@ -20,8 +20,8 @@ Cache keys ignore the port and treat every loopback name alike (see :func:`cache
 catalog cached against the local sandbox on one port is reused when it restarts on another.
 
 Retries (urllib3, see :class:`HeyGenRetry`) follow HeyGen's official CLI: ``429`` for every
-method, ``5xx`` and connection failures only for ``GET``/``DELETE``, read timeouts never,
-``Retry-After`` honoured up to 30 s, exponential back-off 1 s × 2^n with ±25 % jitter.
+method; ``5xx``, connection failures, dropped connections and read timeouts only for
+``GET``/``DELETE`` (both idempotent, so a repeat is harmless); ``Retry-After`` honoured up to 30 s, exponential back-off 1 s × 2^n with ±25 % jitter.
 """
 
 from __future__ import annotations
@@ -93,12 +93,12 @@ class HeyGenRetry(Retry):
 def build_retry(max_retries: int = 2) -> HeyGenRetry:
     """The retry policy of every HeyGen call: ``max_retries`` retries in total (not attempts).
 
-    Read timeouts are never retried (``read=False``), as in HeyGen's CLI; ``raise_on_status``
-    is off so the final error response reaches the client, which maps it to a typed error.
+    Read errors (a dropped connection, a read timeout) are retried like connection errors, for
+    ``GET``/``DELETE`` only: repeating an idempotent read is harmless, and a ``POST`` is never
+    repeated by the transport. ``raise_on_status`` is off so the final error response reaches the client, which maps it to a typed error.
     """
     return HeyGenRetry(
         total=max_retries,
-        read=False,
         redirect=5,
         status_forcelist=RETRY_STATUSES,
         allowed_methods=IDEMPOTENT_METHODS,

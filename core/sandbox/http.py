@@ -1,4 +1,4 @@
-"""HTTP helpers of the sandbox: v3 envelopes, errors, query parsing and opaque page tokens."""
+"""Building blocks of the sandbox: v3 envelopes, errors, query parsing and opaque page tokens."""
 
 from __future__ import annotations
 

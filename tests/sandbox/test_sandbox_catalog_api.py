@@ -8,7 +8,7 @@ import json
 import pytest
 import requests
 
-from tests.sandbox.sandbox_helpers import LOOK, VOICE_EN, Api
+from tests.sandbox.sandbox_support import LOOK, VOICE_EN, Api
 
 
 @pytest.fixture

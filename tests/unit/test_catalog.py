@@ -569,13 +569,15 @@ class _FakeClient:
     def __init__(self, voices, looks, fetched_at=None):
         self._voices, self._looks, self._fetched_at, self.calls = voices, looks, fetched_at, []
 
-    def list_voices(self, *, refresh=False, progress=None):
-        self.calls.append(("voices", refresh))
+    def list_voices(self, *, type=None, refresh=False, progress=None):
+        """Like HeyGen: public voices by default, the account's clones with type=private."""
+        self.calls.append(("voices", type, refresh))
+        chosen = [v for v in self._voices if v.type == (type or "public")]
         progress = progress or (lambda done, has_more: None)
-        for done in range(100, len(self._voices), 100):
+        for done in range(100, len(chosen), 100):
             progress(done, True)
-        progress(len(self._voices), False)
-        return list(self._voices)
+        progress(len(chosen), False)
+        return chosen
 
     def list_avatar_looks(self, *, refresh=False, progress=None):
         self.calls.append(("looks", refresh))
@@ -591,11 +593,12 @@ def test_load_catalog_combines_progress_and_reports_cache(voices, looks):
     client.catalog_fetched_at = lambda kind: old
     seen = []
     loaded = cat.load_catalog(client, refresh=True, progress=lambda f, msg: seen.append((f, msg)))
-    assert client.calls == [("voices", True), ("looks", True)]
+    assert client.calls == [("voices", "private", True), ("voices", None, True), ("looks", True)]
     fractions = [f for f, _ in seen]
     assert fractions[0] == 0.0 and fractions[-1] == 1.0 and fractions == sorted(fractions)
     assert any(f == 0.5 for f in fractions) and all(isinstance(m, str) and m for _, m in seen)
     assert len(loaded.voices) == 2326 and len(loaded.looks) == 120
+    assert [v.type for v in loaded.voices[:2]] == ["private", "private"]
     assert loaded.index.voice(voices[0].voice_id) is not None
     assert loaded.fetched_at == old and loaded.from_cache
 

@@ -184,9 +184,11 @@ def test_connection_error_retried_for_get_but_not_for_post():
         retry.increment("POST", "/v3/videos", error=error)
 
 
-def test_read_timeout_is_never_retried():
-    with pytest.raises(ReadTimeoutError):
-        build_retry(2).increment("GET", "/v3/voices", error=ReadTimeoutError(None, "/v3/voices", "slow"))
+def test_read_errors_are_retried_for_get_but_never_for_post():
+    error = ReadTimeoutError(None, "/v3/voices", "slow")
+    assert build_retry(2).increment("GET", "/v3/voices", error=error).total == 1
+    with pytest.raises((ReadTimeoutError, MaxRetryError)):
+        build_retry(2).increment("POST", "/v3/videos", error=ReadTimeoutError(None, "/v3/videos", "slow"))
 
 
 def test_retries_run_out_after_max_retries():

@@ -1,4 +1,4 @@
-"""Shared helpers of the sandbox tests: an authenticated HTTP session, request bodies, polling."""
+"""Shared code of the sandbox tests: an authenticated HTTP client, request bodies, polling."""
 
 from __future__ import annotations
 

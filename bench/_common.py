@@ -1,0 +1,114 @@
+"""Shared helpers for the benchmarks in bench/: paths, argument parsing, sandbox stats, timing.
+
+Every benchmark is a plain script (``.venv/bin/python bench/<name>.py [--small]``) that prints its
+figures as ``name: value`` lines and ends with a ``RESULT`` line; ``--small`` is the quick CI size.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import os
+import statistics
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+SANDBOX_KEY = "sandbox-local-key"
+
+
+def parser(description: str) -> argparse.ArgumentParser:
+    """An argument parser with ``--small`` (quick CI run) already added."""
+    p = argparse.ArgumentParser(description=description)
+    p.add_argument("--small", action="store_true", help="quick run that only proves the benchmark still works")
+    return p
+
+
+def sandbox_stats(url: str) -> dict[str, int]:
+    """Request counts per ``"METHOD /template"`` from the sandbox's ``GET /_sandbox/stats``."""
+    import requests
+
+    return dict(requests.get(f"{url}/_sandbox/stats", timeout=10).json()["requests"])
+
+
+def stats_delta(before: dict[str, int], after: dict[str, int]) -> dict[str, int]:
+    """Per-endpoint request counts between two :func:`sandbox_stats` snapshots (non-zero only)."""
+    keys = set(before) | set(after)
+    return {k: after.get(k, 0) - before.get(k, 0) for k in sorted(keys) if after.get(k, 0) != before.get(k, 0)}
+
+
+def ceil_div(a: int, b: int) -> int:
+    """⌈a / b⌉ for non-negative integers."""
+    return math.ceil(a / b)
+
+
+def alternate(runs: int, a: Callable[[], None], b: Callable[[], None], *, warmup: int = 1) -> tuple[list, list]:
+    """Time ``a`` and ``b`` alternately (A, B, B, A, …) ``runs`` times each; returns seconds lists.
+
+    Alternating in one process cancels most of the drift of a shared, noisy machine.
+    """
+    for _ in range(warmup):
+        a()
+        b()
+    ta: list[float] = []
+    tb: list[float] = []
+    for i in range(runs):
+        order = ((a, ta), (b, tb)) if i % 2 == 0 else ((b, tb), (a, ta))
+        for fn, bucket in order:
+            start = time.perf_counter()
+            fn()
+            bucket.append(time.perf_counter() - start)
+    return ta, tb
+
+
+def ms(seconds: float) -> str:
+    """Seconds → ``"12.3 ms"``."""
+    return f"{seconds * 1000:.1f} ms"
+
+
+def median(values: list[float]) -> float:
+    """The median (0.0 for no values)."""
+    return statistics.median(values) if values else 0.0
+
+
+def figure(name: str, value: object) -> None:
+    """Print one figure as ``name: value`` (flushed, so a parent process sees it at once)."""
+    print(f"{name}: {value}", flush=True)
+
+
+def machine() -> str:
+    """``"2 cores, 23 GiB RAM"`` for the results table."""
+    try:
+        import psutil
+
+        mem = f", {psutil.virtual_memory().total / 2**30:.0f} GiB RAM"
+    except ImportError:
+        mem = ""
+    return f"{os.cpu_count()} cores{mem}"
+
+
+def bench_env(data_dir: Path, **extra: str) -> dict[str, str]:
+    """Environment for a sandbox-mode app on a fresh ``data_dir`` (no key, SQLite, free sandbox port)."""
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("HEYGEN_API_KEY", "DATABASE_URL", "HTTP_CACHE_URL", "HEYGEN_BASE_URL")}
+    env.update({"DATA_DIR": str(data_dir), "SANDBOX_PORT": "0", **extra})
+    return env
+
+
+def quiet() -> None:
+    """Silence Streamlit's bare-mode warnings and the sandbox's access log so figures stay readable."""
+    import logging
+
+    try:
+        import streamlit.logger
+
+        streamlit.logger.set_log_level("error")
+    except ImportError:
+        pass
+    for name in ("uvicorn", "uvicorn.access", "uvicorn.error", "core", "httpx", "alembic"):
+        logging.getLogger(name).setLevel(logging.ERROR)

@@ -1,0 +1,283 @@
+"""The status board as data: display rows, stage text, CSV export and chart data.
+
+Everything here reads the database only (never HeyGen). The rows themselves come from
+:func:`core.generation.board` (one indexed query); this module turns them into a
+``pandas.DataFrame`` for the page and a CSV for export, and reads the history tables
+(``reel_events``, ``reel_attempts``) for the charts. Times are aware UTC datetimes,
+durations seconds, money USD.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+import pandas as pd
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from core import generation
+from core.generation import BoardRow, RenderTimeModel
+from core.models import REEL_STATUSES, Reel, ReelAttempt, ReelEvent, utcnow
+
+#: How each status reads on the board: a coloured dot (the board's colour code) and a label.
+STATUS_STYLE: dict[str, tuple[str, str]] = {
+    "draft": ("⚪", "Draft"),
+    "queued": ("🔵", "Queued"),
+    "submitting": ("🔵", "Submitting"),
+    "pending": ("🟣", "Pending at HeyGen"),
+    "processing": ("🟠", "Rendering"),
+    "completed": ("🟢", "Completed"),
+    "failed": ("🔴", "Failed"),
+    "cancelled": ("⚫", "Cancelled"),
+}
+#: The same colours for charts (hex), in :data:`core.models.REEL_STATUSES` order.
+STATUS_COLORS: dict[str, str] = {
+    "draft": "#BDBDBD",
+    "queued": "#64B5F6",
+    "submitting": "#1E88E5",
+    "pending": "#9575CD",
+    "processing": "#FB8C00",
+    "completed": "#43A047",
+    "failed": "#E53935",
+    "cancelled": "#424242",
+}
+#: Most rows the board shows at once (newest activity first).
+BOARD_LIMIT = 20_000
+
+
+def status_label(status: str) -> str:
+    """``"🔴 Failed"`` for ``"failed"``; unknown statuses are shown as they are."""
+    dot, label = STATUS_STYLE.get(status, ("", status))
+    return f"{dot} {label}".strip()
+
+
+def human_duration(seconds: float | None) -> str:
+    """``"45 s"``, ``"3 min"``, ``"1 h 5 min"``; ``"—"`` for ``None``."""
+    if seconds is None:
+        return "—"
+    seconds = max(0.0, float(seconds))
+    if seconds < 60:
+        return f"{seconds:.0f} s"
+    minutes = round(seconds / 60)
+    if minutes < 60:
+        return f"{minutes} min"
+    hours, rest = divmod(minutes, 60)
+    return f"{hours} h {rest} min" if rest else f"{hours} h"
+
+
+def human_ago(t: datetime | None, now: datetime | None = None) -> str:
+    """``"just now"``, ``"3 min ago"``, ``"2 h ago"``, ``"5 days ago"``; ``"never"`` for ``None``."""
+    if t is None:
+        return "never"
+    seconds = ((now or utcnow()) - t).total_seconds()
+    if seconds < 45:
+        return "just now"
+    if seconds < 3600:
+        return f"{max(1, round(seconds / 60))} min ago"
+    if seconds < 48 * 3600:
+        return f"{round(seconds / 3600)} h ago"
+    return f"{round(seconds / 86400)} days ago"
+
+
+def stage_text(row: BoardRow, model: RenderTimeModel, now: datetime | None = None) -> str:
+    """One phrase saying where a reel is, e.g. ``"Rendering — about 3 min left"``.
+
+    Remaining time = the model's expected render seconds for the reel's estimated length
+    minus the time since submission. Stuck reels (``row.stuck``) say so first.
+    """
+    now = now or utcnow()
+    status = row.status
+    if row.stuck:
+        started = row.processing_at or row.submitted_at
+        waited = (now - started).total_seconds() if started else None
+        return f"⚠️ Stuck — no result after {human_duration(waited)}"
+    if status == "draft":
+        return "Not launched yet"
+    if status == "queued":
+        return "Waiting for a free HeyGen slot" if (row.attempt or 0) <= 1 else f"Queued again (attempt {row.attempt})"
+    if status == "submitting":
+        return "Sending to HeyGen"
+    if status in generation.RENDERING_STATUSES:
+        verb = "Waiting at HeyGen" if status == "pending" else "Rendering"
+        if row.submitted_at is None:
+            return verb
+        left = model.expected_seconds(row.estimated_duration_s) - (now - row.submitted_at).total_seconds()
+        if left <= 0:
+            return f"{verb} — taking longer than usual"
+        if left < 60:
+            return f"{verb} — less than a minute left"
+        return f"{verb} — about {human_duration(left)} left"
+    if status == "completed":
+        return f"Ready — {human_duration(row.duration_s)} video" if row.duration_s else "Ready"
+    if status == "failed":
+        return f"Failed (attempt {row.attempt})" if (row.attempt or 0) > 1 else "Failed"
+    if status == "cancelled":
+        return "Cancelled before submission"
+    return status
+
+
+def failure_reason(row: BoardRow) -> str | None:
+    """``"Your HeyGen balance is too low. (insufficient_credit)"`` or ``None`` when the reel has no failure."""
+    if row.status != "failed" and not row.failure_message:
+        return None
+    message = (row.failure_message or "HeyGen gave no reason.").strip()
+    return f"{message} ({row.failure_code})" if row.failure_code else message
+
+
+#: Columns of :func:`board_frame`, in display order.
+FRAME_COLUMNS = [
+    "id", "title", "owner", "status_label", "stage", "progress", "submitted", "updated", "duration_s",
+    "thumbnail", "video", "failure", "stuck", "status", "attempt", "video_id", "completed_at",
+    "estimated_cost_usd",
+]
+
+
+def board_frame(rows: Sequence[BoardRow], model: RenderTimeModel, now: datetime | None = None) -> pd.DataFrame:
+    """The board's table: one row per reel with :data:`FRAME_COLUMNS`.
+
+    ``status_label`` coloured label; ``stage`` from :func:`stage_text`; ``progress`` 0..1;
+    ``submitted`` (submission, else launch time) and ``updated`` aware UTC; ``duration_s`` the
+    real length when finished, else the estimate; ``thumbnail``/``video`` URLs (``None`` until
+    completed); ``failure`` from :func:`failure_reason`; ``stuck`` bool; ``status`` the raw status.
+    """
+    now = now or utcnow()
+    data: dict[str, list] = {name: [] for name in FRAME_COLUMNS}
+    for r in rows:
+        data["id"].append(r.id)
+        data["title"].append(r.title or f"Reel {r.id}")
+        data["owner"].append(r.owner)
+        data["status_label"].append(status_label(r.status))
+        data["stage"].append(stage_text(r, model, now))
+        data["progress"].append(r.progress)
+        data["submitted"].append(r.submitted_at or r.queued_at)
+        data["updated"].append(r.updated_at)
+        data["duration_s"].append(r.duration_s if r.duration_s else r.estimated_duration_s)
+        data["thumbnail"].append(r.thumbnail_url)
+        data["video"].append(r.video_url if r.status == "completed" else None)
+        data["failure"].append(failure_reason(r))
+        data["stuck"].append(r.stuck)
+        data["status"].append(r.status)
+        data["attempt"].append(r.attempt)
+        data["video_id"].append(r.video_id)
+        data["completed_at"].append(r.completed_at)
+        data["estimated_cost_usd"].append(r.estimated_cost_usd)
+    frame = pd.DataFrame(data, columns=FRAME_COLUMNS)
+    for column in ("submitted", "updated", "completed_at"):
+        frame[column] = pd.to_datetime(frame[column], utc=True)
+    frame["progress"] = frame["progress"].astype(float)
+    frame["duration_s"] = frame["duration_s"].astype(float)
+    return frame
+
+
+@dataclass(frozen=True)
+class BoardFilter:
+    """What the board shows.
+
+    ``statuses``: any of these (empty = all); ``owner``: exact owner (empty = everyone);
+    ``start``/``end``: last activity (``updated_at``) on or after ``start`` and on or before
+    ``end`` (whole days in ``tz``); ``query``: case-insensitive text in title, owner or video_id.
+    """
+
+    statuses: tuple[str, ...] = ()
+    owner: str = ""
+    start: date | None = None
+    end: date | None = None
+    query: str = ""
+    tz: str = "UTC"
+
+
+def day_bounds(start: date | None, end: date | None, tz: str = "UTC") -> tuple[datetime | None, datetime | None]:
+    """``(since, until)`` aware UTC datetimes covering whole days ``start``..``end`` in ``tz`` (until exclusive)."""
+    zone = ZoneInfo(tz)
+    since = datetime.combine(start, time.min, zone).astimezone(UTC) if start else None
+    until = datetime.combine(end + timedelta(days=1), time.min, zone).astimezone(UTC) if end else None
+    return since, until
+
+
+def load_board(
+    session: Session, f: BoardFilter, *, stuck_after_minutes: float = 30.0, now: datetime | None = None,
+    limit: int = BOARD_LIMIT,
+) -> tuple[pd.DataFrame, RenderTimeModel]:
+    """The filtered board (:func:`board_frame`) and the render-time model used for it.
+
+    Two queries: the render-time model, then :func:`core.generation.board` with every filter
+    in SQL except the end of the date range, which is applied to the (already narrowed) rows.
+    """
+    now = now or utcnow()
+    model = generation.render_time_model(session)
+    since, until = day_bounds(f.start, f.end, f.tz)
+    rows = generation.board(session, statuses=f.statuses, owner=f.owner or None, since=since, query=f.query,
+                            limit=limit, model=model, now=now, stuck_after_minutes=stuck_after_minutes)
+    if until is not None:
+        rows = [r for r in rows if r.updated_at is None or r.updated_at < until]
+    return board_frame(rows, model, now), model
+
+
+#: Columns of the CSV export, with their headers.
+CSV_COLUMNS = {
+    "id": "reel_id", "title": "title", "owner": "owner", "status": "status", "stage": "stage",
+    "progress": "progress", "submitted": "submitted_utc", "updated": "updated_utc",
+    "completed_at": "completed_utc", "duration_s": "duration_s", "estimated_cost_usd": "estimated_cost_usd",
+    "attempt": "attempt", "video_id": "video_id", "video": "video_url", "failure": "failure_reason",
+    "stuck": "stuck",
+}
+
+
+def board_csv(frame: pd.DataFrame) -> bytes:
+    """UTF-8 CSV of a :func:`board_frame` table: one line per reel, ISO 8601 UTC times, progress 0..1."""
+    out = frame[list(CSV_COLUMNS)].rename(columns=CSV_COLUMNS).copy()
+    for column in ("submitted_utc", "updated_utc", "completed_utc"):
+        out[column] = out[column].map(lambda t: t.isoformat() if pd.notna(t) else "")
+    out["progress"] = out["progress"].round(3)
+    out["stage"] = out["stage"].astype(str).str.replace("⚠️ ", "", regex=False)
+    buffer = io.StringIO()
+    out.to_csv(buffer, index=False)
+    return buffer.getvalue().encode("utf-8")
+
+
+def owners(session: Session) -> list[str]:
+    """Distinct non-empty reel owners, sorted case-insensitively (one query)."""
+    names = session.scalars(select(Reel.owner).where(Reel.owner != "").distinct()).all()
+    return sorted(names, key=str.lower)
+
+
+def status_timeline(session: Session, *, days: int = 14, now: datetime | None = None) -> pd.DataFrame:
+    """Status changes per time bucket from ``reel_events``: columns ``bucket`` (aware UTC), ``status``, ``reels``.
+
+    Counts the reels that reached each status (events whose status changed) in the last
+    ``days`` days; buckets are hours when everything happened within two days, else days.
+    """
+    now = now or utcnow()
+    rows = session.execute(
+        select(ReelEvent.at, ReelEvent.to_status)
+        .where(ReelEvent.at >= now - timedelta(days=days))
+        .where((ReelEvent.from_status.is_(None)) | (ReelEvent.from_status != ReelEvent.to_status))
+    ).all()
+    if not rows:
+        return pd.DataFrame({"bucket": pd.Series([], dtype="datetime64[ns, UTC]"), "status": [], "reels": []})
+    frame = pd.DataFrame(rows, columns=["at", "status"])
+    frame["at"] = pd.to_datetime(frame["at"], utc=True)
+    span = frame["at"].max() - frame["at"].min()
+    frame["bucket"] = frame["at"].dt.floor("h" if span <= pd.Timedelta(days=2) else "D")
+    counts = frame.groupby(["bucket", "status"]).size().reset_index(name="reels")
+    order = {s: i for i, s in enumerate(REEL_STATUSES)}
+    return counts.sort_values(["bucket", "status"], key=lambda s: s.map(order) if s.name == "status" else s,
+                              ignore_index=True)
+
+
+def render_times(session: Session, *, limit: int = 500) -> pd.DataFrame:
+    """Finished renders from ``reel_attempts``: ``finished_at`` (UTC), ``video_s`` (output seconds),
+    ``render_min`` (minutes from submission to completion), ``reel_id``; newest ``limit`` first."""
+    rows = session.execute(
+        select(ReelAttempt.reel_id, ReelAttempt.finished_at, ReelAttempt.duration_s, ReelAttempt.render_seconds)
+        .where(ReelAttempt.render_seconds.is_not(None))
+        .order_by(ReelAttempt.id.desc()).limit(limit)
+    ).all()
+    frame = pd.DataFrame(rows, columns=["reel_id", "finished_at", "video_s", "render_s"])
+    frame["finished_at"] = pd.to_datetime(frame["finished_at"], utc=True)
+    frame["render_min"] = frame["render_s"].astype(float) / 60.0
+    return frame.drop(columns=["render_s"])

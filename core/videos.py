@@ -1,0 +1,173 @@
+"""Finished videos: listing, details and media files (HeyGen's presigned links expire).
+
+Media files are fetched with :meth:`core.heygen.HeyGenClient.download`, a plain GET that
+never sends the API key. Sizes in bytes, durations seconds, money USD, pixels.
+"""
+
+from __future__ import annotations
+
+import re
+import tempfile
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import requests
+from sqlalchemy.orm import Session
+
+from core import generation
+from core.generation import BoardRow
+from core.models import Reel, utcnow
+
+#: Short side in pixels per HeyGen ``resolution``.
+SHORT_SIDE = {"720p": 720, "1080p": 1080, "4k": 2160}
+#: Links expiring within this margin are treated as expired (a download takes time).
+EXPIRY_MARGIN = timedelta(minutes=2)
+_SAFE = re.compile(r"[^A-Za-z0-9_.-]+")
+
+
+def finished_videos(session: Session, *, owner: str | None = None, query: str = "", limit: int = 500) -> list[BoardRow]:
+    """Completed reels, newest activity first (one query)."""
+    return generation.board(session, statuses=("completed",), owner=owner or None, query=query, limit=limit)
+
+
+def dimensions(aspect_ratio: str, resolution: str) -> tuple[int, int] | None:
+    """Requested frame size ``(width, height)`` in pixels, e.g. ``("16:9", "1080p")`` → ``(1920, 1080)``.
+
+    ``None`` for ``aspect_ratio="auto"`` (HeyGen keeps the source ratio) or unknown values.
+    """
+    short = SHORT_SIDE.get(resolution)
+    match = re.fullmatch(r"(\d+):(\d+)", aspect_ratio or "")
+    if short is None or match is None:
+        return None
+    w, h = int(match.group(1)), int(match.group(2))
+    if w >= h:
+        return round(short * w / h), short
+    return short, round(short * h / w)
+
+
+def browser_can_fetch(url: str | None) -> bool:
+    """True for an absolute http(s) URL on another machine (a browser anywhere can load it);
+    False for relative paths and loopback hosts such as the sandbox's ``127.0.0.1``."""
+    if not url:
+        return False
+    parts = urlsplit(url)
+    return parts.scheme in ("http", "https") and (parts.hostname or "") not in ("127.0.0.1", "localhost", "::1")
+
+
+def links_expired(reel: Any, now: datetime | None = None) -> bool:
+    """True when the reel has no video link or its links expire within :data:`EXPIRY_MARGIN`."""
+    if not getattr(reel, "video_url", None):
+        return True
+    expires = getattr(reel, "links_expire_at", None)
+    return expires is not None and expires - EXPIRY_MARGIN <= (now or utcnow())
+
+
+@dataclass(frozen=True)
+class VideoDetails:
+    """What the Videos page shows about one finished reel.
+
+    ``duration_s`` seconds; ``width``/``height`` pixels (requested) or ``None``;
+    ``cost_usd`` the estimate at launch (HeyGen bills at completion); times aware UTC.
+    """
+
+    reel_id: int
+    title: str
+    owner: str
+    video_id: str | None
+    duration_s: float | None
+    width: int | None
+    height: int | None
+    aspect_ratio: str
+    resolution: str
+    engine: str
+    captions: bool
+    created_at: datetime | None
+    completed_at: datetime | None
+    cost_usd: float | None
+    attempt: int
+    links_expire_at: datetime | None
+    video_url: str | None
+    captioned_video_url: str | None
+    subtitle_url: str | None
+    thumbnail_url: str | None
+    video_page_url: str | None
+
+
+def video_details(session: Session, reel_id: int) -> VideoDetails | None:
+    """Details of reel ``reel_id`` (``None`` when it does not exist)."""
+    reel = session.get(Reel, reel_id)
+    if reel is None:
+        return None
+    size = dimensions(reel.aspect_ratio, reel.resolution)
+    return VideoDetails(
+        reel_id=reel.id, title=reel.title or f"Reel {reel.id}", owner=reel.owner, video_id=reel.video_id,
+        duration_s=reel.duration_s, width=size[0] if size else None, height=size[1] if size else None,
+        aspect_ratio=reel.aspect_ratio, resolution=reel.resolution, engine=reel.engine, captions=reel.captions,
+        created_at=reel.created_at, completed_at=reel.completed_at, cost_usd=reel.estimated_cost_usd,
+        attempt=reel.attempt, links_expire_at=reel.links_expire_at, video_url=reel.video_url,
+        captioned_video_url=reel.captioned_video_url, subtitle_url=reel.subtitle_url,
+        thumbnail_url=reel.thumbnail_url, video_page_url=reel.video_page_url,
+    )
+
+
+def file_name(title: str, video_id: str | None, suffix: str) -> str:
+    """A safe download name such as ``Spring_launch-3f9a2c1d.mp4``."""
+    stem = _SAFE.sub("_", title).strip("_")[:60] or "reel"
+    tail = f"-{video_id[:8]}" if video_id else ""
+    return f"{stem}{tail}{suffix}"
+
+
+def local_copy(client: Any, url: str, folder: Path, name: str) -> Path:
+    """The media at ``url`` saved as ``folder/name``, downloaded only when not there yet.
+
+    Raises:
+        core.heygen.HeyGenError: the download failed (``NotFoundError``/``PermissionDeniedError``
+            when the presigned link expired).
+    """
+    path = folder / _SAFE.sub("_", name)
+    if path.is_file() and path.stat().st_size > 0:
+        return path
+    return client.download(url, path)
+
+
+def fetch_bytes(client: Any, url: str) -> bytes:
+    """The media at ``url`` as bytes, through a temporary file (never cached, no API key sent).
+
+    Raises:
+        core.heygen.HeyGenError: as :meth:`~core.heygen.HeyGenClient.download`.
+    """
+    with tempfile.TemporaryDirectory(prefix="reel-media-") as folder:
+        return client.download(url, Path(folder) / "media").read_bytes()
+
+
+def remote_size(url: str, *, timeout_s: float = 5.0) -> int | None:
+    """Size in bytes of the media at ``url`` without downloading it, or ``None`` when unknown.
+
+    Sends ``GET`` with ``Range: bytes=0-0`` (presigned links allow GET only) and reads the total
+    from ``Content-Range``, else ``Content-Length`` of a full answer. No API key is sent.
+    """
+    try:
+        with requests.get(url, headers={"Range": "bytes=0-0"}, stream=True, timeout=timeout_s) as response:
+            if response.status_code == 206:
+                total = response.headers.get("Content-Range", "").rpartition("/")[2]
+                return int(total) if total.isdigit() else None
+            if response.ok and response.headers.get("Content-Length", "").isdigit():
+                return int(response.headers["Content-Length"])
+    except requests.RequestException:
+        return None
+    return None
+
+
+def human_size(size: int | None) -> str:
+    """``"4.2 MB"`` style (powers of 1,000); ``"—"`` for ``None``."""
+    if size is None:
+        return "—"
+    value = float(size)
+    for unit in ("bytes", "kB", "MB", "GB"):
+        if value < 1000 or unit == "GB":
+            return f"{value:,.0f} {unit}" if unit == "bytes" else f"{value:,.1f} {unit}"
+        value /= 1000
+    return f"{value:,.1f} GB"

@@ -1,0 +1,184 @@
+"""Compose page: drafts, the scene editor, listen, estimate and launch, against the real sandbox."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select
+
+from core import reels
+from core.catalog import Catalog, load_catalog
+from core.db import session_scope
+from core.models import Reel, ReelAttempt, ReelEvent, SpeechSample
+from core.runtime import Runtime
+
+PAGE = "pages/3_Compose.py"
+
+
+@pytest.fixture(scope="module")
+def catalog(app_runtime: Runtime) -> Catalog:
+    return load_catalog(app_runtime.client)
+
+
+@pytest.fixture(scope="module")
+def picks(catalog: Catalog) -> dict[str, list[str]]:
+    """Three looks that work with Avatar IV, three Starfish voices and one non-Starfish voice."""
+    idx = catalog.index
+    looks = [lk.id for lk in catalog.looks if "avatar_iv" in lk.supported_api_engines][:3]
+    starfish = [v.voice_id for v in catalog.voices if idx.is_starfish(v.voice_id)][:3]
+    other = [v.voice_id for v in catalog.voices if not idx.is_starfish(v.voice_id)][:1]
+    assert len(looks) == 3 and len(starfish) == 3 and other
+    return {"looks": looks, "voices": starfish, "other": other}
+
+
+def _make_reel(runtime: Runtime, owner: str, picks: dict, scripts: list[str], *, voices: list[str] | None = None) -> int:
+    voices = voices or picks["voices"]
+    scenes = [reels.SceneInput(position=n, avatar_id=picks["looks"][n - 1], voice_id=voices[(n - 1) % len(voices)],
+                               script=script) for n, script in enumerate(scripts, start=1)]
+    with session_scope(runtime.session_factory) as s:
+        return reels.create_reel(s, owner=owner, title=f"{owner}'s reel", scenes=scenes).id
+
+
+def _reel(runtime: Runtime, rid: int) -> Reel:
+    with session_scope(runtime.session_factory) as s:
+        reel = s.get(Reel, rid)
+        reel.scenes  # noqa: B018
+        return reel
+
+
+def _captions(block) -> list[str]:
+    return [c.value for c in block.caption]
+
+
+def _scene(at, n: int):
+    return next(e for e in at.expander if e.label.startswith(f"Scene {n} "))
+
+
+def test_renders_and_asks_for_a_name_first(open_page) -> None:
+    at = open_page(PAGE, user="")
+    assert not at.exception
+    assert any("Enter your name" in i.value for i in at.info)
+    assert not at.button  # nothing to do before the name is known
+
+
+def test_new_reel_creates_a_three_scene_draft_and_opens_it(open_page, app_runtime: Runtime) -> None:
+    at = open_page(PAGE, user="Bo")
+    assert not at.exception
+    assert any("No drafts yet" in c for c in _captions(at))
+    at.button(key="c_new").click().run()
+    assert not at.exception
+    with session_scope(app_runtime.session_factory) as s:
+        drafts = s.scalars(select(Reel).where(Reel.owner == "Bo")).all()
+        assert [(r.status, r.mode, len(r.scenes)) for r in drafts] == [("draft", "scene_based", 3)]
+        rid = drafts[0].id
+    assert at.query_params["c_reel"] in (str(rid), [str(rid)])
+    assert len([e for e in at.expander if e.label.startswith("Scene ")]) == 3
+    assert at.button(key=f"c_open_{rid}")  # listed under "Your drafts"
+
+
+def test_empty_script_is_flagged_in_its_scene_and_blocks_launch(open_page, app_runtime, picks) -> None:
+    rid = _make_reel(app_runtime, "Cy", picks, ["Welcome to the spring collection.", "", "See you soon."])
+    at = open_page(PAGE, user="Cy", query={"c_reel": str(rid)})
+    assert not at.exception
+    assert any("script is empty" in c for c in _captions(_scene(at, 2)))
+    assert not any("script is empty" in c for c in _captions(_scene(at, 1)))
+    assert "1 thing to fix before launch" in at.warning[0].value
+    assert at.button(key=f"c_launch_{rid}").disabled
+
+    at.text_area(key=f"c_r{rid}_s2_script").input("Three new colours, one great price.").run()
+    assert not at.exception
+    assert not any("script is empty" in c for c in _captions(_scene(at, 2)))
+    assert not at.button(key=f"c_launch_{rid}").disabled
+    assert _reel(app_runtime, rid).scenes[1].script == "Three new colours, one great price."  # autosaved
+
+
+def test_launch_queues_the_reel_and_a_second_launch_says_already_launched(open_page, app_runtime, picks) -> None:
+    rid = _make_reel(app_runtime, "Di", picks, ["One.", "Two words.", "Three short words."])
+    first = open_page(PAGE, user="Di", query={"c_reel": str(rid)})
+    second = open_page(PAGE, user="Di", query={"c_reel": str(rid)})  # another tab, still showing the draft
+    assert not second.button(key=f"c_launch_{rid}").disabled
+
+    first.button(key=f"c_launch_{rid}").click().run()
+    assert not first.exception
+    assert any("Queued — the worker will submit it to HeyGen" in s.value for s in first.success)
+    with session_scope(app_runtime.session_factory) as s:
+        events = s.scalars(select(ReelEvent).where(ReelEvent.reel_id == rid)).all()
+        assert ("draft", "queued") in [(e.from_status, e.to_status) for e in events]
+        assert s.get(Reel, rid).status != "draft"
+
+    second.button(key=f"c_launch_{rid}").click().run()
+    assert not second.exception
+    assert any("already launched" in w.value for w in second.warning)
+    with session_scope(app_runtime.session_factory) as s:
+        attempts = s.scalars(select(ReelAttempt).where(ReelAttempt.reel_id == rid)).all()
+        assert len(attempts) == 1
+
+
+def test_listen_plays_a_starfish_voice_and_explains_other_voices(open_page, app_runtime, picks) -> None:
+    voices = [picks["voices"][0], picks["other"][0], picks["voices"][1]]
+    rid = _make_reel(app_runtime, "Ed", picks, ["Hello there, friends.", "Not Starfish.", "Third."], voices=voices)
+    at = open_page(PAGE, user="Ed", query={"c_reel": str(rid)})
+    assert at.button(key=f"c_r{rid}_s2_listen").disabled
+    assert any("only works with its own Starfish voices" in c for c in _captions(_scene(at, 2)))
+    audio_before = len(_scene(at, 1).get("audio"))
+
+    at.button(key=f"c_r{rid}_s1_listen").click().run()
+    assert not at.exception
+    print(_captions(_scene(at, 1)), at.session_state["c_listen_errors"] if "c_listen_errors" in at.session_state else None)
+    assert len(_scene(at, 1).get("audio")) == audio_before + 1
+    with session_scope(app_runtime.session_factory) as s:
+        print("ROWS", [(r.voice_id, r.text) for r in s.scalars(select(SpeechSample))], voices[0])
+        sample = s.scalars(select(SpeechSample).where(SpeechSample.voice_id == voices[0])).first()
+        assert sample is not None
+    assert any(f"{sample.duration_s:.1f} s measured from the preview" in c for c in _captions(_scene(at, 1)))
+
+
+def test_estimate_shows_the_cost_of_the_reel(open_page, app_runtime, picks, catalog) -> None:
+    rid = _make_reel(app_runtime, "Fa", picks, ["word " * 30, "word " * 45, "word " * 15])
+    at = open_page(PAGE, user="Fa", query={"c_reel": str(rid)})
+    assert not at.exception
+    expected = reels.estimate_reel(_reel(app_runtime, rid), catalog.index)
+    cost = next(m for m in at.metric if m.label == "Estimated cost")
+    assert cost.value == f"${expected.cost_usd:,.2f}" and expected.cost_usd > 0
+    length = next(m for m in at.metric if m.label == "Estimated length")
+    assert length.value == "36 s"  # 90 words at 150 words per minute
+    table = at.dataframe[0].value
+    assert list(table["Scene"]) == [1, 2, 3]
+    assert table["Cost"].sum() == pytest.approx(expected.cost_usd)
+
+
+def test_use_in_a_reel_prefills_a_new_draft_with_a_toast(open_page, app_runtime, picks) -> None:
+    at = open_page(PAGE, user="Gu", state={"compose_voice_id": picks["voices"][2],
+                                           "compose_avatar_id": picks["looks"][2]})
+    assert not at.exception
+    with session_scope(app_runtime.session_factory) as s:
+        reel = s.scalars(select(Reel).where(Reel.owner == "Gu")).one()
+        first = sorted(reel.scenes, key=lambda sc: sc.position)[0]
+        assert (first.voice_id, first.avatar_id) == (picks["voices"][2], picks["looks"][2])
+    assert any("scene 1 of a new draft" in t.value for t in at.toast)
+    assert at.selectbox(key=f"c_r{reel.id}_s1_voice").value == picks["voices"][2]
+
+
+def test_studio_mode_adds_and_removes_scenes(open_page, app_runtime, picks) -> None:
+    rid = _make_reel(app_runtime, "Ha", picks, ["A.", "B.", "C."])
+    at = open_page(PAGE, user="Ha", query={"c_reel": str(rid)})
+    at.button_group(key=f"c_r{rid}_mode").set_value("studio").run()
+    assert not at.exception
+    at.button(key=f"c_add_{rid}").click().run()
+    assert len(_reel(app_runtime, rid).scenes) == 4
+    at.button(key=f"c_r{rid}_s1_remove").click().run()
+    scripts = [s.script for s in sorted(_reel(app_runtime, rid).scenes, key=lambda s: s.position)]
+    assert scripts == ["B.", "C.", ""]
+    assert at.text_area(key=f"c_r{rid}_s1_script").value == "B."
+
+
+def test_delete_asks_for_confirmation(open_page, app_runtime, picks) -> None:
+    rid = _make_reel(app_runtime, "Io", picks, ["A.", "B.", "C."])
+    at = open_page(PAGE, user="Io", query={"c_reel": str(rid)})
+    at.button(key=f"c_del_{rid}").click().run()
+    assert _reel(app_runtime, rid) is not None
+    assert any("cannot be undone" in w.value for w in at.warning)
+    at.button(key=f"c_del_yes_{rid}").click().run()
+    assert not at.exception
+    with session_scope(app_runtime.session_factory) as s:
+        assert s.get(Reel, rid) is None
+    assert any("Deleted" in t.value for t in at.toast)

@@ -1,0 +1,163 @@
+"""Status page: the board, its URL-bound filters, retry/cancel by row selection, CSV export, stuck flags."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select
+from streamlit.runtime.media_file_manager import MediaFileManager
+
+from core.board import CSV_COLUMNS
+from core.models import Reel, utcnow
+from tests.apptest.reel_states import make_reel
+
+PAGE = "pages/4_Status.py"
+
+# title, status, owner, days ago
+SEED = [
+    ("Spring launch teaser", "completed", "Ana", 0),
+    ("Onboarding part 1", "failed", "Ana", 0),
+    ("Onboarding part 2", "queued", "Ana", 0),
+    ("Quarterly update", "processing", "Bruno", 0),
+    ("Old webinar recap", "completed", "Bruno", 3),
+    ("Safety briefing", "cancelled", "Chen", 0),
+    ("Draft idea", "draft", "Chen", 0),
+    ("Frozen render", "processing", "Chen", 0),
+]
+FAILURE = ("INSUFFICIENT_CREDIT", "Your HeyGen balance is too low for this render.")
+
+
+@pytest.fixture(scope="module")
+def seeded(app_runtime):
+    """The worker is stopped (it would submit the queued reels); then reels in every state are created."""
+    if app_runtime.worker is not None:
+        app_runtime.worker.stop()
+    ids = {}
+    with app_runtime.session_factory() as session:
+        for title, status, owner, days in SEED:
+            ago = timedelta(days=days, minutes=5) if title != "Frozen render" else timedelta(hours=2)
+            reel = make_reel(session, title, status, owner=owner, ago=ago,
+                             failure=FAILURE if status == "failed" else None)
+            ids[title] = reel.id
+    return ids
+
+
+def _table(at):
+    assert not at.exception, at.exception
+    return at.dataframe[0].value
+
+
+def _titles(at) -> set[str]:
+    return set(_table(at)["title"])
+
+
+def _status_of(app_runtime, reel_id: int) -> str:
+    with app_runtime.session_factory() as session:
+        return session.execute(select(Reel.status).where(Reel.id == reel_id)).scalar_one()
+
+
+def test_board_shows_every_reel_with_status_stage_and_failure_reason(open_page, seeded):
+    at = open_page(PAGE)
+    table = _table(at)
+    assert set(table["title"]) == {t for t, *_ in SEED}
+    row = table.set_index("title").loc["Onboarding part 1"]
+    assert row["status_label"] == "🔴 Failed"
+    assert row["failure"] == f"{FAILURE[1]} ({FAILURE[0]})"
+    done = table.set_index("title").loc["Spring launch teaser"]
+    assert done["progress"] == 1.0 and done["video"].endswith(".mp4")
+    assert {m.label: m.value for m in at.metric}["Failed"] == "1"
+
+
+def test_stuck_reel_is_flagged(open_page, seeded):
+    at = open_page(PAGE)
+    table = _table(at).set_index("title")
+    assert bool(table.loc["Frozen render", "stuck"]) is True
+    assert table.loc["Frozen render", "stage"].startswith("⚠️ Stuck")
+    assert bool(table.loc["Quarterly update", "stuck"]) is False
+    assert any("Frozen render" in w.value for w in at.warning)
+
+
+@pytest.mark.parametrize(("query", "expected"), [
+    ({"s_status": ["failed", "queued"]}, lambda t, s, o, d: s in ("failed", "queued")),
+    ({"s_owner": "Bruno"}, lambda t, s, o, d: o == "Bruno"),
+    ({"s_q": "onboarding"}, lambda t, s, o, d: "onboarding" in t.lower()),
+    ({"s_from": str((utcnow() - timedelta(days=1)).date())}, lambda t, s, o, d: d == 0),
+    ({"s_to": str((utcnow() - timedelta(days=2)).date())}, lambda t, s, o, d: d >= 3),
+    ({"s_status": ["completed"], "s_owner": "Bruno"}, lambda t, s, o, d: s == "completed" and o == "Bruno"),
+], ids=["status", "owner", "text", "from", "to", "status+owner"])
+def test_filters_from_the_url_narrow_to_exactly_the_matching_reels(open_page, seeded, query, expected):
+    at = open_page(PAGE, query=query)
+    want = {t for t, s, o, d in SEED if expected(t, s, o, d)}
+    assert want, "each case must match something"
+    assert _titles(at) == want
+
+
+def test_no_match_says_so(open_page, seeded):
+    at = open_page(PAGE, query={"s_q": "no such reel"})
+    assert not at.exception
+    assert not at.dataframe
+    assert any("No reel matches" in i.value for i in at.info)
+
+
+def _select(at, titles: list[str]):
+    table = _table(at)
+    rows = [int(i) for i in table.index[table["title"].isin(titles)]]
+    at.session_state["s_table"] = {"selection": {"rows": rows, "columns": [], "cells": []}}
+    at.run()
+    assert not at.exception, at.exception
+
+
+def test_retry_a_selected_failed_reel_queues_it_again(open_page, seeded, app_runtime):
+    at = open_page(PAGE, query={"s_status": ["failed"]})
+    _select(at, ["Onboarding part 1"])
+    retry = at.button(key="s_retry")
+    assert not retry.disabled and at.button(key="s_cancel").disabled
+    retry.click().run()
+    assert not at.exception, at.exception
+    assert _status_of(app_runtime, seeded["Onboarding part 1"]) == "queued"
+    assert any("attempt 2" in t.value for t in at.toast)
+
+
+def test_cancel_a_selected_queued_reel(open_page, seeded, app_runtime):
+    at = open_page(PAGE, query={"s_q": "Onboarding part 2"})
+    _select(at, ["Onboarding part 2"])
+    at.button(key="s_cancel").click().run()
+    assert not at.exception, at.exception
+    assert _status_of(app_runtime, seeded["Onboarding part 2"]) == "cancelled"
+    assert _table(at).set_index("title").loc["Onboarding part 2", "status"] == "cancelled"
+
+
+def test_actions_need_a_name(open_page, seeded):
+    at = open_page(PAGE, user=None, query={"s_status": ["failed", "queued"]})
+    _select(at, list(_table(at)["title"]))
+    assert at.button(key="s_retry").disabled and at.button(key="s_cancel").disabled
+
+
+def test_csv_export_holds_the_filtered_reels(open_page, seeded, monkeypatch):
+    makers = []
+    original = MediaFileManager.add_deferred
+
+    def record(self, data_callable, *args, **kwargs):
+        makers.append(data_callable)
+        return original(self, data_callable, *args, **kwargs)
+
+    monkeypatch.setattr(MediaFileManager, "add_deferred", record)
+    at = open_page(PAGE, query={"s_owner": "Bruno"})
+    assert not at.exception
+    assert makers, "the Export CSV button registers its file"
+    lines = list(csv.DictReader(io.StringIO(makers[-1]().decode("utf-8"))))
+    assert {line["title"] for line in lines} == {t for t, s, o, d in SEED if o == "Bruno"}
+    assert {line["owner"] for line in lines} == {"Bruno"}
+    by_title = {line["title"]: line for line in lines}
+    assert by_title["Old webinar recap"]["status"] == "completed"
+    assert by_title["Old webinar recap"]["video_url"].endswith(".mp4")
+    assert list(lines[0]) == list(CSV_COLUMNS.values())
+
+
+def test_history_charts_render(open_page, seeded):
+    at = open_page(PAGE)
+    assert not at.exception
+    assert len(at.get("vega_lite_chart")) == 2

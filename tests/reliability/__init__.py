@@ -1,0 +1,1 @@
+"""Reliability and security checks: fault soak, several processes, bad input, secrets, webhooks."""

@@ -1,0 +1,783 @@
+"""The Compose page: your drafts, the reel editor, per-scene listening, the estimate and launch.
+
+State rules:
+
+- The open reel is ``?c_reel=<id>`` in the URL (a link opens it; a reload keeps it); the last
+  one opened in this tab is remembered for when the page is reached without it.
+- Every editor widget is keyed per reel and scene (``c_r<id>_s<n>_script`` …) and seeded from
+  the database on first draw. Each change saves the whole draft at once (``on_change``), so the
+  database always holds what the user sees; a save that is refused keeps the text in the widget
+  and says why next to the field. Structural edits (mode, add/move/remove scene) save first and
+  then re-seed the scene widgets from the database.
+- Launch is defended in layers: the click sets a flag that draws the button disabled while the
+  launch runs, repeat clicks after a successful launch are ignored, and
+  :func:`core.generation.launch`'s conditional update lets exactly one launch win.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from contextlib import closing
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import streamlit as st
+
+from core import compose, generation, reels, speech
+from core.catalog import CatalogIndex, locale_label
+from core.db import session_scope
+from core.heygen.errors import HeyGenError
+from core.models import Reel
+from core.pricing import SPEECH_USD_PER_SECOND
+from ui.data import catalog_view
+from ui.frame import FrameContext, require_user
+from ui.pickers import look_picker, voice_picker
+
+log = logging.getLogger(__name__)
+
+ROOT = Path(__file__).resolve().parents[1]
+STATUS_PAGE = "pages/4_Status.py"
+DEFAULT_BACKGROUND = "#F4F1EA"
+MODE_LABELS = {"scene_based": "Scene-based (3)", "studio": "Studio (1–50)"}
+RESOLUTION_LABELS = {"720p": "720p", "1080p": "1080p", "4k": "4K"}
+QUEUED_MESSAGE = "Queued — the worker will submit it to HeyGen within a few seconds."
+
+
+@dataclass(frozen=True)
+class Env:
+    """What callbacks need: database, catalog, HeyGen client, data folder and who is acting."""
+
+    factory: Any
+    index: CatalogIndex
+    voices: pd.DataFrame
+    looks: pd.DataFrame
+    client: Any
+    data_dir: Path
+    actor: str
+
+
+# --------------------------------------------------------------------------------------------
+# Keys and selection
+# --------------------------------------------------------------------------------------------
+
+
+def rkey(rid: int, name: str) -> str:
+    """Widget key of a reel field, e.g. ``c_r12_title``."""
+    return f"c_r{rid}_{name}"
+
+
+def skey(rid: int, n: int, name: str) -> str:
+    """Widget key of a scene field (``n`` 1-based), e.g. ``c_r12_s2_script``."""
+    return f"c_r{rid}_s{n}_{name}"
+
+
+def _init(key: str, value: Any) -> None:
+    if key not in st.session_state:
+        st.session_state[key] = value
+
+
+def _forget(rid: int, *, scenes_only: bool = False) -> None:
+    """Drop the reel's widget state so widgets re-seed from the database on their next draw."""
+    prefix = f"c_r{rid}_s" if scenes_only else f"c_r{rid}_"
+    for key in [k for k in st.session_state if isinstance(k, str) and k.startswith(prefix)]:
+        del st.session_state[key]
+
+
+def selected_reel_id() -> int | None:
+    """The open reel: ``?c_reel=`` in the URL, else the last one opened in this tab."""
+    raw = st.query_params.get("c_reel")
+    if raw is None and st.session_state.get("c_reel_last") is not None:
+        raw = str(st.session_state["c_reel_last"])
+        st.query_params["c_reel"] = raw
+    try:
+        return int(raw) if raw is not None else None
+    except ValueError:
+        return None
+
+
+def select_reel(rid: int | None) -> None:
+    """Open reel ``rid`` (``None`` closes the editor); updates the URL."""
+    if rid is None:
+        st.query_params.pop("c_reel", None)
+        st.session_state.pop("c_reel_last", None)
+    else:
+        st.query_params["c_reel"] = str(rid)
+        st.session_state["c_reel_last"] = rid
+
+
+def _look_name(env: Env, look_id: str | None) -> str:
+    """The look's clean name ("" when none is chosen)."""
+    return env.index.look_label(look_id).split(" · ")[0] if look_id else ""
+
+
+def _voice_name(env: Env, voice_id: str | None) -> str:
+    """The voice's clean name with its style ("" when none is chosen)."""
+    return env.index.voice_label(voice_id).split(" · ")[0] if voice_id else ""
+
+
+def _notify(text: str, icon: str = ":material/check_circle:") -> None:
+    st.session_state["c_toast"] = (text, icon)
+
+
+def _field_errors(rid: int) -> dict[str, list[str]]:
+    return st.session_state.setdefault("c_save_errors", {}).setdefault(rid, {})
+
+
+# --------------------------------------------------------------------------------------------
+# Saving (all in callbacks: they run before the page draws its widgets)
+# --------------------------------------------------------------------------------------------
+
+
+def _scene_inputs(env: Env, rid: int, reel: Reel) -> list[reels.SceneInput]:
+    """The scenes as the widgets show them (database values for widgets not drawn yet)."""
+    ss = st.session_state
+    out = []
+    for n, scene in enumerate(sorted(reel.scenes, key=lambda s: s.position), start=1):
+        voice = ss.get(skey(rid, n, "voice"), scene.voice_id)
+        locale = ss.get(skey(rid, n, "locale"), scene.locale) or None
+        if locale and locale not in env.index.locales(voice):
+            locale = None
+            if skey(rid, n, "locale") in ss:
+                ss[skey(rid, n, "locale")] = ""
+        bg_on = ss.get(skey(rid, n, "bg_on"), scene.background_color is not None)
+        bg = ss.get(skey(rid, n, "bg"), scene.background_color or DEFAULT_BACKGROUND)
+        out.append(reels.SceneInput(
+            position=n,
+            avatar_id=ss.get(skey(rid, n, "look"), scene.avatar_id),
+            voice_id=voice,
+            script=ss.get(skey(rid, n, "script"), scene.script),
+            speed=float(ss.get(skey(rid, n, "speed"), scene.speed)),
+            pitch=float(ss.get(skey(rid, n, "pitch"), scene.pitch)),
+            locale=locale,
+            background_color=str(bg).upper() if bg_on else None,
+        ))
+    return out
+
+
+def _settings_values(rid: int, reel: Reel) -> dict[str, Any]:
+    ss = st.session_state
+    return {
+        "title": ss.get(rkey(rid, "title"), reel.title),
+        "aspect_ratio": ss.get(rkey(rid, "aspect"), reel.aspect_ratio),
+        "resolution": ss.get(rkey(rid, "resolution"), reel.resolution),
+        "captions": bool(ss.get(rkey(rid, "captions"), reel.captions)),
+        "engine": ss.get(rkey(rid, "engine"), reel.engine),
+    }
+
+
+def persist(env: Env, rid: int) -> bool:
+    """Save the open draft from its widgets: settings, then scenes (each its own transaction).
+
+    Refusals (:class:`core.reels.ReelValidationError`) are kept per field for display and the
+    widgets keep the user's values. Returns True when everything was saved.
+    """
+    errors = _field_errors(rid)
+    errors.clear()
+    try:
+        with session_scope(env.factory) as s:
+            reel = reels.get_reel(s, rid)
+            if reel.status != "draft":
+                return False
+            reels.update_reel(s, rid, actor=env.actor, **_settings_values(rid, reel))
+        with session_scope(env.factory) as s:
+            reel = reels.get_reel(s, rid)
+            reels.set_scenes(s, rid, _scene_inputs(env, rid, reel), actor=env.actor)
+    except reels.ReelValidationError as exc:
+        for p in exc.problems:
+            errors.setdefault(p.field, []).append(f"{p.message} Not saved yet — your text is kept here.")
+        return False
+    except reels.ReelError as exc:
+        errors.setdefault("reel", []).append(str(exc))
+        return False
+    st.session_state["c_saved_at"] = {**st.session_state.get("c_saved_at", {}), rid: reels.utcnow()}
+    return True
+
+
+def _on_edit(env: Env, rid: int) -> None:
+    persist(env, rid)
+
+
+def _on_look(env: Env, rid: int, n: int) -> None:
+    """A new look on a scene without a voice brings the look's default voice along."""
+    ss = st.session_state
+    look = env.index.look(ss.get(skey(rid, n, "look")))
+    voice_key = skey(rid, n, "voice")
+    if look is not None and not ss.get(voice_key) and env.index.voice(look.default_voice_id):
+        ss[voice_key] = look.default_voice_id
+        ss.pop(f"{voice_key}_lang", None)
+    persist(env, rid)
+
+
+def _on_voice(env: Env, rid: int, n: int) -> None:
+    """A voice found through the accent filter gets that accent when it offers it."""
+    ss = st.session_state
+    voice_id = ss.get(skey(rid, n, "voice"))
+    wanted = ss.get(f"{skey(rid, n, 'voice')}_accent") or None
+    locales = env.index.locales(voice_id)
+    locale_key = skey(rid, n, "locale")
+    if wanted and wanted in locales:
+        ss[locale_key] = wanted
+    elif ss.get(locale_key) not in (None, "", *locales):
+        ss[locale_key] = ""
+    persist(env, rid)
+
+
+def _on_mode(env: Env, rid: int) -> None:
+    ss = st.session_state
+    new = ss.get(rkey(rid, "mode"))
+    persist(env, rid)
+    try:
+        with session_scope(env.factory) as s:
+            old = reels.get_reel(s, rid).mode
+            if new is None or new == old:
+                ss[rkey(rid, "mode")] = old
+                return
+            reels.update_reel(s, rid, actor=env.actor, mode=new)
+    except reels.ReelError as exc:
+        ss[rkey(rid, "mode")] = old
+        _field_errors(rid).setdefault("mode", []).append(str(exc))
+        return
+    _forget(rid, scenes_only=True)
+
+
+def _on_structure(env: Env, rid: int, op: str, n: int | None = None, to: int | None = None) -> None:
+    """Add, remove or move a scene (studio mode), after saving the current edits."""
+    persist(env, rid)
+    try:
+        with session_scope(env.factory) as s:
+            if op == "add":
+                reels.add_scene(s, rid, actor=env.actor)
+            elif op == "remove":
+                reels.remove_scene(s, rid, n, actor=env.actor)
+            else:
+                reels.move_scene(s, rid, n, to, actor=env.actor)
+    except reels.ReelError as exc:
+        _field_errors(rid).setdefault("scenes", []).append(str(exc))
+        return
+    _forget(rid, scenes_only=True)
+
+
+def _on_save(env: Env, rid: int) -> None:
+    if persist(env, rid):
+        _notify("Draft saved.")
+
+
+def _on_new(env: Env) -> None:
+    with session_scope(env.factory) as s:
+        rid = reels.create_reel(s, owner=env.actor).id
+    select_reel(rid)
+    _notify(f"New draft #{rid}: pick a look and a voice and write each scene's script.",
+            ":material/add_circle:")
+
+
+def _on_open(env: Env, rid: int, current: int | None) -> None:
+    if current is not None and current != rid:
+        persist(env, current)
+    select_reel(rid)
+
+
+def _on_duplicate(env: Env, rid: int) -> None:
+    persist(env, rid)
+    try:
+        with session_scope(env.factory) as s:
+            copy = reels.duplicate_reel(s, rid, env.actor)
+            new_id, title = copy.id, copy.title
+    except reels.ReelError as exc:
+        _field_errors(rid).setdefault("reel", []).append(str(exc))
+        return
+    select_reel(new_id)
+    _notify(f"Duplicated as “{title}”: an editable draft.", ":material/content_copy:")
+
+
+def _on_delete(env: Env, rid: int) -> None:
+    st.session_state.pop("c_confirm_delete", None)
+    try:
+        with session_scope(env.factory) as s:
+            title = compose.display_title(reels.get_reel(s, rid).title, rid)
+            reels.delete_reel(s, rid, actor=env.actor)
+    except reels.ReelError as exc:
+        _field_errors(rid).setdefault("reel", []).append(str(exc))
+        return
+    _forget(rid)
+    select_reel(None)
+    _notify(f"Deleted “{title}”.", ":material/delete:")
+
+
+def _on_launch_click(env: Env, rid: int) -> None:
+    """First layer against double clicks: set the flag that disables the button while launching;
+    a repeat click after this tab launched the reel is ignored."""
+    ss = st.session_state
+    last = ss.get("c_result")
+    if ss.get("c_launching") or (last and last["reel"] == rid and last["ok"]):
+        return
+    persist(env, rid)
+    ss["c_launching"] = rid
+
+
+def _on_listen(env: Env, rid: int, n: int) -> None:
+    persist(env, rid)
+    errors = st.session_state.setdefault("c_listen_errors", {})
+    errors.pop((rid, n), None)
+    with closing(env.factory()) as s:
+        reel = reels.get_reel(s, rid)
+        scene = sorted(reel.scenes, key=lambda sc: sc.position)[n - 1]
+        try:
+            speech.speech_sample(s, env.client, env.data_dir, scene.voice_id or "", scene.script,
+                                 speed=scene.speed, locale=scene.locale)
+            s.commit()
+        except (speech.SpeechUnavailable, HeyGenError) as exc:
+            s.rollback()
+            errors[(rid, n)] = str(exc)
+
+
+# --------------------------------------------------------------------------------------------
+# The page
+# --------------------------------------------------------------------------------------------
+
+
+def compose_page(ctx: FrameContext) -> None:
+    """Draw the Compose page for ``ctx.user`` (asks for a name first)."""
+    st.title("Compose", anchor=False)
+    user = require_user(ctx)
+    view = catalog_view(ctx.runtime)
+    env = Env(factory=ctx.runtime.session_factory, index=view.catalog.index, voices=view.voices,
+              looks=view.looks, client=ctx.runtime.client, data_dir=ctx.settings.data_dir, actor=user)
+    _accept_incoming(env)
+    toast = st.session_state.pop("c_toast", None)
+    if toast:
+        st.toast(toast[0], icon=toast[1])
+    rid = selected_reel_id()
+    left, right = st.columns([1, 3.2], gap="large")
+    with left:
+        _drafts_panel(env, rid)
+    with right:
+        if rid is None:
+            _empty_editor(env)
+        else:
+            _editor(env, rid)
+
+
+def _accept_incoming(env: Env) -> None:
+    """Take a voice/look sent by the Voices or Avatars page ("Use in a reel") into a scene."""
+    ss = st.session_state
+    voice_id, avatar_id = ss.pop("compose_voice_id", None), ss.pop("compose_avatar_id", None)
+    if not voice_id and not avatar_id:
+        return
+    try:
+        with session_scope(env.factory) as s:
+            done = compose.prefill(s, owner=env.actor, reel_id=selected_reel_id(), voice_id=voice_id,
+                                   avatar_id=avatar_id)
+            title = compose.display_title(reels.get_reel(s, done.reel_id).title, done.reel_id)
+    except reels.ReelError as exc:
+        st.toast(f"Could not add it to a reel: {exc}", icon=":material/error:")
+        return
+    _forget(done.reel_id)
+    select_reel(done.reel_id)
+    what = " and ".join(part for part in (
+        f"the look {_look_name(env, avatar_id)}" if avatar_id else "",
+        f"the voice {_voice_name(env, voice_id)}" if voice_id else "",
+    ) if part)
+    where = "a new draft" if done.created else f"“{title}”"
+    st.toast(f"Added {what} to scene {done.scene} of {where}.", icon=":material/playlist_add:")
+
+
+def _drafts_panel(env: Env, rid: int | None) -> None:
+    st.button("New reel", icon=":material/add:", type="primary", width="stretch", key="c_new",
+              on_click=_on_new, args=(env,))
+    st.markdown("**Your drafts**")
+    query = st.text_input("Search your drafts", key="c_q", bind="query-params", placeholder="Title contains…",
+                          label_visibility="collapsed")
+    with closing(env.factory()) as s:
+        rows = compose.list_drafts(s, env.actor, query=query or "")
+    if not rows:
+        st.caption("No drafts match." if query else "No drafts yet — start one with **New reel**.")
+    now = reels.utcnow()
+    for row in rows:
+        st.button(
+            compose.display_title(row.title, row.id), key=f"c_open_{row.id}",
+            type="secondary" if row.id == rid else "tertiary",
+            icon=":material/edit_note:" if row.id == rid else ":material/draft:",
+            help=f"#{row.id} · {row.scenes} scene{'s' * (row.scenes != 1)} · edited "
+                 f"{compose.time_ago(row.updated_at, now)}",
+            on_click=_on_open, args=(env, row.id, rid),
+        )
+
+
+def _empty_editor(env: Env) -> None:
+    st.subheader("Start a reel")
+    st.markdown(
+        "A reel is one HeyGen video made of scenes: each scene is an **avatar look**, a **voice** and a "
+        "**script**. Open a draft on the left, or start a **New reel**. You can listen to each scene "
+        "before you pay, and see the estimated length and cost before you launch."
+    )
+
+
+def _load(env: Env, rid: int) -> tuple[Reel | None, dict[int, float]]:
+    with session_scope(env.factory) as s:
+        reel = s.get(Reel, rid)
+        if reel is None:
+            return None, {}
+        reel.scenes  # noqa: B018 — load scenes before the session closes
+        return reel, compose.measured_durations(s, reel)
+
+
+def _run_launch(env: Env, rid: int) -> None:
+    """Second part of a launch click: runs while the button is drawn disabled."""
+    ss = st.session_state
+    try:
+        with closing(env.factory()) as s, st.spinner("Launching…"):
+            result = generation.launch(s, rid, actor=env.actor, index=env.index)
+        ss["c_result"] = {"reel": rid, "ok": result.ok, "status": result.status, "message": result.message}
+    except Exception:  # never show a traceback; the draft is untouched
+        log.exception("launch of reel %s failed", rid)
+        ss["c_result"] = {"reel": rid, "ok": False, "status": "draft",
+                          "message": "The launch failed unexpectedly and nothing was queued; try again."}
+    finally:
+        ss.pop("c_launching", None)
+
+
+def _editor(env: Env, rid: int) -> None:
+    ss = st.session_state
+    launching = ss.get("c_launching") == rid
+    if launching:
+        _run_launch(env, rid)
+    reel, measured = _load(env, rid)
+    if reel is None:
+        st.info(f"Reel #{rid} does not exist any more (it may have been deleted). Open another draft or "
+                "start a new reel.", icon=":material/search_off:")
+        st.button("Close", on_click=select_reel, args=(None,), key="c_close_missing")
+        return
+    editable = reel.status == "draft"
+    problems = reels.validate_reel(reel, env.index)
+    estimate = reels.estimate_reel(reel, env.index, measured)
+    by_field: dict[str, list[str]] = {}
+    for p in problems:
+        by_field.setdefault(p.field, []).append(p.message)
+    for field, messages in _field_errors(rid).items():
+        by_field.setdefault(field, []).extend(messages)
+
+    _header(env, reel, editable)
+    _settings(env, reel, editable, by_field)
+    _estimate_panel(env, reel, estimate, measured, problems, editable, launching)
+    _scenes(env, reel, editable, by_field, measured)
+
+
+_SCENE_PREFIX = re.compile(r"^Scene \d+: ")
+
+
+def _messages(messages: list[str] | None, *, in_scene: bool = False) -> None:
+    """Problems under the field they concern (inside a scene without the "Scene n:" prefix)."""
+    for message in messages or ():
+        text = _SCENE_PREFIX.sub("", message) if in_scene else message
+        if in_scene:
+            text = text[:1].upper() + text[1:]
+        st.caption(f":red[:material/error: {text}]")
+
+
+def _header(env: Env, reel: Reel, editable: bool) -> None:
+    ss, rid = st.session_state, reel.id
+    with st.container(horizontal=True, vertical_alignment="bottom"):
+        _init(rkey(rid, "title"), reel.title)
+        st.text_input("Title", key=rkey(rid, "title"), max_chars=reels.TITLE_MAX_CHARS, disabled=not editable,
+                      placeholder="Untitled reel — name it so your team can find it",
+                      on_change=_on_edit, args=(env, rid))
+        st.button("Save", icon=":material/save:", key=f"c_save_{rid}", disabled=not editable,
+                  on_click=_on_save, args=(env, rid), help="Edits are also saved as you make them.")
+        st.button("Duplicate", icon=":material/content_copy:", key=f"c_dup_{rid}",
+                  on_click=_on_duplicate, args=(env, rid), help="Make an editable copy of this reel.")
+        st.button("Delete", icon=":material/delete:", key=f"c_del_{rid}",
+                  disabled=reel.status not in reels.DELETABLE_STATUSES,
+                  on_click=lambda: ss.update(c_confirm_delete=rid))
+    saved = ss.get("c_saved_at", {}).get(rid) or reel.updated_at
+    if editable:
+        st.caption(f"Draft #{rid} · owner {reel.owner or '—'} · every change is saved automatically · last saved "
+                   f"{compose.time_ago(saved)}")
+    else:
+        st.info(f"Reel #{rid} is **{reel.status}**: launched reels can't be edited. **Duplicate** it to make "
+                "changes.", icon=":material/lock:")
+        _status_link()
+    if ss.get("c_confirm_delete") == rid:
+        with st.container(border=True):
+            st.warning(f"Delete “{compose.display_title(reel.title, rid)}” and its {len(reel.scenes)} scenes? "
+                       "This cannot be undone.", icon=":material/warning:")
+            yes, no, _ = st.columns([1, 1, 3])
+            yes.button("Delete for good", type="primary", key=f"c_del_yes_{rid}", on_click=_on_delete,
+                       args=(env, rid))
+            no.button("Keep it", key=f"c_del_no_{rid}", on_click=lambda: ss.pop("c_confirm_delete", None))
+    _messages(_field_errors(rid).get("reel"))
+
+
+def _status_link() -> None:
+    if (ROOT / STATUS_PAGE).exists():
+        st.page_link(STATUS_PAGE, label="Follow it on the Status page", icon=":material/monitoring:")
+
+
+def _settings(env: Env, reel: Reel, editable: bool, by_field: dict[str, list[str]]) -> None:
+    rid = reel.id
+    row = st.container(horizontal=True, vertical_alignment="bottom", gap="medium")
+    _init(rkey(rid, "mode"), reel.mode)
+    row.segmented_control("Mode", reels.MODES, key=rkey(rid, "mode"), format_func=MODE_LABELS.get,
+                          required=True, disabled=not editable, on_change=_on_mode, args=(env, rid),
+                          help="Scene-based reels have exactly 3 scenes; studio reels 1 to 50.")
+    _init(rkey(rid, "aspect"), reel.aspect_ratio)
+    row.selectbox("Aspect ratio", reels.ASPECT_RATIOS, key=rkey(rid, "aspect"), disabled=not editable,
+                  on_change=_on_edit, args=(env, rid), width=110)
+    _init(rkey(rid, "resolution"), reel.resolution)
+    row.selectbox("Resolution", reels.RESOLUTIONS, key=rkey(rid, "resolution"), disabled=not editable,
+                  format_func=RESOLUTION_LABELS.get, on_change=_on_edit, args=(env, rid), width=110)
+    _init(rkey(rid, "engine"), reel.engine)
+    row.selectbox("Engine", reels.ENGINES, key=rkey(rid, "engine"), disabled=not editable,
+                  format_func=reels.ENGINE_LABELS.get, on_change=_on_edit, args=(env, rid), width=130,
+                  help="HeyGen's avatar engine; it sets the price per second and which looks fit.")
+    _init(rkey(rid, "captions"), reel.captions)
+    row.toggle("Captions", key=rkey(rid, "captions"), disabled=not editable, on_change=_on_edit,
+               args=(env, rid), help="Also produce an SRT subtitle file and a captioned video.")
+    for field in ("mode", "aspect_ratio", "resolution", "engine", "captions", "title", "scenes"):
+        _messages(by_field.get(field))
+
+
+def _estimate_panel(env: Env, reel: Reel, estimate: reels.Estimate, measured: dict[int, float],
+                    problems: list[reels.Problem], editable: bool, launching: bool) -> None:
+    rid = reel.id
+    with st.container(border=True, key="c_estimate"):
+        length, cost, ready, action = st.columns([1, 1, 1, 1.3], vertical_alignment="center")
+        length.metric("Estimated length", compose.format_seconds(estimate.duration_s),
+                      help="Measured from scene previews where you listened, else about 150 words per minute.")
+        cost.metric("Estimated cost", f"${estimate.cost_usd:,.2f}",
+                    help="HeyGen's per-second price for the engine, each look's avatar type and the resolution, "
+                         "billed in whole seconds.")
+        bad_scenes = {p.field.split("]")[0] for p in problems if p.field.startswith("scenes[")}
+        n_scenes = len(reel.scenes)
+        ready.metric("Scenes ready", f"{n_scenes - len(bad_scenes)} of {n_scenes}")
+        with action:
+            st.button("Launch", type="primary", icon=":material/rocket_launch:", key=f"c_launch_{rid}",
+                      width="stretch", disabled=launching or not editable or bool(problems),
+                      on_click=_on_launch_click, args=(env, rid),
+                      help="Queue this reel; the worker sends it to HeyGen as one studio video.")
+            if editable and problems:
+                st.caption("Fix the problems below to launch.")
+        _launch_result(rid)
+        if editable and problems:
+            _problem_summary(problems)
+        elif editable:
+            st.success("Ready to launch.", icon=":material/task_alt:")
+        _breakdown(env, reel, estimate, measured)
+
+
+def _launch_result(rid: int) -> None:
+    result = st.session_state.get("c_result")
+    if not result or result["reel"] != rid:
+        return
+    if result["ok"]:
+        st.success(QUEUED_MESSAGE, icon=":material/schedule_send:")
+        _status_link()
+    elif result["status"] == "draft":
+        st.error(f"Not launched: {result['message']} The draft is unchanged.", icon=":material/block:")
+    else:
+        st.warning(f"Already launched: {result['message']}", icon=":material/info:")
+        _status_link()
+
+
+def _problem_summary(problems: list[reels.Problem]) -> None:
+    shown = problems[:6]
+    lines = "\n".join(f"- {p.message}" for p in shown)
+    more = f"\n- … and {len(problems) - len(shown)} more, shown next to their fields" if len(problems) > 6 else ""
+    count = len(problems)
+    st.warning(f"**{count} thing{'s' * (count != 1)} to fix before launch**\n{lines}{more}",
+               icon=":material/checklist:")
+
+
+def _breakdown(env: Env, reel: Reel, estimate: reels.Estimate, measured: dict[int, float]) -> None:
+    scenes = sorted(reel.scenes, key=lambda s: s.position)
+    costs = compose.scene_costs(reel, env.index, estimate)
+    rows = []
+    for n, (scene, seconds, cost) in enumerate(zip(scenes, estimate.scene_durations, costs, strict=True), start=1):
+        rows.append({
+            "Scene": n,
+            "Avatar look": _look_name(env, scene.avatar_id) or "—",
+            "Voice": _voice_name(env, scene.voice_id) or "—",
+            "Characters": len((scene.script or "").strip()),
+            "Seconds": round(seconds, 1),
+            "Cost": cost,
+            "From": "preview" if scene.position in measured else "word count",
+        })
+    st.dataframe(
+        pd.DataFrame(rows), hide_index=True, width="stretch", key=f"c_breakdown_{reel.id}",
+        column_config={
+            "Scene": st.column_config.NumberColumn(width=55),
+            "Avatar look": st.column_config.TextColumn(width=200),
+            "Voice": st.column_config.TextColumn(width=130),
+            "Characters": st.column_config.NumberColumn("Chars", format="%d", width=60,
+                                                        help="Script characters, of 5,000 per scene"),
+            "Seconds": st.column_config.NumberColumn("Length", format="%.1f s", width=70),
+            "From": st.column_config.TextColumn("Timed by", width=90,
+                                                help="'preview': measured from the scene you listened to; "
+                                                     "'word count': about 150 words per minute."),
+            "Cost": st.column_config.NumberColumn("Cost", format="$%.2f", width=70),
+        },
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# Scenes
+# --------------------------------------------------------------------------------------------
+
+
+def _scenes(env: Env, reel: Reel, editable: bool, by_field: dict[str, list[str]],
+            measured: dict[int, float]) -> None:
+    scenes = sorted(reel.scenes, key=lambda s: s.position)
+    studio = reel.mode == "studio"
+    st.markdown(f"#### Scenes ({len(scenes)})")
+    for n, scene in enumerate(scenes, start=1):
+        field_prefix = f"scenes[{n}]"
+        scene_problems = {f: m for f, m in by_field.items() if f.startswith(field_prefix)}
+        label = (f"Scene {n} · {_look_name(env, scene.avatar_id) or 'no look yet'} · "
+                 f"{_voice_name(env, scene.voice_id) or 'no voice yet'}")
+        icon = ":material/error:" if scene_problems else ":material/check_circle:"
+        with st.expander(label, expanded=n <= 3 or bool(scene_problems), icon=icon):
+            _scene_editor(env, reel, scene, n, editable, scene_problems, measured)
+            if studio and editable:
+                _scene_moves(env, reel.id, n, len(scenes))
+    if studio and editable:
+        st.button("Add scene", icon=":material/add:", key=f"c_add_{reel.id}",
+                  disabled=len(scenes) >= reels.STUDIO_MAX_SCENES, on_click=_on_structure,
+                  args=(env, reel.id, "add"))
+
+
+def _scene_moves(env: Env, rid: int, n: int, count: int) -> None:
+    up, down, remove, _ = st.columns([1, 1, 1, 3])
+    up.button("Move up", icon=":material/arrow_upward:", key=skey(rid, n, "up"), disabled=n == 1,
+              on_click=_on_structure, args=(env, rid, "move", n, n - 1), width="stretch")
+    down.button("Move down", icon=":material/arrow_downward:", key=skey(rid, n, "down"), disabled=n == count,
+                on_click=_on_structure, args=(env, rid, "move", n, n + 1), width="stretch")
+    remove.button("Remove", icon=":material/delete:", key=skey(rid, n, "remove"), disabled=count == 1,
+                  on_click=_on_structure, args=(env, rid, "remove", n), width="stretch")
+
+
+def _scene_editor(env: Env, reel: Reel, scene: Any, n: int, editable: bool,
+                  problems: dict[str, list[str]], measured: dict[int, float]) -> None:
+    rid = reel.id
+    pick, write = st.columns([2, 3], gap="medium")
+    with pick:
+        _init(skey(rid, n, "look"), scene.avatar_id)
+        look_picker(env.looks, env.index, key=skey(rid, n, "look"), disabled=not editable,
+                    on_change=_on_look, args=(env, rid, n))
+        _messages(problems.get(f"scenes[{n}].avatar_id"), in_scene=True)
+        _init(skey(rid, n, "voice"), scene.voice_id)
+        voice_picker(env.voices, env.index, key=skey(rid, n, "voice"), disabled=not editable,
+                     on_change=_on_voice, args=(env, rid, n))
+        _messages(problems.get(f"scenes[{n}].voice_id"), in_scene=True)
+    with write:
+        _init(skey(rid, n, "script"), scene.script)
+        script = st.text_area("Script", key=skey(rid, n, "script"), height=170, disabled=not editable,
+                              placeholder="What the avatar says in this scene…", on_change=_on_edit,
+                              args=(env, rid))
+        _script_caption(script or "", scene, measured.get(scene.position))
+        _messages(problems.get(f"scenes[{n}].script"), in_scene=True)
+        speed_col, pitch_col = st.columns(2)
+        _init(skey(rid, n, "speed"), float(scene.speed))
+        speed_col.slider("Speed", reels.SPEED_MIN, reels.SPEED_MAX, step=0.05, key=skey(rid, n, "speed"),
+                         format="%.2f×", disabled=not editable, on_change=_on_edit, args=(env, rid))
+        _init(skey(rid, n, "pitch"), float(scene.pitch))
+        pitch_col.slider("Pitch", reels.PITCH_MIN, reels.PITCH_MAX, step=1.0, key=skey(rid, n, "pitch"),
+                         format="%+.0f", disabled=not editable, on_change=_on_edit, args=(env, rid),
+                         help="Semitones up or down from the voice's own pitch.")
+        _messages(problems.get(f"scenes[{n}].speed"), in_scene=True)
+        _messages(problems.get(f"scenes[{n}].pitch"), in_scene=True)
+        _accent(env, rid, n, scene, editable)
+        _messages(problems.get(f"scenes[{n}].locale"), in_scene=True)
+        _background(env, rid, n, scene, editable)
+        _messages(problems.get(f"scenes[{n}].background_color"), in_scene=True)
+        _listen(env, rid, n, scene, editable)
+        for field, messages in problems.items():
+            if field.split(".")[-1] in ("position",):
+                _messages(messages, in_scene=True)
+
+
+def _script_caption(script: str, scene: Any, measured: float | None) -> None:
+    chars = len(script.strip())
+    over = chars > reels.SCRIPT_MAX_CHARS
+    count = f"{chars:,} / {reels.SCRIPT_MAX_CHARS:,} characters"
+    count = f":red[{count}]" if over else count
+    if measured is not None:
+        timing = f"{measured:.1f} s measured from the preview"
+    elif chars:
+        timing = f"about {reels.estimate_script_seconds(script, scene.speed):.0f} s of speech"
+    else:
+        timing = "empty"
+    st.caption(f"{count} · {timing}")
+
+
+def _accent(env: Env, rid: int, n: int, scene: Any, editable: bool) -> None:
+    key = skey(rid, n, "locale")
+    voice_id = st.session_state.get(skey(rid, n, "voice"), scene.voice_id)
+    locales = env.index.locales(voice_id)
+    voice = env.index.voice(voice_id)
+    _init(key, scene.locale or "")
+    if st.session_state.get(key) not in ("", *locales):
+        st.session_state[key] = ""
+    if voice is not None and not locales:
+        reason = ("This voice speaks with its own native accent; HeyGen offers accent choice only for voices "
+                  "with locale support.")
+    elif voice is None:
+        reason = "Choose a voice first."
+    else:
+        reason = None
+    st.selectbox("Accent", ["", *locales], key=key, disabled=not editable or not locales,
+                 format_func=lambda v: f"{locale_label(v)} · {v}" if v else "The voice's own accent",
+                 on_change=_on_edit, args=(env, rid), help=reason or "The locale the voice speaks with.")
+    if reason and voice is not None:
+        st.caption(reason)
+
+
+def _background(env: Env, rid: int, n: int, scene: Any, editable: bool) -> None:
+    on_key, color_key = skey(rid, n, "bg_on"), skey(rid, n, "bg")
+    _init(on_key, scene.background_color is not None)
+    _init(color_key, scene.background_color or DEFAULT_BACKGROUND)
+    with st.container(horizontal=True, vertical_alignment="center"):
+        st.toggle("Colour background", key=on_key, disabled=not editable, on_change=_on_edit, args=(env, rid),
+                  help="Off: the look's own background.")
+        st.color_picker("Background colour", key=color_key, disabled=not editable or not st.session_state[on_key],
+                        on_change=_on_edit, args=(env, rid), label_visibility="collapsed")
+
+
+def _listen(env: Env, rid: int, n: int, scene: Any, editable: bool) -> None:
+    """The scene's speech preview: cached audio when there is one, else a Listen button (Starfish only)."""
+    voice_id, script = scene.voice_id, (scene.script or "").strip()
+    sample = None
+    if voice_id and script:
+        with closing(env.factory()) as s:
+            sample = speech.find_speech_sample(s, voice_id, script, speed=scene.speed, locale=scene.locale)
+    error = st.session_state.get("c_listen_errors", {}).get((rid, n))
+    if sample is not None:
+        st.audio(Path(sample.audio_path).read_bytes(), format=_audio_format(sample.audio_path))
+        st.caption(f"Preview of this scene as written: {sample.duration_s:.1f} s (used in the estimate).")
+        return
+    if not voice_id:
+        reason = "Choose a voice to listen to this scene."
+    elif not speech.can_sample(voice_id):
+        reason = speech.NOT_STARFISH_REASON
+    elif not script:
+        reason = "Write the script to listen to this scene."
+    elif len(script) > speech.MAX_TEXT_CHARS:
+        reason = f"Shorten the script to {speech.MAX_TEXT_CHARS:,} characters to listen to it."
+    else:
+        reason = None
+    seconds = reels.estimate_script_seconds(script, scene.speed) if script else 0.0
+    price = max(0.01, seconds * SPEECH_USD_PER_SECOND)
+    st.button("Listen", icon=":material/play_circle:", key=skey(rid, n, "listen"),
+              disabled=bool(reason), on_click=_on_listen, args=(env, rid, n),
+              help=reason or f"Generate this scene's speech before paying for the video (about ${price:.2f}; "
+                             "listening again is free).")
+    if reason and voice_id:
+        st.caption(reason)
+    if error:
+        st.caption(f":red[:material/error: {error}]")
+
+
+def _audio_format(path: str) -> str:
+    suffix = Path(path).suffix.lower().lstrip(".")
+    return {"mp3": "audio/mpeg", "wav": "audio/wav", "m4a": "audio/mp4", "ogg": "audio/ogg"}.get(suffix, "audio/mpeg")

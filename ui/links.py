@@ -1,0 +1,29 @@
+"""Small page helpers: ``st.page_link`` that tolerates a missing page, and the browser's time zone."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import streamlit as st
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def page_link(page: str, label: str, *, icon: str | None = None, query_params: dict[str, Any] | None = None,
+              help: str | None = None, **kwargs: Any) -> None:
+    """Link to ``page`` (a path relative to ``app.py``, e.g. ``"pages/5_Videos.py"``), keeping the session.
+
+    Draws nothing when the page file does not exist, so one missing page cannot break another.
+    """
+    if not (ROOT / page).is_file():
+        return
+    st.page_link(page, label=label, icon=icon, query_params=query_params, help=help, **kwargs)
+
+
+def browser_timezone() -> str:
+    """The browser's IANA time zone (``st.context.timezone``), ``"UTC"`` when unknown (tests, old browsers)."""
+    try:
+        return st.context.timezone or "UTC"
+    except Exception:  # no browser context
+        return "UTC"

@@ -1,0 +1,227 @@
+"""The Settings page: mode, API key check, credit, catalog refresh, storage, worker and webhooks.
+
+Settings themselves come from environment variables or ``.streamlit/secrets.toml`` (see the
+README); this page shows what is in force and offers the actions that need a person.
+Secrets never appear: the key is masked, URLs lose their passwords, and a webhook signing
+secret is shown once, right after HeyGen issues it.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from core import overview
+from core.board import human_ago
+from core.config import SANDBOX_API_KEY, mask_secret
+from core.heygen.errors import HeyGenError
+from core.runtime import Runtime
+from ui.data import catalog_view, loaded_catalog
+from ui.frame import FrameContext, account_summary
+
+_KEY_CHECK = "set_key_check"
+_SECRET = "set_new_secret"
+_WEBHOOK_NOTICE = "set_webhook_notice"
+
+
+# --------------------------------------------------------------------------- mode and key
+
+
+def check_key(client) -> tuple[bool, str]:
+    """``GET /v3/users/me`` → ``(ok, one sentence for the person)``."""
+    try:
+        me = client.get_current_user()
+    except HeyGenError as exc:
+        return False, str(exc)
+    who = me.email or me.username
+    plan = f" ({me.billing_type})" if me.billing_type else ""
+    return True, f"The key works: account {who}{plan}, remaining credit {me.balance_text}."
+
+
+def _on_check_key(runtime: Runtime) -> None:
+    st.session_state[_KEY_CHECK] = check_key(runtime.client)
+
+
+def _mode(ctx: FrameContext) -> None:
+    settings, runtime = ctx.settings, ctx.runtime
+    st.subheader("Mode", anchor=False)
+    if settings.sandbox:
+        st.badge("SANDBOX", icon=":material/science:", color="orange")
+        st.markdown(
+            "No `HEYGEN_API_KEY` is set, so Reel Studio talks to its **built-in sandbox**, a local copy of "
+            f"HeyGen's v3 API at `{runtime.base_url}` with HeyGen's real voice and avatar catalog. Renders are "
+            "local placeholder videos and cost nothing. To make real videos, set `HEYGEN_API_KEY` (environment "
+            "or `[heygen] api_key` in `.streamlit/secrets.toml`) and restart the app.")
+    else:
+        st.badge("LIVE", icon=":material/bolt:", color="green")
+        st.markdown(
+            f"`HEYGEN_API_KEY` is set: reels are rendered by HeyGen at `{runtime.base_url}` and **billed to your "
+            "account** when they complete. Remove the key and restart to go back to the sandbox.")
+    key = mask_secret(SANDBOX_API_KEY) if settings.sandbox else settings.masked_api_key
+    c1, c2 = st.columns([2, 1], vertical_alignment="bottom")
+    c1.text_input("API key", value=key, disabled=True, key="set_key_masked",
+                  help="Masked; the key itself is never shown, logged or stored by Reel Studio")
+    c2.button("Check key", key="set_check_key", icon=":material/key:", on_click=_on_check_key, args=(runtime,),
+              help="Calls GET /v3/users/me once", width="stretch")
+    result = st.session_state.get(_KEY_CHECK)
+    if result:
+        ok, sentence = result
+        (st.success if ok else st.error)(sentence, icon=":material/check_circle:" if ok else ":material/error:")
+    balance, account = account_summary(runtime, settings.mode)
+    st.metric("Credit" + (" (sandbox)" if settings.sandbox else ""), balance,
+              help=f"Account: {account} · refreshed every 2 minutes" if account else None)
+
+
+# --------------------------------------------------------------------------- catalog
+
+
+def _catalog(ctx: FrameContext) -> None:
+    runtime = ctx.runtime
+    st.subheader("Catalog", anchor=False)
+    hours = ctx.settings.catalog_cache_hours
+    st.caption(f"Voices and avatar looks are cached for {hours:g} hours (CATALOG_CACHE_HOURS), so pages open "
+               "without asking HeyGen. Refresh when HeyGen has added voices or your team made new avatars.")
+    refreshed = False
+    if st.button("Refresh catalog from HeyGen", key="set_refresh_catalog", icon=":material/sync:"):
+        view = catalog_view(runtime, refresh=True)
+        refreshed = True
+        st.success(f"Catalog refreshed: {len(view.catalog.voices):,} voices and {len(view.catalog.looks):,} "
+                   "avatar looks.", icon=":material/check_circle:")
+    view = loaded_catalog(runtime)
+    if view is not None and not refreshed:
+        cat = view.catalog
+        st.caption(f"Loaded: {len(cat.voices):,} voices and {len(cat.looks):,} avatar looks, fetched "
+                   f"{human_ago(cat.fetched_at)} ({'from the cache' if cat.from_cache else 'fresh from HeyGen'}).")
+    elif view is None:
+        fetched = runtime.client.catalog_fetched_at("voices")
+        st.caption(f"Cached voices fetched {human_ago(fetched)}." if fetched else "Nothing fetched yet.")
+
+
+# --------------------------------------------------------------------------- storage and worker
+
+
+def _storage(ctx: FrameContext) -> None:
+    settings, runtime = ctx.settings, ctx.runtime
+    st.subheader("Storage", anchor=False)
+    rows = [
+        ("Database", runtime.engine.url.render_as_string(hide_password=True), "DATABASE_URL"),
+        ("HTTP cache", overview.hide_password(settings.http_cache_location), "HTTP_CACHE_URL"),
+        ("Data folder", str(settings.data_dir), "DATA_DIR"),
+    ]
+    st.dataframe(pd.DataFrame(rows, columns=["What", "Where", "Setting"]), hide_index=True,
+                 column_config={"Where": st.column_config.TextColumn(width="large")})
+
+
+def _worker(ctx: FrameContext) -> None:
+    settings, runtime = ctx.settings, ctx.runtime
+    st.subheader("Worker", anchor=False)
+    with runtime.session_factory() as session:
+        status = overview.worker_status(session, lease_seconds=settings.lease_seconds)
+    mode = {"embedded": "a thread inside this app", "external": "a separate `python -m core.worker` process",
+            "off": "switched off (WORKER_MODE=off): launched reels wait until a worker runs"}[settings.worker_mode]
+    st.markdown(f"The worker submits queued reels to HeyGen and polls running ones; here it runs as {mode}.")
+    c1, c2, c3 = st.columns(3)
+    c1.metric("State", "running" if status.alive else "not running", border=True,
+              help="A worker holds the lease while it is alive")
+    c2.metric("Last cycle", human_ago(status.last_cycle_at), border=True,
+              help=f"Each cycle renews the lease; a cycle runs every {settings.poll_interval_s:g} s")
+    c3.metric("HeyGen jobs at once", settings.heygen_concurrency, border=True, help="HEYGEN_CONCURRENCY")
+    if status.holder:
+        st.caption(f"Lease holder `{status.holder}` since {human_ago(status.acquired_at)}.")
+    if not status.alive and settings.worker_mode != "off":
+        st.warning("No worker holds the lease: launched reels stay queued. Start `python -m core.worker` or set "
+                   "WORKER_MODE=embedded and restart the app.", icon=":material/warning:")
+
+
+# --------------------------------------------------------------------------- webhooks
+
+
+def _webhook_action(client, verb: str, endpoint_id: str | None = None, url: str | None = None) -> None:
+    """on_click for create / delete / rotate; outcome and any new secret go to session_state."""
+    try:
+        if verb == "create":
+            endpoint = client.create_webhook_endpoint(url)
+            st.session_state[_SECRET] = (endpoint.endpoint_id, endpoint.secret)
+            st.session_state[_WEBHOOK_NOTICE] = ("success", f"Endpoint created for {endpoint.url}.")
+        elif verb == "rotate":
+            endpoint = client.rotate_webhook_secret(endpoint_id)
+            st.session_state[_SECRET] = (endpoint.endpoint_id, endpoint.secret)
+            st.session_state[_WEBHOOK_NOTICE] = ("success", "New signing secret issued; the old one stopped "
+                                                            "working.")
+        elif verb == "delete":
+            client.delete_webhook_endpoint(endpoint_id)
+            st.session_state[_WEBHOOK_NOTICE] = ("success", "Endpoint deleted; HeyGen sends it nothing more.")
+    except HeyGenError as exc:
+        st.session_state[_WEBHOOK_NOTICE] = ("error", str(exc))
+
+
+def webhook_manager(client, *, public_url: str | None, secret_set: bool) -> None:
+    """List, create, delete and rotate webhook endpoints (``/v3/webhooks/endpoints``) with ``client``."""
+    notice = st.session_state.pop(_WEBHOOK_NOTICE, None)
+    if notice:
+        (st.success if notice[0] == "success" else st.error)(notice[1])
+    new = st.session_state.pop(_SECRET, None)
+    if new and new[1]:
+        st.warning("Copy this signing secret now — it is shown only this once. Store it as "
+                   "**HEYGEN_WEBHOOK_SECRET** (environment, or `[heygen] webhook_secret` in secrets.toml) for the "
+                   "worker, then restart it.", icon=":material/key:")
+        st.code(new[1], language=None)
+    try:
+        endpoints = client.list_webhook_endpoints()
+    except HeyGenError as exc:
+        st.error(f"The webhook endpoints could not be listed. {exc}")
+        return
+    if endpoints:
+        st.dataframe(pd.DataFrame([{"Endpoint": e.endpoint_id, "URL": e.url, "Events": ", ".join(e.events or [])
+                                    or "all", "Status": e.status or "", "Created": e.created_at or ""}
+                                   for e in endpoints]), hide_index=True)
+        labels = {e.endpoint_id: f"{e.url} ({e.endpoint_id})" for e in endpoints}
+        c1, c2, c3 = st.columns([3, 1, 1], vertical_alignment="bottom")
+        chosen = c1.selectbox("Endpoint", list(labels), format_func=labels.get, key="set_endpoint")
+        c2.button("Rotate secret", key="set_rotate", icon=":material/autorenew:", on_click=_webhook_action,
+                  args=(client, "rotate", chosen), width="stretch")
+        c3.button("Delete", key="set_delete", icon=":material/delete:", on_click=_webhook_action,
+                  args=(client, "delete", chosen), width="stretch")
+    else:
+        st.caption("No endpoint registered: the worker finds out about finished renders by polling.")
+    c1, c2 = st.columns([3, 1], vertical_alignment="bottom")
+    url = c1.text_input("Receiver URL", value=public_url or "", key="set_webhook_url",
+                        placeholder="https://reels.example.com/webhooks/heygen",
+                        help="Where HeyGen can reach the worker's webhook receiver (WEBHOOK_PUBLIC_URL); HTTPS")
+    c2.button("Create endpoint", key="set_create", icon=":material/add_link:", disabled=not url.strip(),
+              on_click=_webhook_action, kwargs={"client": client, "verb": "create", "url": url.strip()},
+              width="stretch")
+    if not secret_set:
+        st.caption("HEYGEN_WEBHOOK_SECRET is not set: the receiver rejects every event until it is.")
+
+
+def _webhooks(ctx: FrameContext) -> None:
+    settings = ctx.settings
+    st.subheader("Webhooks", anchor=False)
+    if settings.sandbox:
+        st.markdown(
+            "In live mode HeyGen can **call the worker** the moment a render finishes or fails "
+            "(`avatar_video.success`, `avatar_video.fail`), instead of the worker asking every "
+            f"{settings.poll_interval_s:g} s. The worker keeps polling as a safety net either way. "
+            "**The sandbox needs no webhook:** it runs next to the worker, and polling it is free. "
+            "Once you set a HeyGen key, register the receiver URL here and store the signing secret.")
+        return
+    st.caption("HeyGen signs every event; the worker's receiver checks the signature with HEYGEN_WEBHOOK_SECRET "
+               "and the worker keeps polling as a safety net.")
+    webhook_manager(ctx.runtime.client, public_url=settings.webhook_public_url,
+                    secret_set=bool(settings.webhook_secret))
+
+
+def render(ctx: FrameContext) -> None:
+    """The whole Settings page."""
+    st.title("Settings", anchor=False)
+    st.caption("What is in force. Settings come from environment variables or .streamlit/secrets.toml "
+               "(environment wins); change them there and restart.")
+    left, right = st.columns(2, gap="large")
+    with left:
+        _mode(ctx)
+        _catalog(ctx)
+    with right:
+        _worker(ctx)
+        _storage(ctx)
+    _webhooks(ctx)

@@ -1,0 +1,304 @@
+"""The Status page: every reel with its status, refreshed from the database every few seconds.
+
+The board is a fragment (``run_every``) that reads the database only, through
+``st.cache_data(ttl=2)`` so open tabs share one read per two seconds; the worker and the
+webhook receiver are the only writers. Filters live in the URL (``s_`` keys).
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+import altair as alt
+import pandas as pd
+import streamlit as st
+
+from core import board as core_board
+from core import generation
+from core.board import STATUS_COLORS, BoardFilter, board_csv, load_board
+from core.models import REEL_STATUSES, utcnow
+from core.runtime import Runtime
+from ui.frame import FrameContext
+from ui.links import browser_timezone, page_link
+
+#: Seconds between automatic refreshes of the board.
+REFRESH_SECONDS = 5
+#: Widget key of the board table (its selection is read through it).
+TABLE_KEY = "s_table"
+
+#: Counters above the board: label → statuses counted.
+COUNTERS: list[tuple[str, tuple[str, ...], str]] = [
+    ("Queued", ("queued", "submitting"), "Launched, waiting for a free HeyGen slot or being sent"),
+    ("Rendering", ("pending", "processing"), "HeyGen has the job"),
+    ("Completed", ("completed",), "Finished; watch them on the Videos page"),
+    ("Failed", ("failed",), "Select one and press Retry to queue it again"),
+    ("Cancelled", ("cancelled",), "Cancelled before anything was sent to HeyGen"),
+    ("Drafts", ("draft",), "Not launched yet"),
+]
+
+DISPLAY_COLUMNS = ["title", "owner", "status_label", "stage", "progress", "submitted", "updated", "duration_s",
+                   "thumbnail", "video", "failure", "id"]
+
+
+def column_config(tz: str) -> dict:
+    """``st.column_config`` for :func:`core.board.board_frame` columns."""
+    cc = st.column_config
+    return {
+        "id": cc.NumberColumn("Reel", width="small", format="%d", help="Reel number in Reel Studio"),
+        "title": cc.TextColumn("Title", width="medium", pinned=True),
+        "owner": cc.TextColumn("Owner", width="small"),
+        "status_label": cc.TextColumn("Status", width="small"),
+        "stage": cc.TextColumn("Stage", width="medium"),
+        "progress": cc.ProgressColumn("Progress", format="percent", min_value=0.0, max_value=1.0, width="small",
+                                      help="Estimated from how long our earlier renders took"),
+        "submitted": cc.DatetimeColumn("Submitted", format="distance", timezone=tz, width="small",
+                                       help="When the reel was sent to HeyGen (or launched, if not sent yet)"),
+        "updated": cc.DatetimeColumn("Last change", format="distance", timezone=tz, width="small"),
+        "duration_s": cc.NumberColumn("Length", format="%.0f s", width="small",
+                                      help="Video length in seconds; an estimate until the video is finished"),
+        "thumbnail": cc.ImageColumn("Preview", width="small"),
+        "video": cc.LinkColumn("Video", display_text="Open MP4", width="small",
+                               help="HeyGen's download link; if it expired, refresh it on the Videos page"),
+        "failure": cc.TextColumn("Failure reason", width="large"),
+    }
+
+
+@st.cache_data(ttl=2, max_entries=64, show_spinner=False)
+def board_data(_runtime: Runtime, db_url: str, statuses: tuple[str, ...], owner: str, start: date | None,
+               end: date | None, query: str, tz: str, stuck_after: float) -> tuple[pd.DataFrame, int]:
+    """``(board frame, render samples)`` for the filters; one shared read per 2 s for all tabs."""
+    f = BoardFilter(statuses=statuses, owner=owner, start=start, end=end, query=query, tz=tz)
+    with _runtime.session_factory() as session:
+        frame, model = load_board(session, f, stuck_after_minutes=stuck_after)
+    return frame, model.samples
+
+
+@st.cache_data(ttl=30, max_entries=16, show_spinner=False)
+def owner_options(_runtime: Runtime, db_url: str) -> list[str]:
+    """Distinct reel owners (refreshed every 30 s)."""
+    with _runtime.session_factory() as session:
+        return core_board.owners(session)
+
+
+@st.cache_data(ttl=30, max_entries=16, show_spinner=False)
+def history_data(_runtime: Runtime, db_url: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """``(status timeline, render times)`` for the charts (refreshed every 30 s)."""
+    with _runtime.session_factory() as session:
+        return core_board.status_timeline(session), core_board.render_times(session)
+
+
+# --------------------------------------------------------------------------- filters
+
+
+def filters(ctx: FrameContext) -> BoardFilter:
+    """The filter row (all bound to the URL) → the :class:`~core.board.BoardFilter` in force."""
+    runtime = ctx.runtime
+    owners = owner_options(runtime, runtime.settings.db_url)
+    choices = ["", *sorted({*owners, *([ctx.user] if ctx.user else [])}, key=str.lower)]
+    c1, c2, c3, c4, c5 = st.columns([3, 2, 1.3, 1.3, 3])
+    statuses = c1.multiselect("Status", REEL_STATUSES, key="s_status",
+                              bind="query-params", placeholder="All statuses")
+    owner = c2.selectbox("Owner", choices, format_func=lambda o: o or "Everyone", key="s_owner",
+                         bind="query-params")
+    start = c3.date_input("Active from", value=None, key="s_from", bind="query-params",
+                          help="Reels with a status change on or after this day")
+    end = c4.date_input("Active until", value=None, key="s_to", bind="query-params",
+                        help="Reels whose last status change was on or before this day")
+    query = c5.text_input("Search", key="s_q", bind="query-params", placeholder="Title, owner or video_id")
+    if start and end and end < start:
+        st.warning("“Active until” is before “Active from”; no reel can match. Swap the two days.",
+                   icon=":material/event_busy:")
+    return BoardFilter(statuses=tuple(statuses), owner=owner or "", start=start, end=end,
+                       query=(query or "").strip(), tz=browser_timezone())
+
+
+# --------------------------------------------------------------------------- actions
+
+
+def selected_ids(frame: pd.DataFrame, selection_rows: list[int]) -> list[int]:
+    """Reel ids the person selected, kept as ids so a refresh that reorders rows cannot change them.
+
+    A selection (row positions) is translated with the ids of the table the person saw when
+    making it, i.e. the previous render; it is re-translated only when the selection changes.
+    """
+    rows = tuple(selection_rows)
+    state = st.session_state
+    if rows != state.get("s_selection_rows"):
+        shown = state.get("s_shown_ids", [])
+        state["s_selected_ids"] = [shown[i] for i in rows if 0 <= i < len(shown)]
+        state["s_selection_rows"] = rows
+    state["s_shown_ids"] = frame["id"].tolist()
+    return list(state.get("s_selected_ids", []))
+
+
+def _act(runtime: Runtime, user: str, ids: list[int], verb: str) -> None:
+    action = generation.retry if verb == "retry" else generation.cancel
+    results = []
+    with runtime.session_factory() as session:
+        for reel_id in ids:
+            results.append((reel_id, action(session, reel_id, actor=user)))
+    board_data.clear()
+    done = [r for r in results if r[1].ok]
+    if len(results) == 1:
+        st.toast(results[0][1].message, icon=":material/check_circle:" if done else ":material/info:")
+    else:
+        what = "queued again" if verb == "retry" else "cancelled"
+        st.toast(f"{len(done)} of {len(results)} reels {what}.", icon=":material/check_circle:")
+
+
+def _on_retry(runtime: Runtime, user: str, ids: list[int]) -> None:
+    _act(runtime, user, ids, "retry")
+
+
+def _on_cancel(runtime: Runtime, user: str, ids: list[int]) -> None:
+    _act(runtime, user, ids, "cancel")
+
+
+def _on_refresh() -> None:
+    board_data.clear()
+
+
+def _csv_maker(runtime: Runtime, f: BoardFilter):
+    stuck_after = runtime.settings.stuck_after_minutes
+
+    def make() -> bytes:
+        with runtime.session_factory() as session:
+            frame, _ = load_board(session, f, stuck_after_minutes=stuck_after)
+        return board_csv(frame)
+
+    return make
+
+
+def _actions(ctx: FrameContext, frame: pd.DataFrame, ids: list[int], f: BoardFilter) -> None:
+    runtime = ctx.runtime
+    by_id = frame.set_index("id")
+    chosen = [i for i in ids if i in by_id.index]
+    failed = [i for i in chosen if by_id.at[i, "status"] == "failed"]
+    queued = [i for i in chosen if by_id.at[i, "status"] == "queued"]
+    no_user = "Enter your name in the sidebar first: actions are recorded with who did them."
+    c1, c2, c3, c4, c5 = st.columns([1.2, 1.4, 1.4, 1.4, 1.4], vertical_alignment="center")
+    with c1:
+        if chosen:
+            names = ", ".join(f"“{by_id.at[i, 'title']}”" for i in chosen[:3])
+            more = f" and {len(chosen) - 3} more" if len(chosen) > 3 else ""
+            st.caption(f"Selected: {names}{more}")
+        else:
+            st.caption("Select rows (left edge of the table) to retry or cancel them.")
+    c2.button(f"Retry {len(failed) or ''} failed".replace("  ", " "), key="s_retry", icon=":material/replay:",
+              disabled=not failed or not ctx.user, on_click=_on_retry, args=(runtime, ctx.user, failed),
+              help=no_user if not ctx.user else "Queue the selected failed reels again as a new attempt",
+              width="stretch")
+    c3.button(f"Cancel {len(queued) or ''} queued".replace("  ", " "), key="s_cancel", icon=":material/block:",
+              disabled=not queued or not ctx.user, on_click=_on_cancel, args=(runtime, ctx.user, queued),
+              help=no_user if not ctx.user else "Only reels still waiting in our queue can be cancelled",
+              width="stretch")
+    c4.button("Refresh now", key="s_refresh", icon=":material/refresh:", on_click=_on_refresh, width="stretch")
+    c5.download_button("Export CSV", data=_csv_maker(runtime, f), file_name=_csv_name(f), mime="text/csv",
+                       key="s_csv", icon=":material/download:", width="stretch", on_click="ignore",
+                       help="The reels matching the filters, as a spreadsheet")
+
+
+def _csv_name(f: BoardFilter) -> str:
+    parts = ["reels", *f.statuses]
+    if f.owner:
+        parts.append(f.owner.replace(" ", "_"))
+    return "-".join(parts) + f"-{utcnow():%Y%m%d-%H%M}.csv"
+
+
+# --------------------------------------------------------------------------- board fragment
+
+
+def _counters(frame: pd.DataFrame) -> None:
+    counts = frame["status"].value_counts()
+    stuck = int(frame["stuck"].sum())
+    cols = st.columns(len(COUNTERS) + 1)
+    for col, (label, statuses, help_text) in zip(cols, COUNTERS, strict=False):
+        col.metric(label, int(sum(counts.get(s, 0) for s in statuses)), help=help_text, border=True)
+    cols[-1].metric("Stuck", stuck, border=True,
+                    help="Rendering far longer than our render-time history predicts")
+
+
+def _empty_message(f: BoardFilter) -> None:
+    if f == BoardFilter(tz=f.tz):
+        st.info("No reels yet. Write one on the **Compose** page and launch it; it shows up here at once.",
+                icon=":material/movie_edit:")
+        page_link("pages/3_Compose.py", "Compose a reel", icon=":material/movie_edit:")
+    else:
+        st.info("No reel matches these filters. Clear a filter to see more.", icon=":material/filter_alt_off:")
+
+
+@st.fragment(run_every=REFRESH_SECONDS, key="status_board")
+def status_board(ctx: FrameContext, f: BoardFilter) -> None:
+    """Counters, stuck warning, the table and the row actions; reruns every :data:`REFRESH_SECONDS`."""
+    runtime = ctx.runtime
+    settings = runtime.settings
+    frame, samples = board_data(runtime, settings.db_url, f.statuses, f.owner, f.start, f.end, f.query, f.tz,
+                                settings.stuck_after_minutes)
+    _counters(frame)
+    stuck = frame[frame["stuck"]]
+    if len(stuck):
+        titles = ", ".join(f"“{t}”" for t in stuck["title"].head(3))
+        st.warning(f"{len(stuck)} reel{'s' * (len(stuck) != 1)} look{'s' * (len(stuck) == 1)} stuck at HeyGen "
+                   f"({titles}). The worker keeps polling; if nothing changes, contact HeyGen support "
+                   "with the video_id from the CSV export.", icon=":material/hourglass_disabled:")
+    if frame.empty:
+        _empty_message(f)
+        st.session_state["s_shown_ids"] = []
+        return
+    event = st.dataframe(frame, column_config=column_config(f.tz), column_order=DISPLAY_COLUMNS, hide_index=True,
+                         key=TABLE_KEY, on_select="rerun", selection_mode="multi-row", height=min(38 + 35 * len(frame), 560))
+    ids = selected_ids(frame, list(event.selection.rows))
+    _actions(ctx, frame, ids, f)
+    model = "our default estimate (5–15 min per minute of video)" if samples < generation.MIN_SAMPLES else \
+        f"{samples} finished renders"
+    st.caption(f"{len(frame):,} reel{'s' * (len(frame) != 1)} · updated {utcnow():%H:%M:%S} UTC · refreshes every "
+               f"{REFRESH_SECONDS} s from the database · progress from {model}")
+
+
+# --------------------------------------------------------------------------- charts
+
+
+def charts(ctx: FrameContext) -> None:
+    """Reels reaching each status over time, and render time against video length."""
+    timeline, renders = history_data(ctx.runtime, ctx.runtime.settings.db_url)
+    st.subheader("History", anchor=False)
+    left, right = st.columns(2)
+    with left:
+        st.markdown("**Reels reaching each status** (last 14 days)")
+        if timeline.empty:
+            st.caption("Nothing has happened yet.")
+        else:
+            statuses = [s for s in REEL_STATUSES if s in set(timeline["status"])]
+            chart = alt.Chart(timeline).mark_bar().encode(
+                x=alt.X("bucket:T", title=None),
+                y=alt.Y("reels:Q", title="Reels"),
+                color=alt.Color("status:N", title="Status", sort=statuses,
+                                scale=alt.Scale(domain=statuses, range=[STATUS_COLORS[s] for s in statuses])),
+                order=alt.Order("status:N"),
+                tooltip=[alt.Tooltip("bucket:T", title="From"), "status:N", "reels:Q"],
+            ).properties(height=260)
+            st.altair_chart(chart, width="stretch")
+    with right:
+        st.markdown("**Render time** (submission to finished video)")
+        if renders.empty:
+            st.caption("No finished renders yet; progress uses HeyGen's typical 5–15 minutes per minute of video.")
+        else:
+            chart = alt.Chart(renders).mark_circle(size=70, color=STATUS_COLORS["completed"]).encode(
+                x=alt.X("video_s:Q", title="Video length (s)"),
+                y=alt.Y("render_min:Q", title="Render time (min)"),
+                tooltip=[alt.Tooltip("reel_id:Q", title="Reel"), alt.Tooltip("video_s:Q", title="Length (s)",
+                                                                             format=".0f"),
+                         alt.Tooltip("render_min:Q", title="Render (min)", format=".1f"),
+                         alt.Tooltip("finished_at:T", title="Finished")],
+            ).properties(height=260)
+            st.altair_chart(chart, width="stretch")
+
+
+def render(ctx: FrameContext) -> None:
+    """The whole Status page."""
+    st.title("Status", anchor=False)
+    st.caption("Every reel and where it is. This page reads Reel Studio's database only; the worker talks to "
+               "HeyGen, so any number of open tabs costs HeyGen nothing.")
+    f = filters(ctx)
+    status_board(ctx, f)
+    charts(ctx)
