@@ -112,3 +112,55 @@ def quiet() -> None:
         pass
     for name in ("uvicorn", "uvicorn.access", "uvicorn.error", "core", "httpx", "alembic"):
         logging.getLogger(name).setLevel(logging.ERROR)
+
+
+class SandboxProcess:
+    """The sandbox in its own process, so its request handling does not compete with the code under
+    measurement for this process's GIL (HeyGen is remote in production). Use as a context manager.
+
+    ``config`` holds :class:`core.sandbox.SandboxConfig` fields (JSON-able values; paths as strings).
+    """
+
+    def __init__(self, **config) -> None:
+        import json
+        import subprocess
+
+        self.proc = subprocess.Popen(
+            [sys.executable, "-c", _SANDBOX_CHILD, json.dumps(config)], cwd=ROOT,
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+        self.url = self.proc.stdout.readline().strip()
+        if not self.url.startswith("http"):
+            self.stop()
+            raise RuntimeError("the sandbox process did not start")
+
+    def stop(self) -> None:
+        """End the sandbox process (closing its stdin ends it; killed after 10 s)."""
+        if self.proc.poll() is None:
+            try:
+                self.proc.stdin.close()
+                self.proc.wait(timeout=10)
+            except Exception:
+                self.proc.kill()
+                self.proc.wait()
+
+    def __enter__(self) -> SandboxProcess:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+
+_SANDBOX_CHILD = """
+import json, logging, sys
+from pathlib import Path
+logging.disable(logging.CRITICAL)
+from core.sandbox import SandboxConfig, start_in_thread
+config = json.loads(sys.argv[1])
+if config.get("state_dir"):
+    config["state_dir"] = Path(config["state_dir"])
+config["api_keys"] = tuple(config.get("api_keys", ("sandbox-local-key",)))
+server = start_in_thread(SandboxConfig(**config))
+print(server.url, flush=True)
+sys.stdin.read()
+server.stop()
+"""

@@ -107,9 +107,13 @@ def measure(runtime, multiplier: int, runs: int) -> dict:
 
 
 def main() -> int:
-    args = parser(__doc__.splitlines()[0]).parse_args()
+    p = parser(__doc__.splitlines()[0])
+    p.add_argument("--sizes", help="catalog multipliers and runs, e.g. 1:200 (for profiling)")
+    args = p.parse_args()
     quiet()
     sizes = [(1, 3), (2, 3)] if args.small else [(1, 21), (25, 11)]
+    if args.sizes:
+        sizes = [tuple(int(x) for x in part.split(":")) for part in args.sizes.split(",")]
     sys.modules["bench_floor_store"] = types.ModuleType("bench_floor_store")
     with tempfile.TemporaryDirectory(prefix="bench-voices-") as tmp:
         runtime = _setup_runtime(Path(tmp))
@@ -120,6 +124,7 @@ def main() -> int:
             warm.run()
             warm.switch_page("pages/1_Voices.py")
             warm.run()  # loads the catalog into ui.data's holder (through the sandbox)
+            quiet()  # the sandbox's uvicorn reconfigured logging when it started
             worst = 0.0
             for multiplier, runs in sizes:
                 r = measure(runtime, multiplier, runs)

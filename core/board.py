@@ -10,13 +10,13 @@ durations seconds, money USD.
 from __future__ import annotations
 
 import io
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+import numpy as np
 import pandas as pd
-from sqlalchemy import select
+from sqlalchemy import Select, String, or_, select, type_coerce
 from sqlalchemy.orm import Session
 
 from core import generation
@@ -128,51 +128,6 @@ def failure_reason(row: BoardRow) -> str | None:
     return f"{message} ({row.failure_code})" if row.failure_code else message
 
 
-#: Columns of :func:`board_frame`, in display order.
-FRAME_COLUMNS = [
-    "id", "title", "owner", "status_label", "stage", "progress", "submitted", "updated", "duration_s",
-    "thumbnail", "video", "failure", "stuck", "status", "attempt", "video_id", "completed_at",
-    "estimated_cost_usd",
-]
-
-
-def board_frame(rows: Sequence[BoardRow], model: RenderTimeModel, now: datetime | None = None) -> pd.DataFrame:
-    """The board's table: one row per reel with :data:`FRAME_COLUMNS`.
-
-    ``status_label`` coloured label; ``stage`` from :func:`stage_text`; ``progress`` 0..1;
-    ``submitted`` (submission, else launch time) and ``updated`` aware UTC; ``duration_s`` the
-    real length when finished, else the estimate; ``thumbnail``/``video`` URLs (``None`` until
-    completed); ``failure`` from :func:`failure_reason`; ``stuck`` bool; ``status`` the raw status.
-    """
-    now = now or utcnow()
-    data: dict[str, list] = {name: [] for name in FRAME_COLUMNS}
-    for r in rows:
-        data["id"].append(r.id)
-        data["title"].append(r.title or f"Reel {r.id}")
-        data["owner"].append(r.owner)
-        data["status_label"].append(status_label(r.status))
-        data["stage"].append(stage_text(r, model, now))
-        data["progress"].append(r.progress)
-        data["submitted"].append(r.submitted_at or r.queued_at)
-        data["updated"].append(r.updated_at)
-        data["duration_s"].append(r.duration_s if r.duration_s else r.estimated_duration_s)
-        data["thumbnail"].append(r.thumbnail_url)
-        data["video"].append(r.video_url if r.status == "completed" else None)
-        data["failure"].append(failure_reason(r))
-        data["stuck"].append(r.stuck)
-        data["status"].append(r.status)
-        data["attempt"].append(r.attempt)
-        data["video_id"].append(r.video_id)
-        data["completed_at"].append(r.completed_at)
-        data["estimated_cost_usd"].append(r.estimated_cost_usd)
-    frame = pd.DataFrame(data, columns=FRAME_COLUMNS)
-    for column in ("submitted", "updated", "completed_at"):
-        frame[column] = pd.to_datetime(frame[column], utc=True)
-    frame["progress"] = frame["progress"].astype(float)
-    frame["duration_s"] = frame["duration_s"].astype(float)
-    return frame
-
-
 @dataclass(frozen=True)
 class BoardFilter:
     """What the board shows.
@@ -198,23 +153,147 @@ def day_bounds(start: date | None, end: date | None, tz: str = "UTC") -> tuple[d
     return since, until
 
 
+#: Columns of :func:`load_board`'s table, in display order.
+FRAME_COLUMNS = [
+    "id", "title", "owner", "status_label", "stage", "progress", "submitted", "updated", "duration_s",
+    "thumbnail", "video", "failure", "stuck", "status", "attempt", "video_id", "completed_at",
+    "estimated_cost_usd",
+]
+_FETCH = [
+    "id", "title", "owner", "status", "attempt", "video_id", "updated_at", "queued_at", "submitted_at",
+    "processing_at", "completed_at", "estimated_duration_s", "estimated_cost_usd", "duration_s", "video_url",
+    "thumbnail_url", "failure_code", "failure_message",
+]
+_TIMES = ("updated_at", "queued_at", "submitted_at", "processing_at", "completed_at")
+
+
+def board_statement(f: BoardFilter, *, limit: int = BOARD_LIMIT) -> Select:
+    """The board's one SELECT: :func:`core.generation.board`'s filters and order, plus the end of the date range.
+
+    Time columns come back as the driver delivers them (ISO text on SQLite, datetimes on
+    PostgreSQL) so that thousands of rows are parsed at once by pandas, not one by one.
+    """
+    since, until = day_bounds(f.start, f.end, f.tz)
+    columns = [type_coerce(getattr(Reel, c), String).label(c) if c in _TIMES else getattr(Reel, c) for c in _FETCH]
+    stmt = select(*columns)
+    if f.statuses:
+        stmt = stmt.where(Reel.status.in_(list(f.statuses)))
+    if f.owner:
+        stmt = stmt.where(Reel.owner == f.owner)
+    if since is not None:
+        stmt = stmt.where(Reel.updated_at >= since)
+    if until is not None:
+        stmt = stmt.where(Reel.updated_at < until)
+    if f.query.strip():
+        pattern = f"%{f.query.strip()}%"
+        stmt = stmt.where(or_(Reel.title.ilike(pattern), Reel.owner.ilike(pattern), Reel.video_id.ilike(pattern)))
+    return stmt.order_by(Reel.updated_at.desc(), Reel.id.desc()).limit(limit)
+
+
+def _minutes_text(seconds: pd.Series) -> pd.Series:
+    """:func:`human_duration` of many values of at least a minute (others give ``""``), all at once."""
+    minutes = np.round(seconds.where(seconds >= 60) / 60)
+    texts = {m: human_duration(m * 60) for m in minutes.dropna().unique()}
+    return minutes.map(texts).fillna("")
+
+
+def _stages(raw: pd.DataFrame, stuck: pd.Series, model: RenderTimeModel, now: datetime) -> pd.Series:
+    """:func:`stage_text` for every row; only rendering reels need per-row arithmetic."""
+    status, attempt = raw["status"], raw["attempt"].fillna(0).astype(int)
+    stage = status.map({"draft": "Not launched yet", "queued": "Waiting for a free HeyGen slot",
+                        "submitting": "Sending to HeyGen", "failed": "Failed",
+                        "cancelled": "Cancelled before submission"})
+    again = attempt > 1
+    stage = stage.mask(status.eq("queued") & again, "Queued again (attempt " + attempt.astype(str) + ")")
+    stage = stage.mask(status.eq("failed") & again, "Failed (attempt " + attempt.astype(str) + ")")
+    done = status.eq("completed")
+    if done.any():
+        length = raw["duration_s"].where(done & (raw["duration_s"] > 0))
+        texts = {d: f"Ready — {human_duration(d)} video" for d in length.dropna().unique()}
+        stage = stage.mask(done, length.map(texts).fillna("Ready"))
+    rendering = status.isin(generation.RENDERING_STATUSES)
+    if rendering.any():
+        verb = status.map({"pending": "Waiting at HeyGen", "processing": "Rendering"})
+        length = raw["estimated_duration_s"].where(raw["estimated_duration_s"] > 0, 30.0)
+        elapsed = (pd.Timestamp(now) - raw["submitted_at"]).dt.total_seconds()
+        left = (model.overhead_s + model.median_ratio * length - elapsed).where(rendering)
+        about = verb + " — about " + _minutes_text(left) + " left"
+        text = about.mask(left < 60, verb + " — less than a minute left")
+        text = text.mask(left <= 0, verb + " — taking longer than usual")
+        text = text.mask(raw["submitted_at"].isna(), verb)
+        stage = stage.mask(rendering, text)
+    if stuck.any():
+        started = raw["processing_at"].fillna(raw["submitted_at"])
+        waited = (pd.Timestamp(now) - started).dt.total_seconds().where(stuck)
+        stage = stage.mask(stuck, "⚠️ Stuck — no result after " + _minutes_text(waited))
+    return stage.fillna(status)
+
+
+def _table(raw: pd.DataFrame, model: RenderTimeModel, now: datetime, stuck_after_minutes: float) -> pd.DataFrame:
+    """Vectorised :meth:`RenderTimeModel.progress`, :func:`core.generation.is_stuck`, labels and texts."""
+    for column in _TIMES:
+        raw[column] = pd.to_datetime(raw[column], utc=True, format="ISO8601")
+    for column in ("estimated_duration_s", "estimated_cost_usd", "duration_s"):
+        raw[column] = raw[column].astype(float)
+    status = raw["status"]
+    now_ts = pd.Timestamp(now)
+    rendering = status.isin(generation.RENDERING_STATUSES)
+    length = raw["estimated_duration_s"].where(raw["estimated_duration_s"] > 0, 30.0)
+    expected = (model.overhead_s + model.median_ratio * length).clip(lower=1.0)
+    ratio = ((now_ts - raw["submitted_at"]).dt.total_seconds() / expected).clip(0.02, 0.95)
+    progress = np.select([status.eq("completed"), status.eq("submitting"), rendering & raw["submitted_at"].notna()],
+                         [1.0, 0.02, ratio], 0.0)
+    started = raw["processing_at"].fillna(raw["submitted_at"])
+    limit = (3 * (model.overhead_s + model.p90_ratio * length)).clip(lower=generation.STUCK_FLOOR_S)
+    limit = limit.clip(upper=stuck_after_minutes * 60.0)
+    stuck = rendering & started.notna() & ((now_ts - started).dt.total_seconds() > limit)
+    has_failure = status.eq("failed") | raw["failure_message"].notna()
+    message = raw["failure_message"].fillna("HeyGen gave no reason.").str.strip()
+    failure = message.where(raw["failure_code"].isna(), message + " (" + raw["failure_code"].fillna("") + ")")
+    labels = {s: status_label(s) for s in status.unique()}
+    title = raw["title"].fillna("")
+    return pd.DataFrame({
+        "id": raw["id"],
+        "title": title.where(title != "", "Reel " + raw["id"].astype(str)),
+        "owner": raw["owner"],
+        "status_label": status.map(labels),
+        "stage": _stages(raw, stuck, model, now),
+        "progress": progress.astype(float),
+        "submitted": raw["submitted_at"].fillna(raw["queued_at"]),
+        "updated": raw["updated_at"],
+        "duration_s": raw["duration_s"].where(raw["duration_s"] > 0, raw["estimated_duration_s"]),
+        "thumbnail": raw["thumbnail_url"],
+        "video": raw["video_url"].where(status.eq("completed"), None),
+        "failure": failure.where(has_failure, None),
+        "stuck": stuck.astype(bool),
+        "status": status,
+        "attempt": raw["attempt"],
+        "video_id": raw["video_id"],
+        "completed_at": raw["completed_at"],
+        "estimated_cost_usd": raw["estimated_cost_usd"],
+    }, columns=FRAME_COLUMNS)
+
+
 def load_board(
     session: Session, f: BoardFilter, *, stuck_after_minutes: float = 30.0, now: datetime | None = None,
     limit: int = BOARD_LIMIT,
 ) -> tuple[pd.DataFrame, RenderTimeModel]:
-    """The filtered board (:func:`board_frame`) and the render-time model used for it.
+    """The filtered board as a table with :data:`FRAME_COLUMNS`, and the render-time model used for it.
 
-    Two queries: the render-time model, then :func:`core.generation.board` with every filter
-    in SQL except the end of the date range, which is applied to the (already narrowed) rows.
+    Two queries: :func:`core.generation.render_time_model`, then :func:`board_statement` (one
+    indexed SELECT, no per-row queries). The values equal what :func:`core.generation.board`
+    gives row by row (``progress``, ``stuck``; checked by the tests), computed for all rows at
+    once. ``status_label`` coloured label; ``stage`` from :func:`stage_text`; ``submitted`` the
+    submission, else launch time, and ``updated`` aware UTC; ``duration_s`` the real length when
+    finished, else the estimate; ``video`` the MP4 link of completed reels; ``failure`` from
+    :func:`failure_reason`; ``status`` the raw status.
     """
     now = now or utcnow()
     model = generation.render_time_model(session)
-    since, until = day_bounds(f.start, f.end, f.tz)
-    rows = generation.board(session, statuses=f.statuses, owner=f.owner or None, since=since, query=f.query,
-                            limit=limit, model=model, now=now, stuck_after_minutes=stuck_after_minutes)
-    if until is not None:
-        rows = [r for r in rows if r.updated_at is None or r.updated_at < until]
-    return board_frame(rows, model, now), model
+    rows = session.execute(board_statement(f, limit=limit)).all()
+    columns = list(zip(*rows, strict=True)) if rows else [()] * len(_FETCH)
+    raw = pd.DataFrame({name: pd.Series(values, dtype=object) for name, values in zip(_FETCH, columns, strict=True)})
+    return _table(raw, model, now, stuck_after_minutes), model
 
 
 #: Columns of the CSV export, with their headers.
@@ -228,7 +307,7 @@ CSV_COLUMNS = {
 
 
 def board_csv(frame: pd.DataFrame) -> bytes:
-    """UTF-8 CSV of a :func:`board_frame` table: one line per reel, ISO 8601 UTC times, progress 0..1."""
+    """UTF-8 CSV of a :func:`load_board` table: one line per reel, ISO 8601 UTC times, progress 0..1."""
     out = frame[list(CSV_COLUMNS)].rename(columns=CSV_COLUMNS).copy()
     for column in ("submitted_utc", "updated_utc", "completed_utc"):
         out[column] = out[column].map(lambda t: t.isoformat() if pd.notna(t) else "")

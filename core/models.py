@@ -132,10 +132,10 @@ class Reel(Base):
         back_populates="reel", order_by="Scene.position", cascade="all, delete-orphan", lazy="selectin"
     )
     events: Mapped[list[ReelEvent]] = relationship(
-        back_populates="reel", order_by="ReelEvent.id", cascade="all, delete-orphan", lazy="raise"
+        back_populates="reel", order_by="ReelEvent.id", cascade="all, delete-orphan", lazy="raise", passive_deletes=True
     )
     attempts: Mapped[list[ReelAttempt]] = relationship(
-        back_populates="reel", order_by="ReelAttempt.number", cascade="all, delete-orphan", lazy="raise"
+        back_populates="reel", order_by="ReelAttempt.number", cascade="all, delete-orphan", lazy="raise", passive_deletes=True
     )
 
     __table_args__ = (

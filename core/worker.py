@@ -162,6 +162,7 @@ class Worker:
     def run_once(self) -> CycleReport:
         """One cycle: lease, submit, poll. Returns a :class:`CycleReport` (``acted=False`` without lease)."""
         report = CycleReport()
+        self._warm_index()  # before the lease: a slow first catalog load must not outlive it
         if not self.acquire_lease():
             return report
         report.acted = True
@@ -169,6 +170,15 @@ class Worker:
         if self.acquire_lease():
             self._poll_phase(report)
         return report
+
+    def _warm_index(self) -> None:
+        """Load the catalog index once, outside the lease (errors are retried when a body is built)."""
+        if self._index_provider is not None or self._index is not None:
+            return
+        try:
+            self._index_for_body()
+        except Exception as exc:  # the catalog is unreachable: _submit reports it per reel
+            log.warning("could not load the catalog yet: %s", type(exc).__name__)
 
     def _now(self) -> datetime:
         return datetime.fromtimestamp(self.clock(), UTC)
@@ -310,6 +320,10 @@ class Worker:
             session.rollback()
             report.errors.append(f"reel {reel.id}: {type(exc).__name__}")
             return True
+        if not self.acquire_lease():  # the cycle outlived the lease: the new holder re-sends with the same key
+            session.rollback()
+            report.errors.append("lease lost")
+            return False
         try:
             created = self.client.create_video(body, idempotency_key=reel.idempotency_key)
         except RateLimitError as exc:
@@ -371,6 +385,9 @@ class Worker:
             ids = list(by_video)
             report.polled = len(ids)
             for start in range(0, len(ids), STATUS_BATCH):
+                if not self.acquire_lease():  # another worker holds it now
+                    report.errors.append("lease lost")
+                    return
                 chunk = ids[start:start + STATUS_BATCH]
                 try:
                     items = self.client.get_video_statuses(chunk)

@@ -80,7 +80,7 @@ def filter_bar(table: LooksTable) -> LookFilter:
     def labels(facet_name: str, names: dict[str, str] | None = None) -> dict[str, str]:
         return {v: (names or {}).get(v, v.capitalize()) for v in c[facet_name]}
 
-    row = st.columns([3, 2, 2, 2], vertical_alignment="bottom")
+    row = st.columns([2.6, 2.8, 2, 2], vertical_alignment="bottom")
     query = row[0].text_input("Search", key="a_q", bind="query-params", on_change=_reset_page,
                               placeholder="Look name, avatar or avatar_id…", icon=":material/search:")
     genders = facet(row[1], "pills", "Gender", "a_gender", list(c["gender"]),
@@ -171,12 +171,13 @@ def detail_view(shown: pd.DataFrame, table: LooksTable, look_id: str) -> None:
                           width="stretch"):
             go_to_compose(avatar_id=look_id)
         head[2].button("Close", on_click=_close, key="a_close", icon=":material/close:", width="stretch")
-        left, right = st.columns([3, 2], gap="large")
+        left, right = st.columns([1, 1], gap="large")
         with left:
-            if look["preview_video_url"]:
-                st.video(look["preview_video_url"])
-            elif look["preview_image_url"]:
+            if look["preview_image_url"]:
                 st.image(look["preview_image_url"], width="stretch")
+            if look["preview_video_url"]:
+                with st.expander("Preview video", icon=":material/play_circle:"):
+                    st.video(look["preview_video_url"])
         with right:
             size = (f"{int(look['width']):,} × {int(look['height']):,} px"
                     if not (pd.isna(look["width"]) or pd.isna(look["height"])) else "unknown")
@@ -193,7 +194,7 @@ def detail_view(shown: pd.DataFrame, table: LooksTable, look_id: str) -> None:
             st.markdown("\n".join(f"- **{k}:** {v}" for k, v in facts.items()))
             if look["default_voice_id"]:
                 st.caption(f"Default voice: `{look['default_voice_id']}`")
-            st.code(look_id, language=None)
+            st.code(look_id, language=None, wrap_lines=True)
             if not (shown["id"].to_numpy() == look_id).any():
                 st.caption("Not in the current filter results.")
 

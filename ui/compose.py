@@ -350,6 +350,9 @@ def compose_page(ctx: FrameContext) -> None:
     if toast:
         st.toast(toast[0], icon=toast[1])
     rid = selected_reel_id()
+    launching = rid is not None and st.session_state.get("c_launching") == rid
+    if launching:  # before anything is drawn, so the drafts list and editor show the outcome
+        _run_launch(env, rid)
     left, right = st.columns([1, 3.2], gap="large")
     with left:
         _drafts_panel(env, rid)
@@ -357,7 +360,7 @@ def compose_page(ctx: FrameContext) -> None:
         if rid is None:
             _empty_editor(env)
         else:
-            _editor(env, rid)
+            _editor(env, rid, launching)
 
 
 def _accept_incoming(env: Env) -> None:
@@ -439,11 +442,7 @@ def _run_launch(env: Env, rid: int) -> None:
         ss.pop("c_launching", None)
 
 
-def _editor(env: Env, rid: int) -> None:
-    ss = st.session_state
-    launching = ss.get("c_launching") == rid
-    if launching:
-        _run_launch(env, rid)
+def _editor(env: Env, rid: int, launching: bool = False) -> None:
     reel, measured = _load(env, rid)
     if reel is None:
         st.info(f"Reel #{rid} does not exist any more (it may have been deleted). Open another draft or "
@@ -498,7 +497,8 @@ def _header(env: Env, reel: Reel, editable: bool) -> None:
     else:
         st.info(f"Reel #{rid} is **{reel.status}**: launched reels can't be edited. **Duplicate** it to make "
                 "changes.", icon=":material/lock:")
-        _status_link()
+        if (ss.get("c_result") or {}).get("reel") != rid:  # the launch result below links there already
+            _status_link()
     if ss.get("c_confirm_delete") == rid:
         with st.container(border=True):
             st.warning(f"Delete “{compose.display_title(reel.title, rid)}” and its {len(reel.scenes)} scenes? "
@@ -559,11 +559,11 @@ def _estimate_panel(env: Env, reel: Reel, estimate: reels.Estimate, measured: di
                       help="Queue this reel; the worker sends it to HeyGen as one studio video.")
             if editable and problems:
                 st.caption("Fix the problems below to launch.")
+            elif editable:
+                st.caption(":green[:material/task_alt: Ready to launch]")
         _launch_result(rid)
         if editable and problems:
             _problem_summary(problems)
-        elif editable:
-            st.success("Ready to launch.", icon=":material/task_alt:")
         _breakdown(env, reel, estimate, measured)
 
 
@@ -602,7 +602,7 @@ def _breakdown(env: Env, reel: Reel, estimate: reels.Estimate, measured: dict[in
             "Characters": len((scene.script or "").strip()),
             "Seconds": round(seconds, 1),
             "Cost": cost,
-            "From": "preview" if scene.position in measured else "word count",
+            "From": "preview" if scene.position in measured else ("word count" if scene.script.strip() else "—"),
         })
     st.dataframe(
         pd.DataFrame(rows), hide_index=True, width="stretch", key=f"c_breakdown_{reel.id}",
@@ -648,13 +648,13 @@ def _scenes(env: Env, reel: Reel, editable: bool, by_field: dict[str, list[str]]
 
 
 def _scene_moves(env: Env, rid: int, n: int, count: int) -> None:
-    up, down, remove, _ = st.columns([1, 1, 1, 3])
-    up.button("Move up", icon=":material/arrow_upward:", key=skey(rid, n, "up"), disabled=n == 1,
-              on_click=_on_structure, args=(env, rid, "move", n, n - 1), width="stretch")
-    down.button("Move down", icon=":material/arrow_downward:", key=skey(rid, n, "down"), disabled=n == count,
-                on_click=_on_structure, args=(env, rid, "move", n, n + 1), width="stretch")
-    remove.button("Remove", icon=":material/delete:", key=skey(rid, n, "remove"), disabled=count == 1,
-                  on_click=_on_structure, args=(env, rid, "remove", n), width="stretch")
+    row = st.container(horizontal=True)
+    row.button("Move up", icon=":material/arrow_upward:", key=skey(rid, n, "up"), disabled=n == 1,
+               on_click=_on_structure, args=(env, rid, "move", n, n - 1))
+    row.button("Move down", icon=":material/arrow_downward:", key=skey(rid, n, "down"), disabled=n == count,
+               on_click=_on_structure, args=(env, rid, "move", n, n + 1))
+    row.button("Remove", icon=":material/delete:", key=skey(rid, n, "remove"), disabled=count == 1,
+               on_click=_on_structure, args=(env, rid, "remove", n))
 
 
 def _scene_editor(env: Env, reel: Reel, scene: Any, n: int, editable: bool,

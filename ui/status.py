@@ -41,7 +41,7 @@ DISPLAY_COLUMNS = ["title", "owner", "status_label", "stage", "progress", "submi
 
 
 def column_config(tz: str) -> dict:
-    """``st.column_config`` for :func:`core.board.board_frame` columns."""
+    """``st.column_config`` for the columns of :func:`core.board.load_board`."""
     cc = st.column_config
     return {
         "id": cc.NumberColumn("Reel", width="small", format="%d", help="Reel number in Reel Studio"),

@@ -259,7 +259,7 @@ def _facts(row: pd.Series) -> None:
     if row["raw_name"] != row["name"] or row["raw_language"] != row["language"]:
         st.caption(f"In HeyGen: “{' '.join(str(row['raw_name']).split())}”, language "
                    f"“{row['raw_language'] or '(empty)'}”")
-    st.code(row["voice_id"], language=None)
+    st.code(row["voice_id"], language=None, wrap_lines=True)
 
 
 def detail_pane(ctx: FrameContext, table: VoicesTable, voice_id: str, in_view: bool) -> None:

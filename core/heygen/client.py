@@ -208,6 +208,27 @@ def _parse(model: type[Model], item: Any) -> Model:
         raise MalformedResponseError(None, "malformed_response", f"unexpected {model.__name__} shape") from None
 
 
+def _parse_items(model: type[Model], items: list[Any]) -> list[Model]:
+    """Catalog items as ``model``; an item HeyGen sent in an unusable shape is skipped and logged,
+    so one broken entry never hides the whole catalog.
+
+    Raises:
+        MalformedResponseError: not one item of a non-empty list could be read (the format changed).
+    """
+    parsed, skipped = [], 0
+    for item in items:
+        try:
+            parsed.append(model.model_validate(item))
+        except pydantic.ValidationError:
+            skipped += 1
+    if items and not parsed:
+        raise MalformedResponseError(None, "malformed_response", f"unexpected {model.__name__} shape")
+    if skipped:
+        log.warning("skipped %d of %d %s entries HeyGen sent in an unexpected shape", skipped, len(items),
+                    model.__name__)
+    return parsed
+
+
 def _params(**values: Any) -> dict[str, Any]:
     """Query parameters without the ``None`` values."""
     return {k: v for k, v in values.items() if v is not None}
@@ -381,7 +402,7 @@ class HeyGenClient:
             HeyGenError subclasses (AuthenticationError, NetworkError, MalformedResponseError …).
         """
         params = _params(type=type, engine=engine, language=language, gender=gender)
-        return [_parse(Voice, item) for item in self._catalog("voices", params, progress, refresh)]
+        return _parse_items(Voice, self._catalog("voices", params, progress, refresh))
 
     def list_avatar_groups(self, *, ownership: str | None = None, progress: Progress | None = None,
                            refresh: bool = False) -> list[AvatarGroup]:
@@ -394,7 +415,7 @@ class HeyGenClient:
             HeyGenError subclasses.
         """
         items = self._catalog("groups", _params(ownership=ownership), progress, refresh)
-        return [_parse(AvatarGroup, item) for item in items]
+        return _parse_items(AvatarGroup, items)
 
     def list_avatar_looks(self, *, group_id: str | None = None, avatar_type: str | None = None,
                           ownership: str | None = None, progress: Progress | None = None,
@@ -409,7 +430,7 @@ class HeyGenClient:
             HeyGenError subclasses.
         """
         params = _params(group_id=group_id, avatar_type=avatar_type, ownership=ownership)
-        return [_parse(AvatarLook, item) for item in self._catalog("looks", params, progress, refresh)]
+        return _parse_items(AvatarLook, self._catalog("looks", params, progress, refresh))
 
     def get_avatar_look(self, look_id: str) -> AvatarLook:
         """One look: ``GET /v3/avatars/looks/{look_id}`` (cached like the catalog).

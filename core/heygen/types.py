@@ -9,15 +9,28 @@ for display and filtering lives in :mod:`core.catalog`. Unknown extra fields are
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, get_args
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 
 class HeyGenModel(BaseModel):
-    """Base: tolerant of extra fields, immutable, raw values preserved."""
+    """Base: tolerant of extra fields, immutable, raw values preserved.
+
+    A ``null`` in a field that has a non-null default (``"name": null``) means the default.
+    """
 
     model_config = ConfigDict(extra="allow", frozen=True, populate_by_name=True)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _null_means_default(cls, data: Any) -> Any:
+        if not isinstance(data, dict):
+            return data
+        fields = cls.model_fields
+        return {k: v for k, v in data.items()
+                if not (v is None and k in fields and not fields[k].is_required()
+                        and fields[k].annotation is not Any and type(None) not in get_args(fields[k].annotation))}
 
 
 class Voice(HeyGenModel):

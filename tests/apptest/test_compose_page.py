@@ -6,7 +6,8 @@ import pytest
 from sqlalchemy import select
 
 from core import reels
-from core.catalog import Catalog, load_catalog
+from core.catalog import Catalog, load_catalog, normalise_gender, normalise_language
+from core.compose import voice_labels
 from core.db import session_scope
 from core.models import Reel, ReelAttempt, ReelEvent, SpeechSample
 from core.runtime import Runtime
@@ -100,6 +101,8 @@ def test_launch_queues_the_reel_and_a_second_launch_says_already_launched(open_p
     first.button(key=f"c_launch_{rid}").click().run()
     assert not first.exception
     assert any("Queued — the worker will submit it to HeyGen" in s.value for s in first.success)
+    assert first.button(key=f"c_launch_{rid}").disabled
+    assert not [b for b in first.button if b.key == f"c_open_{rid}"]  # no longer among the drafts
     with session_scope(app_runtime.session_factory) as s:
         events = s.scalars(select(ReelEvent).where(ReelEvent.reel_id == rid)).all()
         assert ("draft", "queued") in [(e.from_status, e.to_status) for e in events]
@@ -123,10 +126,8 @@ def test_listen_plays_a_starfish_voice_and_explains_other_voices(open_page, app_
 
     at.button(key=f"c_r{rid}_s1_listen").click().run()
     assert not at.exception
-    print(_captions(_scene(at, 1)), at.session_state["c_listen_errors"] if "c_listen_errors" in at.session_state else None)
     assert len(_scene(at, 1).get("audio")) == audio_before + 1
     with session_scope(app_runtime.session_factory) as s:
-        print("ROWS", [(r.voice_id, r.text) for r in s.scalars(select(SpeechSample))], voices[0])
         sample = s.scalars(select(SpeechSample).where(SpeechSample.voice_id == voices[0])).first()
         assert sample is not None
     assert any(f"{sample.duration_s:.1f} s measured from the preview" in c for c in _captions(_scene(at, 1)))
@@ -182,3 +183,49 @@ def test_delete_asks_for_confirmation(open_page, app_runtime, picks) -> None:
     with session_scope(app_runtime.session_factory) as s:
         assert s.get(Reel, rid) is None
     assert any("Deleted" in t.value for t in at.toast)
+
+
+def test_voice_filters_narrow_the_voice_list_in_place(open_page, app_runtime, catalog) -> None:
+    with session_scope(app_runtime.session_factory) as s:
+        rid = reels.create_reel(s, owner="Jo").id
+    at = open_page(PAGE, user="Jo", query={"c_reel": str(rid)})
+    voice = at.selectbox(key=f"c_r{rid}_s1_voice")
+    assert len(voice.options) == len(catalog.voices)
+
+    at.selectbox(key=f"c_r{rid}_s1_voice_lang").set_value("English").run()
+    at.button_group(key=f"c_r{rid}_s1_voice_gender").set_value("female").run()
+    at.selectbox(key=f"c_r{rid}_s1_voice_accent").set_value("en-GB").run()
+    assert not at.exception
+    expected = [v for v in catalog.voices if normalise_language(v.language) == "English"
+                and normalise_gender(v.gender) == "female" and "en-GB" in catalog.index.locales(v.voice_id)]
+    labels = voice_labels(catalog.index)
+    assert at.selectbox(key=f"c_r{rid}_s1_voice").options == [labels[v.voice_id] for v in expected]
+    assert 0 < len(expected) < len(catalog.voices)
+
+    chosen = expected[-1].voice_id
+    at.selectbox(key=f"c_r{rid}_s1_voice").set_value(chosen).run()
+    scene = sorted(_reel(app_runtime, rid).scenes, key=lambda sc: sc.position)[0]
+    assert (scene.voice_id, scene.locale) == (chosen, "en-GB")  # the accent filter became the scene's accent
+
+    at.selectbox(key=f"c_r{rid}_s1_voice_lang").set_value("German").run()  # a filter never drops the choice
+    assert at.selectbox(key=f"c_r{rid}_s1_voice").value == chosen
+    assert _reel(app_runtime, rid).scenes[0].voice_id == chosen
+
+
+def test_accent_is_disabled_with_a_reason_for_voices_without_locales(open_page, app_runtime, picks, catalog) -> None:
+    plain = next(v.voice_id for v in catalog.voices if not v.support_locale)
+    rid = _make_reel(app_runtime, "Ka", picks, ["A.", "B.", "C."], voices=[plain])
+    at = open_page(PAGE, user="Ka", query={"c_reel": str(rid)})
+    assert at.selectbox(key=f"c_r{rid}_s1_locale").disabled
+    assert any("native accent" in c for c in _captions(_scene(at, 1)))
+
+
+def test_a_refused_save_keeps_the_text_and_says_why_next_to_the_script(open_page, app_runtime, picks) -> None:
+    rid = _make_reel(app_runtime, "Lu", picks, ["Fine.", "Fine too.", "Also fine."])
+    at = open_page(PAGE, user="Lu", query={"c_reel": str(rid)})
+    pasted = "Fine.\x07 With a bell character pasted in."
+    at.text_area(key=f"c_r{rid}_s1_script").input(pasted).run()
+    assert not at.exception
+    assert at.text_area(key=f"c_r{rid}_s1_script").value == pasted  # the user's text is kept
+    assert any("control character" in c and "Not saved yet" in c for c in _captions(_scene(at, 1)))
+    assert _reel(app_runtime, rid).scenes[0].script == "Fine."

@@ -24,7 +24,9 @@ NO_PREVIEW_STARFISH = "96d72b63cd0b413db47e5795e703ce1b"  # "Nicholas": no previ
 
 @pytest.fixture(scope="module")
 def voices(app_runtime: Runtime) -> list[Voice]:
-    return app_runtime.client.list_voices()
+    """The account's catalog as the page shows it: private clones first, then HeyGen's public voices."""
+    client = app_runtime.client
+    return [*client.list_voices(type="private"), *client.list_voices()]
 
 
 def _lang(v: Voice) -> str:

@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 from sqlalchemy import update
 
-from core import board, overview
+from core import board, generation, overview
 from core import videos as core_videos
 from core.board import BoardFilter, load_board
 from core.models import Reel, WorkerLease, utcnow
@@ -69,6 +69,24 @@ def test_frame_columns_stage_and_stuck(seeded):
     assert rows.loc["Spring teaser", "video"].endswith(".mp4") and pd.isna(rows.loc["Tour", "video"])
     assert str(frame["submitted"].dt.tz) == "UTC"
     assert frame["id"].is_unique
+
+
+def test_table_matches_generation_board_row_by_row(seeded):
+    """The vectorised table gives what core.generation.board and the per-row texts give."""
+    now = utcnow()
+    with seeded() as session:
+        frame, model = load_board(session, BoardFilter(), stuck_after_minutes=30, now=now)
+        rows = generation.board(session, model=model, now=now, stuck_after_minutes=30)
+    assert frame["id"].tolist() == [r.id for r in rows]
+    for (_, got), want in zip(frame.iterrows(), rows, strict=True):
+        assert got["progress"] == pytest.approx(want.progress)
+        assert bool(got["stuck"]) is want.stuck
+        assert got["stage"] == board.stage_text(want, model, now)
+        assert (None if pd.isna(got["failure"]) else got["failure"]) == board.failure_reason(want)
+        assert got["status_label"] == board.status_label(want.status)
+        submitted = want.submitted_at or want.queued_at
+        assert (pd.isna(got["submitted"]) and submitted is None) or got["submitted"] == submitted
+        assert got["updated"] == want.updated_at
 
 
 def test_csv_has_one_line_per_reel(seeded):

@@ -139,7 +139,9 @@ def _free_port() -> int:
 
 def test_sandbox_delivery_end_to_end(session_factory, catalog_index, sandbox_factory):
     """The sandbox signs and delivers avatar_video.success; the reel completes with no polling cycle."""
-    server = sandbox_factory(render_media=False)
+    # A generous delivery timeout: the receiver calls back into the sandbox and the database,
+    # which can take seconds on a loaded machine, and the sandbox does not redeliver.
+    server = sandbox_factory(render_media=False, webhook_timeout_s=30)
     client = HeyGenClient(SANDBOX_API_KEY, base_url=server.url, cache_location=None)
     port = _free_port()
     endpoint = client.create_webhook_endpoint(f"http://127.0.0.1:{port}/webhooks/heygen")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 
+import pandas as pd
 import pytest
 import responses
 
@@ -79,8 +80,8 @@ def test_day_bounds_cover_whole_days_in_the_zone():
     assert board.day_bounds(None, None) == (None, None)
 
 
-def test_board_frame_and_csv_of_no_rows():
-    frame = board.board_frame([], MODEL, NOW)
+def test_table_and_csv_of_no_rows():
+    frame = board._table(pd.DataFrame(columns=board._FETCH), MODEL, NOW, 30.0)
     assert list(frame.columns) == board.FRAME_COLUMNS and frame.empty
     assert board.board_csv(frame).decode().strip() == ",".join(board.CSV_COLUMNS.values())
 
@@ -145,3 +146,26 @@ def test_remote_size_unknown_on_error():
 ])
 def test_hide_password(url, shown):
     assert overview.hide_password(url) == shown
+
+
+def _raw(rows: list[BoardRow]) -> pd.DataFrame:
+    return pd.DataFrame({name: pd.Series([getattr(r, name) for r in rows], dtype=object) for name in board._FETCH})
+
+
+@pytest.mark.parametrize("status", ["pending", "processing"])
+def test_vectorised_table_matches_the_per_row_functions(status):
+    """Stage, progress and stuck of many rendering reels equal stage_text / progress / is_stuck per row."""
+    from core.generation import is_stuck
+
+    rows = [row(status, id=i, submitted_at=NOW - timedelta(seconds=s), estimated_duration_s=d,
+                processing_at=(NOW - timedelta(seconds=s)) if status == "processing" else None)
+            for i, (s, d) in enumerate([(s, d) for s in (0, 20, 100, 170, 175, 400, 900, 2000, 7300)
+                                        for d in (None, 0.0, 12.0, 30.0, 95.0)])]
+    rows += [row(status, id=999, estimated_duration_s=20.0), row("queued", id=1000, attempt=3),
+             row("completed", id=1001, duration_s=61.0), row("completed", id=1002), row("failed", id=1003, attempt=2)]
+    frame = board._table(_raw(rows), MODEL, NOW, 30.0)
+    for (_, got), r in zip(frame.iterrows(), rows, strict=True):
+        stuck = is_stuck(r, MODEL, NOW, 30.0)
+        assert bool(got["stuck"]) is stuck, r
+        assert got["progress"] == pytest.approx(MODEL.progress(r, NOW)), r
+        assert got["stage"] == board.stage_text(replace(r, stuck=stuck), MODEL, NOW), r
