@@ -10,8 +10,8 @@ Both scripts run under Streamlit's AppTest in this process, alternately (A, B, B
 
 Sizes: the real catalog (2,326 voices, from the sandbox) and a 25× synthetic one (~58,000 voices,
 :func:`core.catalog.synthetic_voices`). The synthetic catalog reaches the page by replacing, in this
-process, the view held by ``ui.data``'s process-wide holder (``_holder(base_url).view``): no product
-code knows about benchmarks. Target: page ≤ 1.3× floor at both sizes. ``--small``: 2× catalog, few runs.
+process, the loaded catalog of the process-wide ``runtime.catalog`` (:class:`core.catalog.CatalogStore`):
+no product code knows about benchmarks. Target: page ≤ 1.3× floor at both sizes. ``--small``: 2× catalog, few runs.
 """
 
 from __future__ import annotations
@@ -49,19 +49,24 @@ def _setup_runtime(tmp: Path):
     return get_runtime()
 
 
-def _use_catalog(runtime, multiplier: int) -> int:
-    """Make the Voices page see the real catalog × ``multiplier``; returns the number of voices."""
-    from core.catalog import Catalog, CatalogIndex, looks_frame, synthetic_voices, voices_frame
-    from ui.data import CatalogView, _holder
+def _use_catalog(runtime, multiplier: int):
+    """Make the pages see the real catalog × ``multiplier``; returns the voices frame of that catalog.
 
-    holder = _holder(runtime.base_url)
-    base = holder.view.catalog
+    The hook: the process-wide :class:`core.catalog.CatalogStore` (``runtime.catalog``) is given the
+    synthetic :class:`core.catalog.Catalog` as its loaded, fresh catalog. Nothing in the product changes.
+    """
+    from core.catalog import Catalog, CatalogIndex, synthetic_voices, voices_frame
+
+    store = runtime.catalog
+    base = store.get()
     real = getattr(_use_catalog, "real", None) or base.voices
     _use_catalog.real = real
     voices = synthetic_voices(multiplier, real) if multiplier > 1 else list(real)
     catalog = Catalog(voices, base.looks, CatalogIndex(voices, base.looks), base.fetched_at, base.from_cache)
-    holder.view = CatalogView(catalog, voices_frame(voices), looks_frame(base.looks), time.time())
-    return len(voices)
+    with store._lock:
+        store._catalog = catalog
+        store._loaded_at = time.monotonic()
+    return voices_frame(voices)
 
 
 def measure(runtime, multiplier: int, runs: int) -> dict:
@@ -69,10 +74,8 @@ def measure(runtime, multiplier: int, runs: int) -> dict:
     from streamlit.testing.v1 import AppTest
 
     from core.catalog import VoiceFilter, filter_voices
-    from ui.data import _holder
-
-    n_voices = _use_catalog(runtime, multiplier)
-    frame = _holder(runtime.base_url).view.voices
+    frame = _use_catalog(runtime, multiplier)
+    n_voices = len(frame)
     store = sys.modules["bench_floor_store"]
     store.OPTIONS = sorted(set(frame["language"]))
     store.DEFAULT = LANGS[0]
@@ -123,7 +126,7 @@ def main() -> int:
             warm = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
             warm.run()
             warm.switch_page("pages/1_Voices.py")
-            warm.run()  # loads the catalog into ui.data's holder (through the sandbox)
+            warm.run()  # loads the catalog into runtime.catalog (through the sandbox)
             quiet()  # the sandbox's uvicorn reconfigured logging when it started
             worst = 0.0
             for multiplier, runs in sizes:

@@ -23,18 +23,19 @@ from core import generation
 from core.generation import BoardRow, RenderTimeModel
 from core.models import REEL_STATUSES, Reel, ReelAttempt, ReelEvent, utcnow
 
-#: How each status reads on the board: a coloured dot (the board's colour code) and a label.
-STATUS_STYLE: dict[str, tuple[str, str]] = {
-    "draft": ("⚪", "Draft"),
-    "queued": ("🔵", "Queued"),
-    "submitting": ("🔵", "Submitting"),
-    "pending": ("🟣", "Pending at HeyGen"),
-    "processing": ("🟠", "Rendering"),
-    "completed": ("🟢", "Completed"),
-    "failed": ("🔴", "Failed"),
-    "cancelled": ("⚫", "Cancelled"),
+#: How each status reads on the board.
+STATUS_LABELS: dict[str, str] = {
+    "draft": "Draft",
+    "queued": "Queued",
+    "submitting": "Submitting",
+    "pending": "Pending at HeyGen",
+    "processing": "Rendering",
+    "completed": "Completed",
+    "failed": "Failed",
+    "cancelled": "Cancelled",
+    "stuck": "Stuck",
 }
-#: The same colours for charts (hex), in :data:`core.models.REEL_STATUSES` order.
+#: The board's colour code (hex) per status, in :data:`core.models.REEL_STATUSES` order, plus ``stuck``.
 STATUS_COLORS: dict[str, str] = {
     "draft": "#BDBDBD",
     "queued": "#64B5F6",
@@ -44,15 +45,15 @@ STATUS_COLORS: dict[str, str] = {
     "completed": "#43A047",
     "failed": "#E53935",
     "cancelled": "#424242",
+    "stuck": "#B71C1C",
 }
 #: Most rows the board shows at once (newest activity first).
 BOARD_LIMIT = 20_000
 
 
 def status_label(status: str) -> str:
-    """``"🔴 Failed"`` for ``"failed"``; unknown statuses are shown as they are."""
-    dot, label = STATUS_STYLE.get(status, ("", status))
-    return f"{dot} {label}".strip()
+    """``"Failed"`` for ``"failed"``, ``"Pending at HeyGen"`` for ``"pending"``; unknown statuses as they are."""
+    return STATUS_LABELS.get(status, status)
 
 
 def human_duration(seconds: float | None) -> str:
@@ -155,7 +156,7 @@ def day_bounds(start: date | None, end: date | None, tz: str = "UTC") -> tuple[d
 
 #: Columns of :func:`load_board`'s table, in display order.
 FRAME_COLUMNS = [
-    "id", "title", "owner", "status_label", "stage", "progress", "submitted", "updated", "duration_s",
+    "id", "title", "owner", "status_label", "status_tags", "stage", "progress", "submitted", "updated", "duration_s",
     "thumbnail", "video", "failure", "stuck", "status", "attempt", "video_id", "completed_at",
     "estimated_cost_usd",
 ]
@@ -257,6 +258,7 @@ def _table(raw: pd.DataFrame, model: RenderTimeModel, now: datetime, stuck_after
         "title": title.where(title != "", "Reel " + raw["id"].astype(str)),
         "owner": raw["owner"],
         "status_label": status.map(labels),
+        "status_tags": [[st, "stuck"] if flag else [st] for st, flag in zip(status.tolist(), stuck.tolist(), strict=True)],
         "stage": _stages(raw, stuck, model, now),
         "progress": progress.astype(float),
         "submitted": raw["submitted_at"].fillna(raw["queued_at"]),
@@ -283,7 +285,7 @@ def load_board(
     Two queries: :func:`core.generation.render_time_model`, then :func:`board_statement` (one
     indexed SELECT, no per-row queries). The values equal what :func:`core.generation.board`
     gives row by row (``progress``, ``stuck``; checked by the tests), computed for all rows at
-    once. ``status_label`` coloured label; ``stage`` from :func:`stage_text`; ``submitted`` the
+    once. ``status_label`` the label, ``status_tags`` ``[status]`` or ``[status, "stuck"]`` (coloured tags); ``stage`` from :func:`stage_text`; ``submitted`` the
     submission, else launch time, and ``updated`` aware UTC; ``duration_s`` the real length when
     finished, else the estimate; ``video`` the MP4 link of completed reels; ``failure`` from
     :func:`failure_reason`; ``status`` the raw status.

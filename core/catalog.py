@@ -23,6 +23,8 @@ from __future__ import annotations
 
 import hashlib
 import re
+import threading
+import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -842,6 +844,43 @@ def load_catalog(client: Any, *, refresh: bool = False, progress: Progress | Non
     fetched = _fetched_at(client)
     from_cache = fetched is not None and _as_utc(fetched) < started
     return Catalog(list(voices), list(looks), CatalogIndex(voices, looks), fetched, from_cache)
+
+
+class CatalogStore:
+    """The process-wide catalog, shared by every page session and the embedded worker.
+
+    The first :meth:`get` loads it through the client (and so through the HTTP cache); later
+    calls return the same :class:`Catalog` until ``ttl_s`` seconds have passed or ``refresh``
+    is asked. Concurrent callers wait on one load instead of each walking HeyGen's pages.
+    """
+
+    def __init__(self, client: Any, ttl_s: float) -> None:
+        self.client = client
+        self.ttl_s = ttl_s
+        self._lock = threading.Lock()
+        self._catalog: Catalog | None = None
+        self._loaded_at = 0.0
+
+    @property
+    def current(self) -> Catalog | None:
+        """The loaded catalog, or ``None`` before the first load (never triggers one)."""
+        return self._catalog
+
+    def is_fresh(self) -> bool:
+        """True when a loaded catalog younger than ``ttl_s`` seconds is in memory."""
+        return self._catalog is not None and time.monotonic() - self._loaded_at < self.ttl_s
+
+    def get(self, *, refresh: bool = False, progress: Progress | None = None) -> Catalog:
+        """The catalog, loading it first when missing, too old, or ``refresh`` is True.
+
+        Raises:
+            HeyGenError subclasses when a load is needed and HeyGen (and the cache) cannot serve it.
+        """
+        with self._lock:
+            if refresh or not self.is_fresh():
+                self._catalog = load_catalog(self.client, refresh=refresh, progress=progress)
+                self._loaded_at = time.monotonic()
+            return self._catalog
 
 
 def synthetic_voices(n_copies: int, voices: Sequence[Voice]) -> list[Voice]:

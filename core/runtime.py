@@ -43,6 +43,7 @@ class Runtime:
         engine, session_factory: the migrated database.
         base_url, api_key: where HeyGen (or the sandbox) is, and the key to use.
         client: a HeyGen client for page code (guarded by its own lock).
+        catalog: the process-wide catalog, shared by pages and the embedded worker.
         sandbox: the in-process sandbox server in sandbox mode, else ``None``.
         worker: the embedded worker when ``WORKER_MODE=embedded``, else ``None``.
     """
@@ -53,6 +54,7 @@ class Runtime:
     base_url: str
     api_key: str = field(repr=False)
     client: Any
+    catalog: Any = None
     sandbox: Any = None
     worker: Any = None
 
@@ -143,6 +145,7 @@ def build_runtime(settings: Settings, *, start_worker: bool | None = None) -> Ru
     Raises:
         StartupError: unwritable data folder or unreachable database, with the fix.
     """
+    from core.catalog import CatalogStore
     from core.db import make_engine, make_session_factory, migrate
 
     ensure_data_dir(settings.data_dir)
@@ -171,10 +174,12 @@ def build_runtime(settings: Settings, *, start_worker: bool | None = None) -> Ru
         client=make_client(settings, base_url, api_key),
         sandbox=sandbox,
     )
+    runtime.catalog = CatalogStore(runtime.client, settings.catalog_cache_seconds)
     if start_worker if start_worker is not None else settings.worker_mode == "embedded":
         from core.worker import Worker
 
-        runtime.worker = Worker(session_factory, runtime.new_client(), settings)
+        runtime.worker = Worker(session_factory, runtime.new_client(), settings,
+                                index_provider=lambda: runtime.catalog.get().index)
         runtime.worker.start()
     return runtime
 

@@ -7,7 +7,6 @@ Only the session that triggers a (re)load draws its progress bar; others wait on
 
 from __future__ import annotations
 
-import threading
 import time
 from dataclasses import dataclass
 
@@ -15,7 +14,7 @@ import pandas as pd
 import streamlit as st
 
 from core.annotations import annotations_version, get_annotations
-from core.catalog import Catalog, facet_counts, load_catalog, looks_frame, voices_frame
+from core.catalog import Catalog, facet_counts, looks_frame, voices_frame
 from core.heygen.errors import HeyGenError
 from core.runtime import Runtime
 
@@ -28,49 +27,34 @@ class CatalogView:
     voices: pd.DataFrame
     looks: pd.DataFrame
     loaded_at: float
-    error: str | None = None
 
 
-class _CatalogHolder:
-    def __init__(self) -> None:
-        self.lock = threading.Lock()
-        self.view: CatalogView | None = None
-
-    def get(self, runtime: Runtime, *, refresh: bool = False) -> CatalogView:
-        ttl = runtime.settings.catalog_cache_seconds
-        with self.lock:
-            fresh = self.view is not None and time.time() - self.view.loaded_at < ttl
-            if fresh and not refresh:
-                return self.view
-            self.view = self._load(runtime, refresh=refresh)
-            return self.view
-
-    def _load(self, runtime: Runtime, *, refresh: bool) -> CatalogView:
-        bar = st.progress(0.0, text="Loading the HeyGen catalog…")
-
-        def progress(fraction: float, message: str) -> None:
-            bar.progress(min(max(fraction, 0.0), 1.0), text=message)
-
-        try:
-            catalog = load_catalog(runtime.client, refresh=refresh, progress=progress)
-        finally:
-            bar.empty()
-        return CatalogView(catalog, voices_frame(catalog.voices), looks_frame(catalog.looks), time.time())
-
-
-@st.cache_resource(show_spinner=False)
-def _holder(base_url: str) -> _CatalogHolder:
-    """One holder per HeyGen base URL (the sandbox's port differs between runtimes in tests)."""
-    return _CatalogHolder()
+@st.cache_resource(max_entries=2, show_spinner=False)
+def _view(_catalog: Catalog, catalog_id: int) -> CatalogView:
+    """Display frames of one loaded catalog, built once per process and catalog load."""
+    return CatalogView(_catalog, voices_frame(_catalog.voices), looks_frame(_catalog.looks), time.time())
 
 
 def catalog_view(runtime: Runtime, *, refresh: bool = False) -> CatalogView:
-    """The shared catalog view; on a HeyGen failure with nothing cached, stop the page with the reason."""
+    """The shared catalog view (:attr:`core.runtime.Runtime.catalog`), loading it with a progress bar.
+
+    On a HeyGen failure with nothing cached, stops the page with the reason and what to do.
+    """
+    store = runtime.catalog
     try:
-        return _holder(runtime.base_url).get(runtime, refresh=refresh)
+        if refresh or not store.is_fresh():
+            bar = st.progress(0.0, text="Loading the HeyGen catalog…")
+            try:
+                catalog = store.get(refresh=refresh, progress=lambda f, msg: bar.progress(
+                    min(max(f, 0.0), 1.0), text=msg))
+            finally:
+                bar.empty()
+        else:
+            catalog = store.get()
     except HeyGenError as exc:
         st.error(f"The HeyGen catalog could not be loaded. {exc}", icon=":material/cloud_off:")
         st.stop()
+    return _view(catalog, id(catalog))
 
 
 #: Facets of the voices table whose value counts are shown next to filter options.
@@ -115,4 +99,5 @@ def voices_table(runtime: Runtime, view: CatalogView) -> VoicesTable:
 
 def loaded_catalog(runtime: Runtime) -> CatalogView | None:
     """The catalog view if this process has loaded it already (never triggers a load)."""
-    return _holder(runtime.base_url).view
+    catalog = runtime.catalog.current
+    return None if catalog is None else _view(catalog, id(catalog))

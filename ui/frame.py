@@ -64,12 +64,26 @@ def current_user() -> str:
     return (st.session_state.get("me") or "").strip()
 
 
+def _menu() -> None:
+    """The page menu (Streamlit's own would label the home page "app")."""
+    st.markdown("**Reel Studio**")
+    for path, label, icon in PAGES:
+        st.page_link(path, label=label, icon=icon)
+    st.divider()
+
+
 def _sidebar(settings: Settings, runtime: Runtime) -> None:
     with st.sidebar:
+        _menu()
         if settings.sandbox:
-            st.badge("SANDBOX — videos are local placeholders", icon=":material/science:", color="orange")
+            st.badge("SANDBOX", icon=":material/science:", color="orange",
+                     help="No HeyGen key is set: a built-in local HeyGen serves the real catalog "
+                          "and renders placeholder videos. Nothing is billed.")
+            st.caption("Local HeyGen sandbox: videos are placeholders, nothing is billed.")
         else:
-            st.badge("LIVE — HeyGen bills real credit", icon=":material/bolt:", color="green")
+            st.badge("LIVE", icon=":material/bolt:", color="green",
+                     help="Connected to api.heygen.com with your API key.")
+            st.caption("Connected to HeyGen: every launch spends real credit.")
         balance, account = account_summary(runtime, settings.mode)
         st.metric("HeyGen balance", balance, help=f"Account: {account}" if account else None)
         st.text_input(

@@ -7,13 +7,13 @@ from datetime import datetime
 import streamlit as st
 
 from core import generation, overview
-from core.board import human_ago, human_duration, status_label
+from core.board import human_ago, human_duration
 from core.generation import BoardRow
 from core.models import utcnow
 from core.runtime import Runtime
 from ui.data import loaded_catalog
 from ui.frame import FrameContext, account_summary
-from ui.links import page_link
+from ui.links import page_link, status_badge
 
 #: session_state key: {person: aware UTC datetime} of the last "mark as seen".
 LAST_SEEN_KEY = "home_last_seen"
@@ -60,7 +60,8 @@ def _mark_seen(user: str) -> None:
 def _welcome(ctx: FrameContext) -> None:
     st.subheader("Welcome — make your first reel in four steps", anchor=False)
     steps = [
-        ("1", "Tell us who you are", "Type your name in the sidebar; it is recorded as the owner of your reels."),
+        ("1", "Tell us who you are", f"Done: your reels will be recorded as {ctx.user}'s." if ctx.user else
+         "Type your name in the sidebar; it is recorded as the owner of your reels."),
         ("2", "Pick a voice", "Filter HeyGen's voices by language, accent and gender, and listen to previews."),
         ("3", "Pick an avatar look", "Browse the avatar gallery and choose a presenter for each scene."),
         ("4", "Compose and launch", "Write the scene scripts, check the estimated cost, then launch. The Status "
@@ -97,12 +98,12 @@ def _attention(data: dict, user: str) -> None:
     now = utcnow()
     for row in att.failed:
         with st.container(border=True):
-            st.markdown(f"{status_label('failed')} **{row.title or f'Reel {row.id}'}** · {human_ago(row.updated_at, now)}")
+            st.markdown(f"{status_badge('failed')} **{row.title or f'Reel {row.id}'}** · {human_ago(row.updated_at, now)}")
             st.caption(row.failure_message or "HeyGen gave no reason.")
     for row in att.stuck:
         with st.container(border=True):
             started = row.processing_at or row.submitted_at
-            st.markdown(f"⚠️ **{row.title or f'Reel {row.id}'}** looks stuck — rendering for "
+            st.markdown(f":red-badge[Stuck] **{row.title or f'Reel {row.id}'}** looks stuck — rendering for "
                         f"{human_duration((now - started).total_seconds()) if started else 'a long time'}")
             st.caption(f"video_id {row.video_id}. The worker keeps polling HeyGen.")
     c1, c2 = st.columns(2)
@@ -128,7 +129,7 @@ def _finished(data: dict, user: str, since: datetime | None) -> None:
     for row in rows:
         with st.container(border=True):
             c1, c2 = st.columns([3, 1], vertical_alignment="center")
-            c1.markdown(f"{status_label('completed')} **{row.title or f'Reel {row.id}'}** · "
+            c1.markdown(f"{status_badge('completed')} **{row.title or f'Reel {row.id}'}** · "
                         f"{human_duration(row.duration_s)} · finished {human_ago(row.completed_at)}")
             with c2:
                 page_link("pages/5_Videos.py", "Watch", icon=":material/play_circle:",
@@ -146,7 +147,7 @@ def _recent(data: dict, user: str) -> None:
     for row in rows:
         with st.container(border=True):
             c1, c2 = st.columns([3, 2], vertical_alignment="center")
-            c1.markdown(f"**{row.title or f'Reel {row.id}'}** · {status_label(row.status)} · "
+            c1.markdown(f"**{row.title or f'Reel {row.id}'}** · {status_badge(row.status)} · "
                         f"{human_ago(row.updated_at)}")
             with c2:
                 if row.status == "completed":
@@ -198,7 +199,8 @@ def render(ctx: FrameContext) -> None:
     total = sum(data["counts"].values())
     if total == 0:
         _welcome(ctx)
-        _account(ctx)
+        with st.columns([1, 2])[0]:
+            _account(ctx)
         return
     _counts(data["counts"])
     left, right = st.columns([2, 1], gap="large")

@@ -1,4 +1,4 @@
-"""Small page helpers: ``st.page_link`` that tolerates a missing page, and the browser's time zone."""
+"""Small page helpers: a page link that tolerates a missing page, status badges, the browser's time zone."""
 
 from __future__ import annotations
 
@@ -6,6 +6,8 @@ from pathlib import Path
 from typing import Any
 
 import streamlit as st
+
+from core.board import status_label
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -27,3 +29,13 @@ def browser_timezone() -> str:
         return st.context.timezone or "UTC"
     except Exception:  # no browser context
         return "UTC"
+
+
+#: Streamlit badge colour per reel status (the board's colour code in markdown).
+BADGE_COLORS = {"draft": "gray", "queued": "blue", "submitting": "blue", "pending": "violet",
+                "processing": "orange", "completed": "green", "failed": "red", "cancelled": "gray"}
+
+
+def status_badge(status: str) -> str:
+    """Markdown for a coloured status badge, e.g. ``:red-badge[Failed]``."""
+    return f":{BADGE_COLORS.get(status, 'gray')}-badge[{status_label(status)}]"

@@ -120,12 +120,10 @@ def _worker(ctx: FrameContext) -> None:
     mode = {"embedded": "a thread inside this app", "external": "a separate `python -m core.worker` process",
             "off": "switched off (WORKER_MODE=off): launched reels wait until a worker runs"}[settings.worker_mode]
     st.markdown(f"The worker submits queued reels to HeyGen and polls running ones; here it runs as {mode}.")
-    c1, c2, c3 = st.columns(3)
-    c1.metric("State", "running" if status.alive else "not running", border=True,
-              help="A worker holds the lease while it is alive")
-    c2.metric("Last cycle", human_ago(status.last_cycle_at), border=True,
-              help=f"Each cycle renews the lease; a cycle runs every {settings.poll_interval_s:g} s")
-    c3.metric("HeyGen jobs at once", settings.heygen_concurrency, border=True, help="HEYGEN_CONCURRENCY")
+    state = ":green-badge[running]" if status.alive else ":red-badge[not running]"
+    st.markdown(f"**State** {state} · **last cycle** {human_ago(status.last_cycle_at)} "
+                f"(every {settings.poll_interval_s:g} s) · **HeyGen jobs at once** {settings.heygen_concurrency} "
+                f"(HEYGEN_CONCURRENCY)" + (f" · **per owner** {settings.per_owner_cap}" if settings.per_owner_cap else ""))
     if status.holder:
         st.caption(f"Lease holder `{status.holder}` since {human_ago(status.acquired_at)}.")
     if not status.alive and settings.worker_mode != "off":

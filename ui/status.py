@@ -15,7 +15,7 @@ import streamlit as st
 
 from core import board as core_board
 from core import generation
-from core.board import STATUS_COLORS, BoardFilter, board_csv, load_board
+from core.board import STATUS_COLORS, BoardFilter, board_csv, load_board, status_label
 from core.models import REEL_STATUSES, utcnow
 from core.runtime import Runtime
 from ui.frame import FrameContext
@@ -36,8 +36,9 @@ COUNTERS: list[tuple[str, tuple[str, ...], str]] = [
     ("Drafts", ("draft",), "Not launched yet"),
 ]
 
-DISPLAY_COLUMNS = ["title", "owner", "status_label", "stage", "progress", "submitted", "updated", "duration_s",
-                   "thumbnail", "video", "failure", "id"]
+DISPLAY_COLUMNS = ["title", "status_tags", "stage", "failure", "progress", "submitted", "duration_s", "owner",
+                   "thumbnail", "video", "updated", "id"]
+_TAGS = [*REEL_STATUSES, "stuck"]
 
 
 def column_config(tz: str) -> dict:
@@ -46,10 +47,11 @@ def column_config(tz: str) -> dict:
     return {
         "id": cc.NumberColumn("Reel", width="small", format="%d", help="Reel number in Reel Studio"),
         "title": cc.TextColumn("Title", width="medium", pinned=True),
-        "owner": cc.TextColumn("Owner", width="small"),
-        "status_label": cc.TextColumn("Status", width="small"),
+        "owner": cc.TextColumn("Owner", width=90),
+        "status_tags": cc.MultiselectColumn("Status", options=_TAGS, color=[STATUS_COLORS[t] for t in _TAGS],
+                                            format_func=status_label, width=130),
         "stage": cc.TextColumn("Stage", width="medium"),
-        "progress": cc.ProgressColumn("Progress", format="percent", min_value=0.0, max_value=1.0, width="small",
+        "progress": cc.ProgressColumn("Progress", format="percent", min_value=0.0, max_value=1.0, width=110,
                                       help="Estimated from how long our earlier renders took"),
         "submitted": cc.DatetimeColumn("Submitted", format="distance", timezone=tz, width="small",
                                        help="When the reel was sent to HeyGen (or launched, if not sent yet)"),
@@ -59,7 +61,7 @@ def column_config(tz: str) -> dict:
         "thumbnail": cc.ImageColumn("Preview", width="small"),
         "video": cc.LinkColumn("Video", display_text="Open MP4", width="small",
                                help="HeyGen's download link; if it expired, refresh it on the Videos page"),
-        "failure": cc.TextColumn("Failure reason", width="large"),
+        "failure": cc.TextColumn("Failure reason", width="medium", help="HeyGen's reason and code"),
     }
 
 
@@ -245,8 +247,9 @@ def status_board(ctx: FrameContext, f: BoardFilter) -> None:
         _empty_message(f)
         st.session_state["s_shown_ids"] = []
         return
-    event = st.dataframe(frame, column_config=column_config(f.tz), column_order=DISPLAY_COLUMNS, hide_index=True,
-                         key=TABLE_KEY, on_select="rerun", selection_mode="multi-row", height=min(38 + 35 * len(frame), 560))
+    event = st.dataframe(frame[DISPLAY_COLUMNS], column_config=column_config(f.tz), hide_index=True, key=TABLE_KEY,
+                         on_select="rerun", selection_mode="multi-row", placeholder="—",
+                         height=min(38 + 35 * len(frame), 560))
     ids = selected_ids(frame, list(event.selection.rows))
     _actions(ctx, frame, ids, f)
     model = "our default estimate (5–15 min per minute of video)" if samples < generation.MIN_SAMPLES else \

@@ -137,7 +137,7 @@ def _player(runtime: Runtime, d: VideoDetails) -> int | None:
 
 
 def _downloads(runtime: Runtime, d: VideoDetails) -> None:
-    cols = st.columns(4)
+    cols = [*st.columns(2), *st.columns(2)]
     cols[0].download_button("MP4", data=_mp4_maker(runtime, d, d.video_url), file_name=file_name(d.title, d.video_id, ".mp4"),
                             mime="video/mp4", icon=":material/download:", on_click="ignore", key="vid_dl_mp4",
                             width="stretch", help="Download the video file (fetched without your API key)")
@@ -156,7 +156,8 @@ def _downloads(runtime: Runtime, d: VideoDetails) -> None:
 
 
 def _details(d: VideoDetails, size: int | None) -> None:
-    c1, c2, c3, c4 = st.columns(4)
+    c1, c2 = st.columns(2)
+    c3, c4 = st.columns(2)
     c1.metric("Length", human_duration(d.duration_s) if d.duration_s else "—",
               help=f"{d.duration_s:.1f} seconds" if d.duration_s else None)
     c2.metric("Dimensions", f"{d.width}×{d.height}" if d.width else "source ratio",

@@ -16,8 +16,8 @@ catalog page when HeyGen fails or cannot be reached. The API key (``X-Api-Key`` 
 the spellings HeyGen accepts, and ``Authorization``) is excluded from cache keys and stored
 as ``REDACTED`` — requests-cache's redaction is case-sensitive, hence the explicit list.
 
-Cache keys ignore the port and treat every loopback name alike (see :func:`cache_key`), so a
-catalog cached against the local sandbox on one port is reused when it restarts on another.
+Cache keys treat every loopback name alike (see :func:`cache_key`) but keep the port, so a
+sandbox on another port never gets pages whose media URLs point at the old one.
 
 Retries (urllib3, see :class:`HeyGenRetry`) follow HeyGen's official CLI: ``429`` for every
 method; ``5xx``, connection failures, dropped connections and read timeouts only for
@@ -119,17 +119,21 @@ def mount_retries(session: requests.Session, max_retries: int = 2) -> requests.S
 
 
 def canonical_url(url: str) -> str:
-    """``url`` without its port, with loopback names unified and scheme/host in lower case.
+    """``url`` with loopback names unified and scheme/host in lower case; the port is kept.
 
-    ``http://127.0.0.1:51234/v3/voices?limit=100`` and ``http://localhost:8787/v3/voices?limit=100``
-    both become ``http://127.0.0.1/v3/voices?limit=100``; ``https://api.heygen.com/…`` keeps its
-    host, so live and sandbox entries never mix even in one shared Redis database.
+    ``http://localhost:8787/v3/voices?limit=100`` becomes ``http://127.0.0.1:8787/v3/voices?limit=100``.
+    The port stays part of the key because a sandbox's responses carry absolute media URLs on
+    its own port: a sandbox on another port must not be served pages that point at the old one.
+    (The in-process sandbox keeps port 8787 across restarts, so a restart still reads the cache.)
+    ``https://api.heygen.com/…`` keeps its host, so live and sandbox entries never mix even in one
+    shared Redis database.
     """
     parts = urlsplit(url)
     host = (parts.hostname or "").lower()
     if host in _LOOPBACK_HOSTS or host.startswith("127."):
         host = "127.0.0.1"
-    return urlunsplit((parts.scheme.lower(), host, parts.path, parts.query, ""))
+    netloc = f"{host}:{parts.port}" if parts.port else host
+    return urlunsplit((parts.scheme.lower(), netloc, parts.path, parts.query, ""))
 
 
 def cache_key(request, **kwargs) -> str:

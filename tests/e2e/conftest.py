@@ -6,17 +6,20 @@ and a cold catalog cache. Screenshots of each step go to ``test-artifacts/e2e/``
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import socket
 import subprocess
 import sys
 import time
+import urllib.parse
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import Page, expect
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts" / "e2e"
@@ -78,13 +81,19 @@ class AppServer:
         self.data_dir = data_dir
         self.port = free_port()
         self.url = f"http://localhost:{self.port}"
+        # The in-process sandbox starts with the first page run; a port chosen here lets tests read
+        # its /_sandbox/stats. (If another process grabs the port first, the runtime falls back to a
+        # free one and sandbox_stats() says so.)
+        self.sandbox_port = free_port()
+        self.sandbox_url = f"http://127.0.0.1:{self.sandbox_port}"
         env = {k: v for k, v in os.environ.items() if not k.startswith("HEYGEN_")}
         env.update({
-            "DATA_DIR": str(data_dir), "SANDBOX_PORT": "0", "SANDBOX_TIME_SCALE": "0.3",
-            "POLL_INTERVAL_SECONDS": "1", "PYTHONUNBUFFERED": "1",
+            "DATA_DIR": str(data_dir), "SANDBOX_PORT": str(self.sandbox_port), "SANDBOX_TIME_SCALE": "0.3",
+            "POLL_INTERVAL_SECONDS": "1", "PYTHONUNBUFFERED": "1", "WORKER_MODE": "embedded",
         })
-        env.pop("DATABASE_URL", None)
-        env.pop("HTTP_CACHE_URL", None)
+        for key in ("WEBHOOK_PUBLIC_URL", "DATABASE_URL", "HTTP_CACHE_URL", "SANDBOX_ORIGINAL_MEDIA",
+                    "SANDBOX_BALANCE_USD", "CATALOG_CACHE_HOURS"):
+            env.pop(key, None)
         env.update(env_overrides or {})
         self.log_path = data_dir / "streamlit.log"
         self._log = self.log_path.open("wb")
@@ -96,6 +105,19 @@ class AppServer:
             cwd=ROOT, env=env, stdout=self._log, stderr=subprocess.STDOUT,
         )
         wait_until_ok(f"{self.url}/_stcore/health", proc=self.proc)
+
+    def sandbox_stats(self) -> dict:
+        """``GET /_sandbox/stats`` of the app's in-process sandbox (after the first page run)."""
+        with urllib.request.urlopen(f"{self.sandbox_url}/_sandbox/stats", timeout=10) as resp:
+            return json.load(resp)
+
+    def log_tail(self, lines: int = 60) -> str:
+        """The end of the server's output (for failure messages)."""
+        try:
+            text = self.log_path.read_text(errors="replace")
+        except OSError:
+            return ""
+        return "\n".join(text.splitlines()[-lines:])
 
     def stop(self) -> None:
         self.proc.terminate()
@@ -111,6 +133,45 @@ def app_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AppServer]:
     server = AppServer(tmp_path_factory.mktemp("e2e-data"))
     yield server
     server.stop()
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
+    """On a failing e2e test, append the app server's last log lines to the report."""
+    report = yield
+    server = getattr(item, "funcargs", {}).get("app_server")
+    if report.failed and isinstance(server, AppServer):
+        report.sections.append(("streamlit server log (tail)", server.log_tail()))
+    return report
+
+
+#: Generous waits: the suite must pass on a loaded 2-core machine.
+EXPECT_TIMEOUT_MS = 30_000
+expect.set_options(timeout=EXPECT_TIMEOUT_MS)
+
+
+@pytest.fixture
+def page(page: Page) -> Page:
+    """pytest-playwright's page with generous default timeouts."""
+    page.set_default_timeout(EXPECT_TIMEOUT_MS)
+    page.set_default_navigation_timeout(60_000)
+    return page
+
+
+def open_page(page: Page, server: AppServer, path: str = "/", *, user: str | None = "e2e",
+              timeout_ms: int = 120_000) -> None:
+    """Go to ``path`` (e.g. ``/Voices?v_lang=Spanish``) and wait for its first run to finish.
+
+    ``user`` fills the sidebar's "Your name" through its URL parameter ``me`` (pages that create
+    reels need a name). The first visit of a module builds the runtime and loads the catalog, hence
+    the long timeout.
+    """
+    url = f"{server.url}{path}"
+    if user:
+        url += ("&" if "?" in url else "?") + f"me={urllib.parse.quote(user)}"
+    page.goto(url)
+    wait_for_app_run(page, timeout_ms)
+    expect(page.get_by_test_id("stSkeleton")).to_have_count(0, timeout=timeout_ms)
 
 
 def wait_for_app_run(page, timeout_ms: int = 60_000) -> None:

@@ -63,7 +63,7 @@ def test_frame_columns_stage_and_stuck(seeded):
     assert rows.loc["Stalled", "stuck"] and not rows.loc["Update", "stuck"]
     assert rows.loc["Stalled", "stage"].startswith("⚠️ Stuck — no result after")
     assert rows.loc["Tour", "failure"] == "Top up your balance. (INSUFFICIENT_CREDIT)"
-    assert rows.loc["Tour", "status_label"] == "🔴 Failed"
+    assert rows.loc["Tour", "status_label"] == "Failed" and rows.loc["Stalled", "status_tags"] == ["processing", "stuck"]
     assert rows.loc["Spring teaser", "progress"] == 1.0 and rows.loc["Idea", "progress"] == 0.0
     assert 0 < rows.loc["Update", "progress"] < 1
     assert rows.loc["Spring teaser", "video"].endswith(".mp4") and pd.isna(rows.loc["Tour", "video"])

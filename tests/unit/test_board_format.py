@@ -43,8 +43,8 @@ def test_human_ago(delta, text):
 def test_status_labels_cover_every_status():
     from core.models import REEL_STATUSES
 
-    assert set(board.STATUS_STYLE) == set(REEL_STATUSES) == set(board.STATUS_COLORS)
-    assert board.status_label("completed") == "🟢 Completed"
+    assert set(board.STATUS_LABELS) == {*REEL_STATUSES, "stuck"} == set(board.STATUS_COLORS)
+    assert board.status_label("pending") == "Pending at HeyGen"
     assert board.status_label("weird") == "weird"
 
 

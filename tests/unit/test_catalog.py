@@ -614,3 +614,31 @@ def test_synthetic_voices_have_unique_ids_of_the_same_kind(voices):
     assert sum(map(cat.is_starfish_id, (v.voice_id for v in big))) == 3 * 2111
     df = voices_frame(big)
     assert facet_counts(df, "language")["English"] == 3 * 1409
+
+
+def test_catalog_store_loads_once_and_reloads_on_refresh_or_age(voices, looks, monkeypatch):
+    client = _FakeClient(voices[:5], looks[:5])
+    store = cat.CatalogStore(client, ttl_s=60)
+    assert store.current is None and not store.is_fresh()
+    first = store.get()
+    assert store.get() is first and len(client.calls) == 3  # private, public, looks: one walk
+    assert store.get(refresh=True) is not first and client.calls[-1] == ("looks", True)
+    now = cat.time.monotonic()
+    monkeypatch.setattr(cat.time, "monotonic", lambda: now + 61)
+    assert not store.is_fresh()
+    store.get()
+    assert len(client.calls) == 9
+
+
+def test_catalog_store_shares_one_load_between_threads(voices, looks):
+    import threading
+
+    client = _FakeClient(voices[:5], looks[:5])
+    store = cat.CatalogStore(client, ttl_s=60)
+    results = []
+    threads = [threading.Thread(target=lambda: results.append(store.get())) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(client.calls) == 3 and len({id(r) for r in results}) == 1

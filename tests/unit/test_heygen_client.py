@@ -136,7 +136,8 @@ def test_refresh_refetches_every_page(mocked):
     assert client.last_from_cache is False
 
 
-def test_catalog_cache_file_survives_a_new_client_on_another_sandbox_port(mocked, tmp_path):
+def test_catalog_cache_file_survives_a_restart_on_the_same_port(mocked, tmp_path):
+    """An app restart (new client, same cache file, sandbox back on its port) reads the cache."""
     cache = str(tmp_path / "http_cache_sandbox.sqlite")
     add_voices(mocked, "http://127.0.0.1:40001")
     first = make_client("http://127.0.0.1:40001", cache_location=cache)
@@ -144,7 +145,7 @@ def test_catalog_cache_file_survives_a_new_client_on_another_sandbox_port(mocked
     first.close()
     assert len(mocked.calls) == 3
 
-    second = make_client("http://127.0.0.1:40777", cache_location=cache)
+    second = make_client("http://localhost:40001", cache_location=cache)
     assert second.catalog_fetched_at("voices") is not None
     assert second.list_voices() == voices
     assert len(mocked.calls) == 3
@@ -152,6 +153,16 @@ def test_catalog_cache_file_survives_a_new_client_on_another_sandbox_port(mocked
     second.close()
     data = b"".join(p.read_bytes() for p in tmp_path.iterdir())
     assert SECRET.encode() not in data
+
+
+def test_a_sandbox_on_another_port_is_not_served_the_old_ports_pages(mocked, tmp_path):
+    """Cached pages carry media URLs of the sandbox that served them; another port refetches."""
+    cache = str(tmp_path / "http_cache_sandbox.sqlite")
+    add_voices(mocked, "http://127.0.0.1:40001")
+    add_voices(mocked, "http://127.0.0.1:40777")
+    make_client("http://127.0.0.1:40001", cache_location=cache).list_voices()
+    make_client("http://127.0.0.1:40777", cache_location=cache).list_voices()
+    assert len(mocked.calls) == 6
 
 
 def test_catalog_fetched_at(mocked):

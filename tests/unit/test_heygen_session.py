@@ -40,10 +40,11 @@ def fake_response(headers: dict[str, str]):
 
 # -- cache keys ------------------------------------------------------------------------------
 
-def test_canonical_url_ignores_the_port_of_loopback_hosts():
-    a = canonical_url("http://127.0.0.1:51234/v3/voices?limit=100")
+def test_canonical_url_unifies_loopback_names_but_keeps_the_port():
+    a = canonical_url("http://127.0.0.1:8787/v3/voices?limit=100")
     b = canonical_url("http://localhost:8787/v3/voices?limit=100")
-    assert a == b == "http://127.0.0.1/v3/voices?limit=100"
+    assert a == b == "http://127.0.0.1:8787/v3/voices?limit=100"
+    assert canonical_url("http://127.0.0.1:51234/v3/voices?limit=100") != a
 
 
 def test_canonical_url_keeps_live_host_apart_from_sandbox():
@@ -52,7 +53,7 @@ def test_canonical_url_keeps_live_host_apart_from_sandbox():
     assert live != canonical_url("http://127.0.0.1:9/v3/voices?limit=100")
 
 
-def test_cache_key_same_for_two_sandbox_ports_and_without_the_api_key():
+def test_cache_key_ignores_the_api_key_but_not_the_sandbox_port():
     session = build_session(None, catalog_ttl_s=60)
     import requests
 
@@ -60,7 +61,8 @@ def test_cache_key_same_for_two_sandbox_ports_and_without_the_api_key():
         request = requests.Request("GET", url, headers={"X-Api-Key": api_key}, params={"limit": 100}).prepare()
         return session.cache.create_key(request)
 
-    assert key("http://127.0.0.1:1111/v3/voices", "a") == key("http://127.0.0.1:2222/v3/voices", "b")
+    assert key("http://127.0.0.1:1111/v3/voices", "a") == key("http://localhost:1111/v3/voices", "b")
+    assert key("http://127.0.0.1:1111/v3/voices", "a") != key("http://127.0.0.1:2222/v3/voices", "a")
     assert key("http://127.0.0.1:1111/v3/voices", "a") != key(LIVE + "/v3/voices", "a")
 
 
