@@ -22,21 +22,15 @@ $(VENV)/.dev: requirements.txt requirements-dev.txt | $(PY)
 run: $(VENV)/.runtime
 	$(PY) -m streamlit run app.py --server.port $(PORT)
 
-## Install everything the suite needs, then run all of it.
+## Install everything the suite needs, then run all of it: first everything but the browser
+## tests, spread over 3 processes (most of it waits on loopback servers), then the browser tests.
 test: $(VENV)/.dev services
-	$(PY) -m pytest
+	$(PY) -m pytest -n 3 --dist loadscope -m "not e2e"
+	$(PY) -m pytest -m e2e
 
 ## Debian's Chromium for the browser tests, PostgreSQL and Redis for the engine tests.
 services:
-	@command -v chromium >/dev/null 2>&1 || { \
-	  echo "installing Debian's chromium for the browser tests"; \
-	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
-	@pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null || { \
-	  echo "starting PostgreSQL"; \
-	  pg_ctlcluster --skip-systemctl-redirect $$(ls /etc/postgresql) main start; }
-	@redis-cli -h 127.0.0.1 ping >/dev/null 2>&1 || { \
-	  echo "starting Redis"; \
-	  redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save "" --appendonly no; }
+	@bash tools/test-services.sh
 
 lint: $(VENV)/.dev
 	$(PY) -m ruff check .

@@ -52,18 +52,23 @@ def alternate(runs: int, a: Callable[[], None], b: Callable[[], None], *, warmup
 
     Alternating in one process cancels most of the drift of a shared, noisy machine.
     """
-    for _ in range(warmup):
-        a()
-        b()
-    ta: list[float] = []
-    tb: list[float] = []
-    for i in range(runs):
-        order = ((a, ta), (b, tb)) if i % 2 == 0 else ((b, tb), (a, ta))
-        for fn, bucket in order:
-            start = time.perf_counter()
-            fn()
-            bucket.append(time.perf_counter() - start)
+    ta, tb = rotate(runs, [a, b], warmup=warmup)
     return ta, tb
+
+
+def rotate(runs: int, fns: list[Callable[[], None]], *, warmup: int = 1) -> list[list[float]]:
+    """Time every function ``runs`` times, interleaved (order reversed on odd rounds); seconds per function."""
+    for _ in range(warmup):
+        for fn in fns:
+            fn()
+    times: list[list[float]] = [[] for _ in fns]
+    for i in range(runs):
+        order = list(range(len(fns))) if i % 2 == 0 else list(reversed(range(len(fns))))
+        for k in order:
+            start = time.perf_counter()
+            fns[k]()
+            times[k].append(time.perf_counter() - start)
+    return times
 
 
 def ms(seconds: float) -> str:

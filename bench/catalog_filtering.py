@@ -6,7 +6,8 @@ Both scripts run under Streamlit's AppTest in this process, alternately (A, B, B
   bar with counts, filtering, table with selection); each timed ``at.run()`` follows a change of
   the Language multiselect (``v_lang``) between two languages;
 - B, the floor: an ``AppTest.from_string`` script with one multiselect and ``st.dataframe`` of the
-  already-filtered frame for that choice (same columns and column config as the page).
+  already-filtered frame for that choice (same columns and column config as the page);
+- C (for the breakdown only): a script that calls just ``ui.frame.frame`` (page config, sidebar, menu).
 
 Sizes: the real catalog (2,326 voices, from the sandbox) and a 25× synthetic one (~58,000 voices,
 :func:`core.catalog.synthetic_voices`). The synthetic catalog reaches the page by replacing, in this
@@ -17,13 +18,14 @@ no product code knows about benchmarks. Target: page ≤ 1.3× floor at both siz
 from __future__ import annotations
 
 import os
+import shutil
 import sys
 import tempfile
 import time
 import types
 from pathlib import Path
 
-from _common import ROOT, alternate, figure, median, ms, parser, quiet
+from _common import ROOT, figure, median, ms, parser, quiet, rotate
 
 FLOOR_SCRIPT = """
 import streamlit as st
@@ -33,6 +35,12 @@ from ui.columns import VOICE_TABLE_COLUMNS, voice_column_config
 choice = st.multiselect("Language", store.OPTIONS, default=store.DEFAULT, key="f_lang")
 shown = store.FRAMES[tuple(choice)]
 st.dataframe(shown[VOICE_TABLE_COLUMNS], column_config=voice_column_config(), hide_index=True, height=430)
+"""
+
+FRAME_SCRIPT = """
+from ui.frame import frame
+
+frame("Voices", icon=":material/record_voice_over:")
 """
 
 LANGS = (["English"], ["Spanish"])
@@ -100,12 +108,27 @@ def measure(runtime, multiplier: int, runs: int) -> dict:
             assert not at.exception, at.exception
         return go
 
-    page_s, floor_s = alternate(runs, rerun(page, "v_lang", "page"), rerun(floor, "f_lang", "floor"))
+    # The frame draws a menu of page links, which Streamlit resolves against the entrypoint and pages/:
+    # the frame-only script is the entrypoint (app.py) of a temporary folder linking the project's pages/.
+    folder = Path(tempfile.mkdtemp(prefix="bench-frame-"))
+    (folder / "pages").symlink_to(ROOT / "pages", target_is_directory=True)
+    (folder / "app.py").write_text(FRAME_SCRIPT)
+    chrome = AppTest.from_file(str(folder / "app.py"), default_timeout=120)
+    chrome.session_state["me"] = "Bench"
+    chrome.run()
+
+    def chrome_run() -> None:
+        chrome.run()
+        assert not chrome.exception, chrome.exception
+
+    page_s, floor_s, frame_s = rotate(runs, [rerun(page, "v_lang", "page"), rerun(floor, "f_lang", "floor"),
+                                             chrome_run])
     rows = [len(store.FRAMES[tuple(lang)]) for lang in LANGS]
     shown = page.dataframe[0].value if len(page.dataframe) else None
     if shown is not None and len(shown) not in rows:
         raise AssertionError(f"the page showed {len(shown)} rows, expected one of {rows}")
-    return {"voices": n_voices, "rows": rows, "page": median(page_s), "floor": median(floor_s),
+    shutil.rmtree(folder, ignore_errors=True)
+    return {"voices": n_voices, "rows": rows, "page": median(page_s), "floor": median(floor_s), "frame": median(frame_s),
             "page_all": page_s, "floor_all": floor_s}
 
 
@@ -137,6 +160,8 @@ def main() -> int:
                        f"(v_lang {LANGS[0][0]} ↔ {LANGS[1][0]}); {runs} alternating runs each")
                 figure(f"page_median_{multiplier}x", ms(r["page"]))
                 figure(f"floor_median_{multiplier}x", ms(r["floor"]))
+                figure(f"frame_only_median_{multiplier}x", f"{ms(r['frame'])} (ui.frame.frame alone: config, "
+                       "sidebar, menu; part of every page)")
                 figure(f"ratio_{multiplier}x", f"{ratio:.2f}")
         finally:
             from core.runtime import reset_runtime

@@ -195,7 +195,7 @@ def _minutes_text(seconds: pd.Series) -> pd.Series:
     """:func:`human_duration` of many values of at least a minute (others give ``""``), all at once."""
     minutes = np.round(seconds.where(seconds >= 60) / 60)
     texts = {m: human_duration(m * 60) for m in minutes.dropna().unique()}
-    return minutes.map(texts).fillna("")
+    return minutes.map(texts).astype(object).fillna("")
 
 
 def _stages(raw: pd.DataFrame, stuck: pd.Series, model: RenderTimeModel, now: datetime) -> pd.Series:
@@ -211,7 +211,7 @@ def _stages(raw: pd.DataFrame, stuck: pd.Series, model: RenderTimeModel, now: da
     if done.any():
         length = raw["duration_s"].where(done & (raw["duration_s"] > 0))
         texts = {d: f"Ready — {human_duration(d)} video" for d in length.dropna().unique()}
-        stage = stage.mask(done, length.map(texts).fillna("Ready"))
+        stage = stage.mask(done, length.map(texts).astype(object).fillna("Ready"))
     rendering = status.isin(generation.RENDERING_STATUSES)
     if rendering.any():
         verb = status.map({"pending": "Waiting at HeyGen", "processing": "Rendering"})
@@ -233,9 +233,12 @@ def _stages(raw: pd.DataFrame, stuck: pd.Series, model: RenderTimeModel, now: da
 def _table(raw: pd.DataFrame, model: RenderTimeModel, now: datetime, stuck_after_minutes: float) -> pd.DataFrame:
     """Vectorised :meth:`RenderTimeModel.progress`, :func:`core.generation.is_stuck`, labels and texts."""
     for column in _TIMES:
-        raw[column] = pd.to_datetime(raw[column], utc=True, format="ISO8601")
+        # One unit for every time column (an all-empty column would otherwise come back in seconds).
+        raw[column] = pd.to_datetime(raw[column], utc=True, format="ISO8601").astype("datetime64[us, UTC]")
     for column in ("estimated_duration_s", "estimated_cost_usd", "duration_s"):
         raw[column] = raw[column].astype(float)
+    for column in ("title", "failure_message", "failure_code"):  # text even when every value is empty
+        raw[column] = raw[column].astype(object)
     status = raw["status"]
     now_ts = pd.Timestamp(now)
     rendering = status.isin(generation.RENDERING_STATUSES)

@@ -391,3 +391,58 @@ def test_pages_never_render_html_from_user_text():
             if re.search(r"unsafe_allow_html\s*=\s*True|st\.html\(|components\.v1|components\.html", line):
                 offenders.append(f"{path.relative_to(ROOT)}:{number}: {line.strip()}")
     assert offenders == []
+
+
+XSS = "<script>alert(1)</script>"
+
+
+@pytest.fixture
+def sandbox_runtime(tmp_path, monkeypatch):
+    """The app in sandbox mode on a fresh data folder, no worker (drafts stay put)."""
+    from core.runtime import get_runtime, reset_runtime
+
+    monkeypatch.setenv("DATA_DIR", str(tmp_path / "app-data"))
+    monkeypatch.setenv("SANDBOX_PORT", "0")
+    monkeypatch.setenv("WORKER_MODE", "off")
+    for name in ("HEYGEN_API_KEY", "DATABASE_URL", "HTTP_CACHE_URL", "HEYGEN_BASE_URL"):
+        monkeypatch.delenv(name, raising=False)
+    reset_runtime()
+    yield get_runtime()
+    reset_runtime()
+
+
+def _all_nodes(node) -> list:
+    out = [node]
+    for child in getattr(node, "children", {}).values():
+        out += _all_nodes(child)
+    return out
+
+
+def test_script_tag_in_user_text_is_shown_as_text(sandbox_runtime):
+    import streamlit as st
+    from streamlit.testing.v1 import AppTest
+
+    st.cache_data.clear()
+    with sandbox_runtime.session_factory() as session:
+        xss_scenes = [dataclasses.replace(s, script=f"{XSS} scene {s.position}") for s in scenes()]
+        reel = create_reel(session, owner="Ana", title=XSS, scenes=xss_scenes)
+        session.commit()
+        reel_id = reel.id
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    at.session_state["me"] = "Ana"
+    at.query_params["c_reel"] = str(reel_id)
+    at.run()
+    for page in ("pages/3_Compose.py", "pages/4_Status.py"):
+        at.switch_page(page)
+        at.run()
+        assert not at.exception, [e.value for e in at.exception]
+        nodes = _all_nodes(at._tree)
+        shown = [n for n in nodes if XSS in str(getattr(n, "proto", ""))]
+        kinds = {n.type for n in shown}
+        assert ("text_area" in kinds) if page.endswith("Compose.py") else ("dataframe" in kinds), kinds
+        assert shown, f"{page}: the title or script is not on the page"
+        for node in shown:
+            proto = node.proto
+            assert not getattr(proto, "allow_html", False), (page, node.type)
+            assert getattr(node, "type", "") not in ("html", "iframe"), page
+        assert len(at.html) == 0
