@@ -10,6 +10,7 @@ peak ≤ 400 MB with 10 sessions. ``--small``: 2 sessions.
 
 from __future__ import annotations
 
+import contextlib
 import socket
 import subprocess
 import sys
@@ -54,10 +55,8 @@ class RssSampler(threading.Thread):
         except psutil.Error:
             return 0
         for proc in procs:
-            try:
+            with contextlib.suppress(psutil.Error):
                 total += proc.memory_info().rss
-            except psutil.Error:
-                pass
         return total
 
     def run(self) -> None:

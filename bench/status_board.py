@@ -23,6 +23,7 @@ launched reel (the render-time model reads them).
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import os
 import random
@@ -167,9 +168,10 @@ def ten_sessions(runtime, sessions: int) -> dict:
 
 
 def worker_poll(runtime, active: int) -> dict:
-    from core.worker import Worker
-    from core.models import Reel
     from sqlalchemy import select
+
+    from core.models import Reel
+    from core.worker import Worker
 
     url = runtime.base_url
     worker = Worker(runtime.session_factory, runtime.new_client(), runtime.settings, name="bench-worker",
@@ -186,10 +188,8 @@ def worker_poll(runtime, active: int) -> dict:
     from core.heygen.errors import NotFoundError
 
     for video_id in ids:  # the naive poller: one GET /v3/videos/{id} per reel
-        try:
+        with contextlib.suppress(NotFoundError):
             client.get_video(video_id)
-        except NotFoundError:
-            pass
     naive = stats_delta(before, sandbox_stats(url))
     return {"report": report, "ours": ours, "naive": naive, "active": len(ids)}
 

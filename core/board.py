@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import Select, String, or_, select, type_coerce
+from sqlalchemy import Select, String, select, type_coerce
 from sqlalchemy.orm import Session
 
 from core import generation
@@ -176,19 +176,9 @@ def board_statement(f: BoardFilter, *, limit: int = BOARD_LIMIT) -> Select:
     """
     since, until = day_bounds(f.start, f.end, f.tz)
     columns = [type_coerce(getattr(Reel, c), String).label(c) if c in _TIMES else getattr(Reel, c) for c in _FETCH]
-    stmt = select(*columns)
-    if f.statuses:
-        stmt = stmt.where(Reel.status.in_(list(f.statuses)))
-    if f.owner:
-        stmt = stmt.where(Reel.owner == f.owner)
-    if since is not None:
-        stmt = stmt.where(Reel.updated_at >= since)
-    if until is not None:
-        stmt = stmt.where(Reel.updated_at < until)
-    if f.query.strip():
-        pattern = f"%{f.query.strip()}%"
-        stmt = stmt.where(or_(Reel.title.ilike(pattern), Reel.owner.ilike(pattern), Reel.video_id.ilike(pattern)))
-    return stmt.order_by(Reel.updated_at.desc(), Reel.id.desc()).limit(limit)
+    stmt = generation.board_filters(select(*columns), statuses=f.statuses, owner=f.owner, since=since,
+                                    until=until, query=f.query)
+    return stmt.limit(limit)
 
 
 def _minutes_text(seconds: pd.Series) -> pd.Series:

@@ -788,6 +788,8 @@ class Catalog:
     index: CatalogIndex
     fetched_at: datetime | None = None
     from_cache: bool = False
+    #: HeyGen failed or was unreachable, so (part of) this catalog is an expired cached copy.
+    stale: bool = False
 
 
 Progress = Callable[[float, str], None]
@@ -835,15 +837,18 @@ def load_catalog(client: Any, *, refresh: bool = False, progress: Progress | Non
         progress(0.0, "Loading voices…")
     # GET /v3/voices lists public voices unless asked for the account's private ones (clones).
     private = client.list_voices(type="private", refresh=refresh)
+    stale = bool(getattr(client, "last_stale", False))
     public = client.list_voices(refresh=refresh, progress=_phase_progress(progress, "voices", 0.0, 0.5))
+    stale = stale or bool(getattr(client, "last_stale", False))
     seen: set[str] = set()
     voices = [v for v in (*private, *public) if not (v.voice_id in seen or seen.add(v.voice_id))]
     looks = client.list_avatar_looks(refresh=refresh, progress=_phase_progress(progress, "looks", 0.5, 0.5))
+    stale = stale or bool(getattr(client, "last_stale", False))
     if progress:
         progress(1.0, f"Loaded {len(voices):,} voices and {len(looks):,} looks")
     fetched = _fetched_at(client)
     from_cache = fetched is not None and _as_utc(fetched) < started
-    return Catalog(list(voices), list(looks), CatalogIndex(voices, looks), fetched, from_cache)
+    return Catalog(list(voices), list(looks), CatalogIndex(voices, looks), fetched, from_cache or stale, stale)
 
 
 class CatalogStore:
@@ -866,9 +871,15 @@ class CatalogStore:
         """The loaded catalog, or ``None`` before the first load (never triggers one)."""
         return self._catalog
 
+    #: A stale catalog (HeyGen was unreachable) is retried after this many seconds.
+    STALE_RETRY_S = 300.0
+
     def is_fresh(self) -> bool:
-        """True when a loaded catalog younger than ``ttl_s`` seconds is in memory."""
-        return self._catalog is not None and time.monotonic() - self._loaded_at < self.ttl_s
+        """True when a loaded catalog younger than ``ttl_s`` seconds (5 minutes if stale) is in memory."""
+        if self._catalog is None:
+            return False
+        ttl = min(self.ttl_s, self.STALE_RETRY_S) if self._catalog.stale else self.ttl_s
+        return time.monotonic() - self._loaded_at < ttl
 
     def get(self, *, refresh: bool = False, progress: Progress | None = None) -> Catalog:
         """The catalog, loading it first when missing, too old, or ``refresh`` is True.

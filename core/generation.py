@@ -39,7 +39,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from sqlalchemy import func, insert, or_, select, update
+from sqlalchemy import Select, func, insert, or_, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -536,6 +536,34 @@ class BoardRow:
 _BOARD_COLUMNS = [c for c in BoardRow.__dataclass_fields__ if c not in ("progress", "stuck")]
 
 
+def board_filters(
+    stmt: Select,
+    *,
+    statuses: Sequence[str] = (),
+    owner: str | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    query: str = "",
+) -> Select:
+    """The board's filters and order on a ``SELECT … FROM reels``: newest activity first.
+
+    ``statuses`` any of; ``owner`` exact; ``since``/``until`` bound ``updated_at`` (until
+    exclusive); ``query`` a case-insensitive substring of title, owner or video_id.
+    """
+    if statuses:
+        stmt = stmt.where(Reel.status.in_(list(statuses)))
+    if owner:
+        stmt = stmt.where(Reel.owner == owner)
+    if since is not None:
+        stmt = stmt.where(Reel.updated_at >= since)
+    if until is not None:
+        stmt = stmt.where(Reel.updated_at < until)
+    if query.strip():
+        pattern = f"%{query.strip()}%"
+        stmt = stmt.where(or_(Reel.title.ilike(pattern), Reel.owner.ilike(pattern), Reel.video_id.ilike(pattern)))
+    return stmt.order_by(Reel.updated_at.desc(), Reel.id.desc())
+
+
 def board(
     session: Session,
     *,
@@ -557,17 +585,8 @@ def board(
     """
     model = model or render_time_model(session)
     now = now or utcnow()
-    stmt = select(*(getattr(Reel, c) for c in _BOARD_COLUMNS))
-    if statuses:
-        stmt = stmt.where(Reel.status.in_(list(statuses)))
-    if owner:
-        stmt = stmt.where(Reel.owner == owner)
-    if since is not None:
-        stmt = stmt.where(Reel.updated_at >= since)
-    if query.strip():
-        pattern = f"%{query.strip()}%"
-        stmt = stmt.where(or_(Reel.title.ilike(pattern), Reel.owner.ilike(pattern), Reel.video_id.ilike(pattern)))
-    stmt = stmt.order_by(Reel.updated_at.desc(), Reel.id.desc())
+    stmt = board_filters(select(*(getattr(Reel, c) for c in _BOARD_COLUMNS)),
+                         statuses=statuses, owner=owner, since=since, query=query)
     if limit:
         stmt = stmt.limit(limit)
     rows = []

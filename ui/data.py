@@ -54,6 +54,10 @@ def catalog_view(runtime: Runtime, *, refresh: bool = False) -> CatalogView:
     except HeyGenError as exc:
         st.error(f"The HeyGen catalog could not be loaded. {exc}", icon=":material/cloud_off:")
         st.stop()
+    if catalog.stale:
+        when = catalog.fetched_at.strftime("%Y-%m-%d %H:%M UTC") if catalog.fetched_at else "earlier"
+        st.warning(f"HeyGen could not be reached, so this is the catalog saved {when}. "
+                   "It refreshes by itself once HeyGen answers again.", icon=":material/cloud_off:")
     return _view(catalog, id(catalog))
 
 

@@ -262,6 +262,8 @@ class HeyGenClient:
     Attributes:
         last_from_cache: whether every page of the last catalog listing came from the cache.
         last_response_from_cache: whether the last HTTP response came from the cache.
+        last_stale: whether the last catalog listing was served from an expired cache entry
+            because HeyGen failed or could not be reached (``stale_if_error``).
     """
 
     def __init__(
@@ -285,6 +287,7 @@ class HeyGenClient:
         self._fetched_at: dict[str, datetime] = {}
         self.last_from_cache = False
         self.last_response_from_cache = False
+        self.last_stale = False
 
     def __repr__(self) -> str:
         return f"HeyGenClient(base_url={self.base_url!r}, api_key={mask_secret(self._api_key)!r})"
@@ -339,12 +342,14 @@ class HeyGenClient:
         items: list[dict] = []
         token: str | None = None
         all_cached, force, fetched_at = True, refresh, datetime.now(UTC)
+        self.last_stale = False
         for _ in range(MAX_PAGES):
             query = {**params, "limit": page_size, **({"token": token} if token else {})}
             response = self._send("GET", path, params=query, force_refresh=force)
             payload = _payload(response)
             items.extend(_data(payload, list))
             from_cache = bool(getattr(response, "from_cache", False))
+            self.last_stale = self.last_stale or (from_cache and bool(getattr(response, "is_expired", False)))
             all_cached, force = all_cached and from_cache, force or not from_cache
             fetched_at = min(fetched_at, getattr(response, "created_at", None) or fetched_at)
             token = payload.get("next_token") if payload.get("has_more") else None

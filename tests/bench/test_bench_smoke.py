@@ -23,7 +23,8 @@ EXPECTED = {
     "status_board": ["sqlite_tick_expired_median", "sqlite_floor_median", "sqlite_ratio_expired",
                      "sqlite_heygen_calls_from_3_sessions", "sqlite_worker_status_calls",
                      "sqlite_naive_poller_calls", "RESULT"],
-    "launch": ["launch_median", "submit_overhead_mean", "heygen_calls", "RESULT"],
+    "launch": ["default_launch_median", "default_submit_overhead_mean", "default_overhead_per_launch",
+               "normal_overhead_per_launch", "heygen_calls", "RESULT"],
     "memory": ["rss_after_first_session", "rss_with_2_sessions", "rss_peak", "RESULT"],
 }
 
