@@ -12,6 +12,10 @@ accepted). The signature is checked before the body is parsed. Handled events:
 
 Every other event type, an unknown video and a repeated delivery answer 200 and change
 nothing; polling by the worker stays the safety net. ``GET /healthz`` answers ``ok``.
+
+The route is public (outside Streamlit's login), so besides the signature it refuses
+bodies over :data:`MAX_BODY_BYTES` (413) and more than :data:`RATE_LIMIT` requests per
+:data:`RATE_WINDOW_S` seconds from one address (429).
 """
 
 from __future__ import annotations
@@ -20,7 +24,10 @@ import hashlib
 import hmac
 import json
 import logging
-from collections.abc import Mapping
+import threading
+import time
+from collections import deque
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from sqlalchemy import select
@@ -118,15 +125,52 @@ def handle_event(session_factory: sessionmaker, payload: Mapping[str, Any], clie
         return {"result": "updated" if changed else "unchanged", "status": reel.status}
 
 
-def create_app(session_factory: sessionmaker, secret: str | None, client: Any = None) -> Starlette:
+#: Largest webhook body accepted, in bytes (HeyGen's events are a few hundred bytes).
+MAX_BODY_BYTES = 256 * 1024
+#: Requests allowed per address and window (generous: a burst of finished renders is legitimate).
+RATE_LIMIT = 300
+RATE_WINDOW_S = 60.0
+
+
+class RateLimiter:
+    """Sliding-window limit: at most ``limit`` calls per ``window_s`` seconds for each key."""
+
+    def __init__(self, limit: int, window_s: float, clock: Callable[[], float] = time.monotonic) -> None:
+        self.limit, self.window_s, self.clock = limit, window_s, clock
+        self._hits: dict[str, deque[float]] = {}
+        self._lock = threading.Lock()
+
+    def allow(self, key: str) -> bool:
+        """Record one call for ``key``; False when it is over the limit (the call is not counted)."""
+        now = self.clock()
+        with self._lock:
+            hits = self._hits.setdefault(key, deque())
+            while hits and hits[0] <= now - self.window_s:
+                hits.popleft()
+            if len(hits) >= self.limit:
+                return False
+            hits.append(now)
+            return True
+
+
+def create_app(session_factory: sessionmaker, secret: str | None, client: Any = None, *,
+               limiter: RateLimiter | None = None) -> Starlette:
     """The webhook receiver as a Starlette app.
 
-    Routes: ``POST /webhooks/heygen`` (401 on a missing or wrong signature, 400 on a body
-    that is not JSON, else 200 with ``{"result": …}``) and ``GET /healthz``.
+    Routes: ``POST /webhooks/heygen`` (429 over the rate limit, 413 on a body over
+    :data:`MAX_BODY_BYTES`, 401 on a missing or wrong signature, 400 on a body that is not
+    JSON, else 200 with ``{"result": …}``) and ``GET /healthz``.
     """
+    limiter = limiter or RateLimiter(RATE_LIMIT, RATE_WINDOW_S)
 
     async def receive(request: Request) -> JSONResponse:
+        if not limiter.allow(request.client.host if request.client else "unknown"):
+            return JSONResponse({"error": "too many requests"}, status_code=429, headers={"Retry-After": "60"})
+        if int(request.headers.get("content-length") or 0) > MAX_BODY_BYTES:
+            return JSONResponse({"error": "body too large"}, status_code=413)
         body = await request.body()
+        if len(body) > MAX_BODY_BYTES:
+            return JSONResponse({"error": "body too large"}, status_code=413)
         if not verify_signature(body, request.headers, secret):
             return JSONResponse({"error": "invalid signature"}, status_code=401)
         try:

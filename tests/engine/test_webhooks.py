@@ -16,7 +16,7 @@ from core.generation import history
 from core.heygen import HeyGenClient
 from core.heygen.types import Video
 from core.models import Reel
-from core.webhooks import create_app, sign, verify_signature
+from core.webhooks import MAX_BODY_BYTES, RateLimiter, create_app, sign, verify_signature
 from tests.engine.test_generation import assert_history_consistent, events_of, make_reel, status_of
 from tests.engine.test_worker import launched, make_worker
 
@@ -165,3 +165,23 @@ def test_sandbox_delivery_end_to_end(session_factory, catalog_index, sandbox_fac
         completed_by = [e.actor for e in history(session, reel_id) if e.to_status == "completed"]
     assert completed_by == ["webhook"]
     assert_history_consistent(session_factory, reel_id)
+
+
+def test_rate_limiter_window_slides():
+    now = [0.0]
+    limiter = RateLimiter(limit=2, window_s=10, clock=lambda: now[0])
+    assert limiter.allow("a") and limiter.allow("a") and not limiter.allow("a")
+    assert limiter.allow("b")  # per address
+    now[0] = 10.5
+    assert limiter.allow("a")
+
+
+def test_receiver_refuses_floods_and_oversized_bodies_before_checking_anything(session_factory):
+    app = create_app(session_factory, SECRET, limiter=RateLimiter(limit=3, window_s=60))
+    client = TestClient(app)
+    huge = b"{" + b" " * (MAX_BODY_BYTES + 1) + b"}"
+    assert post(client, huge).status_code == 413
+    assert post(client, body_of("avatar_video.success", video_id="none")).status_code == 200
+    assert post(client, b"{}", secret="wrong").status_code == 401
+    limited = post(client, body_of("avatar_video.success", video_id="none"))
+    assert limited.status_code == 429 and limited.headers["Retry-After"] == "60"
