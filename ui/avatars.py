@@ -80,27 +80,27 @@ def filter_bar(table: LooksTable) -> LookFilter:
     def labels(facet_name: str, names: dict[str, str] | None = None) -> dict[str, str]:
         return {v: (names or {}).get(v, v.capitalize()) for v in c[facet_name]}
 
-    row = st.columns([2.6, 2.8, 2, 2], vertical_alignment="bottom")
+    row = st.columns([3, 2, 2, 1.3], vertical_alignment="bottom")
     query = row[0].text_input("Search", key="a_q", bind="query-params", on_change=_reset_page,
                               placeholder="Look name, avatar or avatar_id…", icon=":material/search:")
-    genders = facet(row[1], "pills", "Gender", "a_gender", list(c["gender"]),
-                    counted(c["gender"], labels("gender")), selection_mode="multi")
-    types = facet(row[2], "multiselect", "Type", "a_type", list(c["avatar_type"]),
+    types = facet(row[1], "multiselect", "Type", "a_type", list(c["avatar_type"]),
                   counted(c["avatar_type"], labels("avatar_type", TYPE_LABELS)), placeholder="Any type")
     engine_options = [e for e in _ENGINE_ORDER if e in c["engines"]] + sorted(set(c["engines"]) - set(_ENGINE_ORDER))
-    engines = facet(row[3], "multiselect", "Engine", "a_engine", engine_options,
+    engines = facet(row[2], "multiselect", "Engine", "a_engine", engine_options,
                     counted(c["engines"], ENGINE_LABELS), placeholder="Any engine",
                     help="Looks that support any selected engine (supported_api_engines)")
-    row2 = st.columns([2, 2, 2, 2], vertical_alignment="bottom")
-    orientations = facet(row2[0], "pills", "Orientation", "a_orient", list(c["orientation"]),
+    row[3].button("Clear filters", on_click=_clear_filters, icon=":material/filter_alt_off:", type="tertiary",
+                  disabled=not _filters_active(), key="a_clear")
+    row2 = st.columns([3.4, 1.8, 2.4, 2.6], vertical_alignment="bottom")
+    genders = facet(row2[0], "pills", "Gender", "a_gender", list(c["gender"]),
+                    counted(c["gender"], labels("gender")), selection_mode="multi")
+    orientations = facet(row2[1], "pills", "Orientation", "a_orient", list(c["orientation"]),
                          counted(c["orientation"], labels("orientation")), selection_mode="multi")
-    ownership = facet(row2[1], "pills", "Access", "a_own", list(c["ownership"]),
+    ownership = facet(row2[2], "pills", "Access", "a_own", list(c["ownership"]),
                       counted(c["ownership"], labels("ownership")), selection_mode="multi",
                       help="public: HeyGen's library; private: your own avatars")
-    ready = row2[2].toggle(f"Ready to use only ({table.ready:,})", key="a_ready", bind="query-params",
+    ready = row2[3].toggle(f"Ready to use only ({table.ready:,})", key="a_ready", bind="query-params",
                            on_change=_reset_page, help="Hide private looks that are still training or failed")
-    row2[3].button("Clear filters", on_click=_clear_filters, icon=":material/filter_alt_off:", type="tertiary",
-                   disabled=not _filters_active(), key="a_clear")
     return LookFilter(genders=tuple(genders or ()), avatar_types=tuple(types), orientations=tuple(orientations or ()),
                       engines=tuple(engines), ownership=tuple(ownership or ()), ready_only=ready, query=query or "")
 
@@ -119,7 +119,7 @@ def _engines_text(engines) -> str:
 
 def look_card(look: pd.Series) -> None:
     """One gallery card: preview image, name, avatar and engines, and a Details button."""
-    with st.container(border=True, key=f"a_card_{look['id']}"):
+    with st.container(border=True, key=f"a_card_{look['id']}", height="stretch"):
         if look["preview_image_url"]:
             st.image(look["preview_image_url"], width="stretch")
         else:
@@ -156,8 +156,10 @@ def gallery(shown: pd.DataFrame) -> None:
         st.pagination(pages, key="a_page", bind="query-params", max_visible_pages=9)
 
 
-def detail_view(shown: pd.DataFrame, table: LooksTable, look_id: str) -> None:
-    """The open look: large preview, its facts, and "Use in a reel"."""
+def detail_view(shown: pd.DataFrame, table: LooksTable, look_id: str, voice_label=None) -> None:
+    """The open look: large preview, its facts, and "Use in a reel".
+
+    ``voice_label(voice_id) -> str`` names the look's default voice (else its id is shown)."""
     frame = table.frame
     hits = frame.index[frame["id"].to_numpy() == look_id]
     if not len(hits):
@@ -193,7 +195,8 @@ def detail_view(shown: pd.DataFrame, table: LooksTable, look_id: str) -> None:
             }
             st.markdown("\n".join(f"- **{k}:** {v}" for k, v in facts.items()))
             if look["default_voice_id"]:
-                st.caption(f"Default voice: `{look['default_voice_id']}`")
+                voice = look["default_voice_id"]
+                st.caption(f"Default voice: {voice_label(voice)}" if voice_label else f"Default voice: `{voice}`")
             st.code(look_id, language=None, wrap_lines=True)
             if not (shown["id"].to_numpy() == look_id).any():
                 st.caption("Not in the current filter results.")
@@ -210,7 +213,7 @@ def avatars_page(ctx: FrameContext) -> None:
                + (f" · page {page} of {pages}" if pages > 1 else ""))
     selected = st.query_params.get(SELECTED_PARAM)
     if selected:
-        detail_view(shown, table, selected)
+        detail_view(shown, table, selected, catalog_view(ctx.runtime).catalog.index.voice_label)
     if shown.empty:
         st.info("No avatar look matches all these filters. Remove one, or clear them all.",
                 icon=":material/search_off:")

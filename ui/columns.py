@@ -12,8 +12,8 @@ import streamlit as st
 
 #: Voice columns shown by the Voices page, in order.
 VOICE_TABLE_COLUMNS: list[str] = [
-    "name", "preview_url", "language", "gender", "accent_labels", "styles", "has_preview", "support_pause",
-    "support_locale", "type", "approved", "age_group", "tags", "voice_id",
+    "name", "preview_url", "language", "gender", "accent_labels", "styles", "approved", "age_group", "tags",
+    "support_pause", "type", "voice_id",
 ]
 
 #: Avatar look columns for tables (the Avatars page shows a gallery; other pages may list looks).

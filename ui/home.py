@@ -124,11 +124,12 @@ def _finished(data: dict, user: str, since: datetime | None) -> None:
         st.caption("Enter your name in the sidebar to see which of your videos finished since your last visit.")
         return
     if not rows:
-        st.caption(f"None since {human_ago(since)}. Finished videos appear here and on the Videos page.")
+        st.caption(f"Nothing has finished since you last looked ({human_ago(since)}). Finished videos appear here "
+                   "and on the Videos page.")
         return
     for row in rows:
         with st.container(border=True):
-            c1, c2 = st.columns([3, 1], vertical_alignment="center")
+            c1, c2 = st.columns([5, 2], vertical_alignment="center")
             c1.markdown(f"{status_badge('completed')} **{row.title or f'Reel {row.id}'}** · "
                         f"{human_duration(row.duration_s)} · finished {human_ago(row.completed_at)}")
             with c2:
@@ -146,7 +147,7 @@ def _recent(data: dict, user: str) -> None:
         return
     for row in rows:
         with st.container(border=True):
-            c1, c2 = st.columns([3, 2], vertical_alignment="center")
+            c1, c2 = st.columns([5, 2], vertical_alignment="center")
             c1.markdown(f"**{row.title or f'Reel {row.id}'}** · {status_badge(row.status)} · "
                         f"{human_ago(row.updated_at)}")
             with c2:

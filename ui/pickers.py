@@ -80,19 +80,19 @@ def voice_picker(voices: pd.DataFrame, index: CatalogIndex, *, key: str, disable
     _init(lang_key, normalise_language(voice.language) if voice else ANY)
     if st.session_state[lang_key] not in lang_counts:
         st.session_state[lang_key] = ANY
-    lcol, acol = st.columns(2)
+    lcol, acol = st.columns([3, 2])
     language = lcol.selectbox(
         "Language", lang_options, key=lang_key, disabled=disabled,
-        format_func=lambda v: f"{v} ({lang_counts[v]:,})" if v else "Any",
+        format_func=lambda v: f"{v} ({lang_counts[v]:,})" if v else "Any language",
     )
     in_language = voices[voices["language"] == language] if language else voices
     accent_counts = facet_counts(in_language, "accents")
     if st.session_state.get(accent_key) not in (None, ANY, *accent_counts):
         st.session_state[accent_key] = ANY
     accent = acol.selectbox(
-        "Offers accent", [ANY, *sorted(accent_counts, key=locale_label)], key=accent_key, disabled=disabled,
-        format_func=lambda v: locale_label(v) if v else "Any",
-        help="Voices with accent choice can speak these locales.",
+        "Can speak", [ANY, *sorted(accent_counts, key=locale_label)], key=accent_key, disabled=disabled,
+        format_func=lambda v: locale_label(v) if v else "Any accent",
+        help="Only voices that can speak this accent (locale); the scene's own accent is set on the right.",
     )
     gender = st.segmented_control("Gender", GENDERS, key=f"{key}_gender", disabled=disabled,
                                   format_func=str.capitalize, help="None selected: any gender.")

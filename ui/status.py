@@ -36,8 +36,10 @@ COUNTERS: list[tuple[str, tuple[str, ...], str]] = [
     ("Drafts", ("draft",), "Not launched yet"),
 ]
 
-DISPLAY_COLUMNS = ["title", "status_tags", "stage", "failure", "progress", "submitted", "duration_s", "owner",
-                   "thumbnail", "video", "updated", "id"]
+DISPLAY_COLUMNS = ["title", "status_tags", "stage", "owner", "progress", "duration_s", "failure", "submitted",
+                   "updated", "thumbnail", "video", "id"]
+#: Events the history chart counts, and their names there (every reel passes through the others too).
+TIMELINE_EVENTS = {"queued": "launched", "completed": "completed", "failed": "failed", "cancelled": "cancelled"}
 _TAGS = [*REEL_STATUSES, "stuck"]
 
 
@@ -47,9 +49,9 @@ def column_config(tz: str) -> dict:
     return {
         "id": cc.NumberColumn("Reel", width="small", format="%d", help="Reel number in Reel Studio"),
         "title": cc.TextColumn("Title", width="medium", pinned=True),
-        "owner": cc.TextColumn("Owner", width=90),
+        "owner": cc.TextColumn("Owner", width=80),
         "status_tags": cc.MultiselectColumn("Status", options=_TAGS, color=[STATUS_COLORS[t] for t in _TAGS],
-                                            format_func=status_label, width=130),
+                                            format_func=status_label, width=120),
         "stage": cc.TextColumn("Stage", width="medium"),
         "progress": cc.ProgressColumn("Progress", format="percent", min_value=0.0, max_value=1.0, width=110,
                                       help="Estimated from how long our earlier renders took"),
@@ -178,7 +180,7 @@ def _actions(ctx: FrameContext, frame: pd.DataFrame, ids: list[int], f: BoardFil
     failed = [i for i in chosen if by_id.at[i, "status"] == "failed"]
     queued = [i for i in chosen if by_id.at[i, "status"] == "queued"]
     no_user = "Enter your name in the sidebar first: actions are recorded with who did them."
-    c1, c2, c3, c4, c5 = st.columns([1.2, 1.4, 1.4, 1.4, 1.4], vertical_alignment="center")
+    c1, c2, c3, c4, c5 = st.columns([2, 1.3, 1.3, 1.3, 1.3], vertical_alignment="center")
     with c1:
         if chosen:
             names = ", ".join(f"“{by_id.at[i, 'title']}”" for i in chosen[:3])
@@ -267,18 +269,21 @@ def charts(ctx: FrameContext) -> None:
     st.subheader("History", anchor=False)
     left, right = st.columns(2)
     with left:
-        st.markdown("**Reels reaching each status** (last 14 days)")
+        st.markdown("**Launches and results** (last 14 days)")
+        timeline = timeline[timeline["status"].isin(list(TIMELINE_EVENTS))].assign(
+            event=lambda t: t["status"].map(TIMELINE_EVENTS))
         if timeline.empty:
-            st.caption("Nothing has happened yet.")
+            st.caption("Nothing has been launched yet.")
         else:
-            statuses = [s for s in REEL_STATUSES if s in set(timeline["status"])]
+            statuses = [s for s in TIMELINE_EVENTS if s in set(timeline["status"])]
+            events = [TIMELINE_EVENTS[s] for s in statuses]
             chart = alt.Chart(timeline).mark_bar().encode(
                 x=alt.X("bucket:T", title=None),
                 y=alt.Y("reels:Q", title="Reels"),
-                color=alt.Color("status:N", title="Status", sort=statuses,
-                                scale=alt.Scale(domain=statuses, range=[STATUS_COLORS[s] for s in statuses])),
+                color=alt.Color("event:N", title=None, sort=events,
+                                scale=alt.Scale(domain=events, range=[STATUS_COLORS[s] for s in statuses])),
                 order=alt.Order("status:N"),
-                tooltip=[alt.Tooltip("bucket:T", title="From"), "status:N", "reels:Q"],
+                tooltip=[alt.Tooltip("bucket:T", title="From"), alt.Tooltip("event:N", title="Event"), "reels:Q"],
             ).properties(height=260)
             st.altair_chart(chart, width="stretch")
     with right:

@@ -19,6 +19,7 @@ from core import videos as core_videos
 from core.board import human_ago, human_duration
 from core.generation import BoardRow
 from core.heygen.errors import HeyGenError
+from core.reels import ENGINE_LABELS
 from core.runtime import Runtime
 from core.videos import VideoDetails, browser_can_fetch, file_name, human_size, links_expired
 from ui.frame import FrameContext
@@ -137,22 +138,24 @@ def _player(runtime: Runtime, d: VideoDetails) -> int | None:
 
 
 def _downloads(runtime: Runtime, d: VideoDetails) -> None:
-    cols = [*st.columns(2), *st.columns(2)]
-    cols[0].download_button("MP4", data=_mp4_maker(runtime, d, d.video_url), file_name=file_name(d.title, d.video_id, ".mp4"),
-                            mime="video/mp4", icon=":material/download:", on_click="ignore", key="vid_dl_mp4",
-                            width="stretch", help="Download the video file (fetched without your API key)")
+    buttons = 2 + bool(d.captioned_video_url) + bool(d.subtitle_url)
+    cells = iter([cell for _ in range((buttons + 1) // 2) for cell in st.columns(2)])  # filled in order, no gaps
+    next(cells).download_button("MP4", data=_mp4_maker(runtime, d, d.video_url),
+                                file_name=file_name(d.title, d.video_id, ".mp4"), mime="video/mp4",
+                                icon=":material/download:", on_click="ignore", key="vid_dl_mp4", width="stretch",
+                                help="Download the video file (fetched without your API key)")
     if d.captioned_video_url:
-        cols[1].download_button("MP4 with captions", data=_mp4_maker(runtime, d, d.captioned_video_url),
-                                file_name=file_name(d.title, d.video_id, "-captioned.mp4"), mime="video/mp4",
-                                icon=":material/closed_caption:", on_click="ignore", key="vid_dl_captioned",
-                                width="stretch")
+        next(cells).download_button("MP4 with captions", data=_mp4_maker(runtime, d, d.captioned_video_url),
+                                    file_name=file_name(d.title, d.video_id, "-captioned.mp4"), mime="video/mp4",
+                                    icon=":material/closed_caption:", on_click="ignore", key="vid_dl_captioned",
+                                    width="stretch")
     if d.subtitle_url:
-        cols[2].download_button("Subtitles (SRT)", data=_srt_maker(runtime, d.subtitle_url),
-                                file_name=file_name(d.title, d.video_id, ".srt"), mime="application/x-subrip",
-                                icon=":material/subtitles:", on_click="ignore", key="vid_dl_srt", width="stretch")
-    cols[3].button("Refresh link", key="vid_refresh", icon=":material/sync:", on_click=_refresh,
-                   args=(runtime, d.reel_id), width="stretch",
-                   help="Ask HeyGen for new download links (they expire after a few days)")
+        next(cells).download_button("Subtitles (SRT)", data=_srt_maker(runtime, d.subtitle_url),
+                                    file_name=file_name(d.title, d.video_id, ".srt"), mime="application/x-subrip",
+                                    icon=":material/subtitles:", on_click="ignore", key="vid_dl_srt", width="stretch")
+    next(cells).button("Refresh link", key="vid_refresh", icon=":material/sync:", on_click=_refresh,
+                       args=(runtime, d.reel_id), width="stretch",
+                       help="Ask HeyGen for new download links (they expire after a few days)")
 
 
 def _details(d: VideoDetails, size: int | None) -> None:
@@ -169,7 +172,7 @@ def _details(d: VideoDetails, size: int | None) -> None:
     completed = d.completed_at.strftime("%Y-%m-%d %H:%M UTC") if d.completed_at else "—"
     expires = (f"links valid until {d.links_expire_at:%Y-%m-%d %H:%M} UTC" if d.links_expire_at else "")
     st.caption(f"Created {created} · completed {completed} ({human_ago(d.completed_at)}) · owner {d.owner or '—'} · "
-               f"engine {d.engine} · attempt {d.attempt} · video_id `{d.video_id}`" + (f" · {expires}" if expires else ""))
+               f"engine {ENGINE_LABELS.get(d.engine, d.engine)} · attempt {d.attempt} · video_id `{d.video_id}`" + (f" · {expires}" if expires else ""))
 
 
 def _gallery(rows: list[BoardRow], tz: str) -> None:

@@ -175,7 +175,7 @@ def _sample_panel(ctx: FrameContext, row: pd.Series) -> None:
     speed = cols[1].slider("Speed", 0.5, 1.5, 1.0, 0.05, key=f"v_sample_speed_{voice_id}")
     with ctx.runtime.session_factory() as session:
         sample = find_speech_sample(session, voice_id, text, speed=speed, locale=locale)
-    if sample is None and st.button(title, key=f"v_sample_go_{voice_id}", icon=":material/graphic_eq:",
+    if sample is None and st.button("Generate this line", key=f"v_sample_go_{voice_id}", icon=":material/graphic_eq:",
                                      type="primary" if not row["has_preview"] else "secondary"):
         try:
             with st.spinner("Generating speech with HeyGen…"), session_scope(ctx.runtime.session_factory) as s:
@@ -259,6 +259,7 @@ def _facts(row: pd.Series) -> None:
     if row["raw_name"] != row["name"] or row["raw_language"] != row["language"]:
         st.caption(f"In HeyGen: “{' '.join(str(row['raw_name']).split())}”, language "
                    f"“{row['raw_language'] or '(empty)'}”")
+    st.caption("voice_id (as sent to HeyGen)")
     st.code(row["voice_id"], language=None, wrap_lines=True)
 
 

@@ -70,7 +70,7 @@ def test_new_videos_since_last_look_until_marked_seen(open_page, seeded):
     assert not at.exception, at.exception
     assert _finished_lines(at) == []
     assert "home_mark_seen" not in [b.key for b in at.button]
-    assert any(c.value.startswith("None since just now") for c in at.caption)
+    assert any(c.value.startswith("Nothing has finished since you last looked (just now)") for c in at.caption)
 
 
 def test_everyone_view_without_a_name(open_page, seeded):

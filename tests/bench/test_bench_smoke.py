@@ -18,7 +18,8 @@ ROOT = Path(__file__).resolve().parents[2]
 
 #: script → figures it must print (``name: value`` lines).
 EXPECTED = {
-    "catalog_loading": ["minimum_calls", "cold_calls", "warm_calls", "restart_calls", "RESULT"],
+    "catalog_loading": ["minimum_calls", "cold_calls", "warm_calls", "restart_same_port_calls",
+                        "restart_new_port_calls", "RESULT"],
     "catalog_filtering": ["page_median_1x", "floor_median_1x", "ratio_1x", "page_median_2x", "ratio_2x", "RESULT"],
     "status_board": ["sqlite_tick_expired_median", "sqlite_floor_median", "sqlite_ratio_expired",
                      "sqlite_heygen_calls_from_3_sessions", "sqlite_worker_status_calls",
@@ -69,4 +70,4 @@ def test_catalog_loading_counts_are_exact(runs) -> None:
     figures = dict(line.split(": ", 1) for line in stdout.splitlines() if ": " in line)
     assert figures["cold_calls"].split()[0] == figures["minimum_calls"].split()[0]
     assert figures["warm_calls"].split()[0] == "0"
-    assert figures["restart_calls"].split()[0] == "0"
+    assert figures["restart_same_port_calls"].split()[0] == "0"
