@@ -97,15 +97,18 @@ def transition(
     expected: Iterable[str] | None = None,
     values: dict[str, Any] | None = None,
     now: datetime | None = None,
+    attempt_values: dict[str, Any] | None = None,
 ) -> bool:
     """Move ``reel`` to ``to_status`` if, in the database, its status is one of ``expected``.
 
-    Runs ``UPDATE reels SET status=:to, … WHERE id=:id AND status=:current`` with
-    ``current`` read fresh from the database and in ``expected`` (default: the status
-    the object shows). Only when exactly one row changed: stamps the status's time
-    column (``queued_at``, ``submitted_at``, ``processing_at``, ``completed_at``) unless
-    already set, applies ``values`` (other reel columns) in the same statement, mirrors
-    the status onto the current :class:`ReelAttempt`, writes one :class:`ReelEvent`
+    Runs ``UPDATE reels SET status=:to, … WHERE id=:id AND status=:current``, first with
+    ``current`` = the status the object shows (when it is in ``expected``), and when that
+    changes no row with ``current`` read fresh from the database (must be in ``expected``;
+    default ``expected``: the status the object shows). Only when exactly one row changed:
+    stamps the status's time column (``queued_at``, ``submitted_at``, ``processing_at``,
+    ``completed_at``) unless already set, applies ``values`` (other reel columns) in the
+    same statement, mirrors the status (plus ``attempt_values``, other attempt columns) onto
+    the current :class:`ReelAttempt` in one UPDATE, writes one :class:`ReelEvent`
     (``from_status`` = the status actually replaced) and refreshes ``reel`` in memory.
     Does not commit.
 
@@ -117,18 +120,24 @@ def transition(
         raise ValueError(f"unknown reel status {to_status!r}")
     allowed = tuple(expected) if expected is not None else (reel.status,)
     now = now or utcnow()
+    changes = _changes_for(reel, to_status, now, values)
+    # First try the status the object shows (no SELECT: the common case is one UPDATE); when that
+    # changes no row, read the current status and try again.
+    current = reel.status if reel.status in allowed else None
     for _ in range(5):  # a competing writer may change the status between our read and update
-        current = session.execute(select(Reel.status).where(Reel.id == reel.id)).scalar_one_or_none()
-        if current is None or current not in allowed:
-            return False
-        changes = _changes_for(reel, to_status, now, values)
+        if current is None:
+            current = session.execute(select(Reel.status).where(Reel.id == reel.id)).scalar_one_or_none()
+            if current is None or current not in allowed:
+                return False
         result = session.execute(
             update(Reel).where(Reel.id == reel.id, Reel.status == current).values(**changes)
             .execution_options(synchronize_session=False)
         )
         if result.rowcount == 1:
-            _after_transition(session, reel, current, to_status, changes, actor, detail, now)
+            _after_transition(session, reel, current, to_status, changes, actor, detail, now,
+                              attempt_values=attempt_values)
             return True
+        current = None
     return False
 
 
@@ -143,15 +152,15 @@ def _changes_for(reel: Reel, to_status: str, now: datetime, values: dict[str, An
 
 def _after_transition(
     session: Session, reel: Reel, from_status: str, to_status: str, changes: dict[str, Any],
-    actor: str, detail: str, now: datetime,
+    actor: str, detail: str, now: datetime, *, attempt_values: dict[str, Any] | None = None,
 ) -> None:
     for key, value in changes.items():
         set_committed_value(reel, key, value)
-    if reel.attempt:
+    if reel.attempt and "attempt" not in changes:  # a new attempt's row is written by the caller
         session.execute(
             update(ReelAttempt)
             .where(ReelAttempt.reel_id == reel.id, ReelAttempt.number == reel.attempt)
-            .values(status=to_status).execution_options(synchronize_session=False)
+            .values(status=to_status, **(attempt_values or {})).execution_options(synchronize_session=False)
         )
     _write_event(session, reel.id, actor, from_status, to_status, detail, now)
 

@@ -5,13 +5,17 @@ One cycle (:meth:`Worker.run_once`):
 1. **Lease.** Only the holder of the ``worker_leases`` row ``"worker"`` acts. Acquire or
    renew with ``UPDATE … WHERE name='worker' AND (holder = me OR expires_at < now)``;
    a dead holder's lease expires after ``settings.lease_seconds`` and another worker
-   takes over.
+   takes over. The lease is renewed at the start of each cycle, and again before a
+   ``POST`` or a status call only when a third of the lease time has passed since the
+   last renewal: until it expires nobody else can take it, so a worker whose lease is
+   not at least two thirds fresh renews (or stops) before it sends anything.
 2. **Submit.** Reels left in ``submitting`` (a crash between ``POST /v3/videos`` and
    saving the video_id) are sent again with the SAME Idempotency-Key, so HeyGen
    replays the first response: same video_id, never a second paid video. Then queued
-   reels are claimed oldest first with ``UPDATE … SET status='submitting' WHERE
-   status='queued'`` within ``settings.heygen_concurrency`` (submitting + pending +
-   processing) and ``settings.per_owner_cap`` (0 = no cap).
+   reels are claimed oldest first, in one transaction, with ``UPDATE … SET
+   status='submitting' WHERE id IN (…) AND status='queued'`` within
+   ``settings.heygen_concurrency`` (submitting + pending + processing) and
+   ``settings.per_owner_cap`` (0 = no cap).
 3. **Poll.** Active reels with a video_id are read with ``GET /v3/videos/statuses``, 100
    ids per call (⌈active / 100⌉ calls); a finished one is read once more with
    ``GET /v3/videos/{id}`` for links or the failure reason.
@@ -41,7 +45,7 @@ from typing import Any
 
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session, selectinload, sessionmaker
 
 from core import generation
 from core.config import Settings
@@ -119,6 +123,7 @@ class Worker:
         self._index_provider = index_provider
         self._index: Any = None
         self._not_before = 0.0  # no submissions before this Unix time (after a 429)
+        self._lease_renewed = None  # clock() of the last successful acquire_lease, None = not held
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self.last_report: CycleReport | None = None
@@ -167,7 +172,7 @@ class Worker:
             return report
         report.acted = True
         self._submit_phase(report)
-        if self.acquire_lease():
+        if self._hold_lease():
             self._poll_phase(report)
         return report
 
@@ -191,8 +196,10 @@ class Worker:
         Conditional ``UPDATE worker_leases … WHERE name=:n AND (holder=:me OR holder IS NULL
         OR expires_at < :now)``; the row is inserted on first use (a lost insert race → False).
         """
-        now = self._now()
+        started = self.clock()
+        now = datetime.fromtimestamp(started, UTC)
         expires = now + timedelta(seconds=self.settings.lease_seconds)
+        self._lease_renewed = None
         with self.session_factory() as session:
             result = session.execute(
                 update(WorkerLease)
@@ -206,6 +213,7 @@ class Worker:
             )
             if result.rowcount == 1:
                 session.commit()
+                self._lease_renewed = started
                 return True
             session.rollback()
             if session.get(WorkerLease, LEASE_NAME) is not None:
@@ -216,10 +224,24 @@ class Worker:
             except IntegrityError:
                 session.rollback()
                 return False
+            self._lease_renewed = started
             return True
+
+    def _hold_lease(self) -> bool:
+        """True when this worker holds the lease with at least two thirds of it left; renews it otherwise.
+
+        No database round trip while less than ``lease_seconds / 3`` seconds have passed since the
+        last successful :meth:`acquire_lease` (nobody else can take the lease before it expires);
+        else :meth:`acquire_lease`.
+        """
+        renewed = self._lease_renewed
+        if renewed is not None and 0 <= self.clock() - renewed < self.settings.lease_seconds / 3:
+            return True
+        return self.acquire_lease()
 
     def release_lease(self) -> None:
         """Give up the lease if this worker holds it (lets another worker act at once)."""
+        self._lease_renewed = None
         with self.session_factory() as session:
             session.execute(
                 update(WorkerLease).where(WorkerLease.name == LEASE_NAME, WorkerLease.holder == self.name)
@@ -243,35 +265,44 @@ class Worker:
                 if not self._submit(session, reel, report):
                     return
 
-    def _claim(self, session: Session):
-        """Yield queued reels claimed with ``queued → submitting``, oldest first, within the caps."""
+    def _claim(self, session: Session) -> list[Reel]:
+        """Claim queued reels (``queued → submitting``), oldest first, within the caps; one commit.
+
+        Picks the candidates within ``heygen_concurrency`` and ``per_owner_cap``, then claims them
+        with :func:`core.generation.claim_queued` (one conditional UPDATE, attempts and events in
+        bulk). Returns the claimed reels, scenes loaded, oldest first.
+        """
         active = dict(session.execute(
             select(Reel.owner, func.count()).where(Reel.status.in_(ACTIVE_STATUSES)).group_by(Reel.owner)
         ).all())
         room = self.settings.heygen_concurrency - sum(active.values())
         if room <= 0:
-            return
+            return []
         cap = self.settings.per_owner_cap
         candidates = session.execute(
             select(Reel.id, Reel.owner).where(Reel.status == "queued")
             .order_by(Reel.queued_at, Reel.id).limit(max(room * 5, 50))
         ).all()
+        chosen: list[int] = []
         for reel_id, owner in candidates:
-            if room <= 0:
-                return
+            if len(chosen) >= room:
+                break
             if cap and active.get(owner, 0) >= cap:
                 continue
-            reel = session.get(Reel, reel_id)
-            if reel is None:
-                continue
-            claimed = generation.transition(session, reel, "submitting", actor=self.name, expected=("queued",),
-                                            values={"claimed_by": self.name}, detail="claimed for submission",
-                                            now=self._now())
-            session.commit()
-            if claimed:
-                room -= 1
-                active[owner] = active.get(owner, 0) + 1
-                yield reel
+            chosen.append(reel_id)
+            active[owner] = active.get(owner, 0) + 1
+        if not chosen:
+            return []
+        claimed = generation.claim_queued(session, chosen, actor=self.name, now=self._now())
+        session.commit()
+        if not claimed:
+            return []
+        reels = session.scalars(
+            select(Reel).where(Reel.id.in_(claimed)).options(selectinload(Reel.scenes))
+            .execution_options(populate_existing=True)
+        ).all()
+        order = {reel_id: n for n, reel_id in enumerate(chosen)}
+        return sorted(reels, key=lambda reel: order[reel.id])
 
     def _index_for_body(self, *, refresh: bool = False) -> Any:
         """The catalog index for request bodies: ``index_provider()``, else the catalog via ``client``.
@@ -320,7 +351,7 @@ class Worker:
             session.rollback()
             report.errors.append(f"reel {reel.id}: {type(exc).__name__}")
             return True
-        if not self.acquire_lease():  # the cycle outlived the lease: the new holder re-sends with the same key
+        if not self._hold_lease():  # the cycle outlived the lease: the new holder re-sends with the same key
             session.rollback()
             report.errors.append("lease lost")
             return False
@@ -350,17 +381,12 @@ class Worker:
     def _store_video_id(self, session: Session, reel: Reel, created: Any) -> None:
         """Save HeyGen's video_id: ``submitting → pending`` and the attempt's video_id. Commits."""
         now = self._now()
-        moved = generation.transition(
+        generation.transition(
             session, reel, "pending", actor=self.name, expected=("submitting",), now=now,
             values={"video_id": created.video_id, "heygen_status": created.status, "submitted_at": now},
+            attempt_values={"video_id": created.video_id, "submitted_at": now},
             detail=f"HeyGen accepted video {created.video_id}",
         )
-        if moved:
-            session.execute(
-                update(ReelAttempt).where(ReelAttempt.reel_id == reel.id, ReelAttempt.number == reel.attempt)
-                .values(video_id=created.video_id, submitted_at=now)
-                .execution_options(synchronize_session=False)
-            )
         session.commit()
 
     def _requeue_after_rate_limit(self, session: Session, reel: Reel, exc: RateLimitError,
@@ -385,7 +411,7 @@ class Worker:
             ids = list(by_video)
             report.polled = len(ids)
             for start in range(0, len(ids), STATUS_BATCH):
-                if not self.acquire_lease():  # another worker holds it now
+                if not self._hold_lease():  # another worker holds it now
                     report.errors.append("lease lost")
                     return
                 chunk = ids[start:start + STATUS_BATCH]

@@ -14,6 +14,8 @@ import math
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from core.catalog import LOCALES as CATALOG_LOCALES
+from core.pricing import SPEECH_USD_PER_SECOND, VIDEO_USD_PER_SECOND
 from core.sandbox.http import ApiError, invalid
 
 WORDS_PER_MINUTE = 150.0
@@ -21,36 +23,12 @@ WORDS_PER_MINUTE = 150.0
 UNKNOWN_MEDIA_S = 5.0
 MIN_SCENE_S = 0.5
 
-#: USD per second by (engine, avatar_type) → (720p/1080p, 4k); docs §8 (Pay-As-You-Go, after 2026-05-12).
-RATES: dict[tuple[str, str], tuple[float, float]] = {
-    **{(engine, "photo_avatar"): (0.05, 0.0667) for engine in ("avatar_iv", "avatar_v")},
-    **{(engine, kind): (0.0667, 0.0833) for engine in ("avatar_iv", "avatar_v")
-       for kind in ("digital_twin", "studio_avatar")},
-    **{("avatar_iii", kind): (0.0167, 0.02) for kind in ("photo_avatar", "digital_twin", "studio_avatar")},
-}
-#: Text-to-speech (Starfish) in USD per second of audio.
-TTS_RATE_USD = 0.000667
+#: Text-to-speech (Starfish) in USD per second of audio (the price table is shared with the app).
+TTS_RATE_USD = SPEECH_USD_PER_SECOND
 
-#: Locales the sandbox accepts per catalog language (docs §2.2); other tags → 400 voice_settings.locale.
-LOCALES: dict[str, tuple[str, ...]] = {
-    "English": ("en-US", "en-GB", "en-AU", "en-IN", "en-CA", "en-IE", "en-ZA", "en-NZ", "en-SG", "en-PH",
-                "en-NG", "en-KE"),
-    "Spanish": ("es-ES", "es-MX", "es-AR", "es-US", "es-CO", "es-CL", "es-PE", "es-419"),
-    "Portuguese": ("pt-BR", "pt-PT"),
-    "French": ("fr-FR", "fr-CA", "fr-BE", "fr-CH"),
-    "German": ("de-DE", "de-AT", "de-CH"),
-    "Italian": ("it-IT", "it-CH"),
-    "Dutch": ("nl-NL", "nl-BE"),
-    "Arabic": ("ar-SA", "ar-AE", "ar-EG", "ar-MA", "ar-JO", "ar-LB", "ar-KW", "ar-QA", "ar-DZ", "ar-IQ"),
-    "Chinese": ("zh-CN", "zh-TW", "zh-HK"),
-    "Hindi": ("hi-IN",), "Bangla": ("bn-BD", "bn-IN"), "Urdu": ("ur-PK", "ur-IN"), "Tamil": ("ta-IN", "ta-LK"),
-    "Japanese": ("ja-JP",), "Korean": ("ko-KR",), "Vietnamese": ("vi-VN",), "Thai": ("th-TH",),
-    "Indonesian": ("id-ID",), "Malay": ("ms-MY",), "Filipino": ("fil-PH",),
-    "Turkish": ("tr-TR",), "Polish": ("pl-PL",), "Swedish": ("sv-SE",), "Russian": ("ru-RU",),
-    "Ukrainian": ("uk-UA",), "Hebrew": ("he-IL",), "Greek": ("el-GR",), "Czech": ("cs-CZ",),
-    "Danish": ("da-DK",), "Finnish": ("fi-FI",), "Norwegian": ("nb-NO",), "Romanian": ("ro-RO",),
-    "Hungarian": ("hu-HU",), "Catalan": ("ca-ES",), "Persian": ("fa-IR",), "Kiswahili": ("sw-KE", "sw-TZ"),
-}
+#: Locales the sandbox accepts per catalog language (docs §2.2, the same table the app offers);
+#: other tags → 400 voice_settings.locale.
+LOCALES: dict[str, tuple[str, ...]] = {language: tuple(tags) for language, tags in CATALOG_LOCALES.items()}
 ALL_LOCALES: frozenset[str] = frozenset(tag for tags in LOCALES.values() for tag in tags)
 _LANGUAGE_ALIASES = {"en": "English", "turkey": "Turkish", "bengali": "Bangla", "swahili": "Kiswahili"}
 FAILED_CREDIT_CODE = "MOVIO_PAYMENT_INSUFFICIENT_CREDIT"
@@ -97,7 +75,8 @@ def price_usd(scenes: list[PlannedScene], resolution: str | None) -> float:
     column = 1 if (resolution or "").lower() == "4k" else 0
     seconds: dict[float, float] = {}
     for scene in scenes:
-        rate = RATES.get((scene.engine, scene.avatar_type), RATES[("avatar_iv", "studio_avatar")])[column]
+        by_type = VIDEO_USD_PER_SECOND.get(scene.engine, VIDEO_USD_PER_SECOND["avatar_iv"])
+        rate = by_type.get(scene.avatar_type, by_type["studio_avatar"])[column]
         seconds[rate] = seconds.get(rate, 0.0) + scene.duration_s
     return round(sum(rate * math.ceil(total - 1e-9) for rate, total in seconds.items()), 4)
 
