@@ -89,8 +89,7 @@ def filter_bar(table: LooksTable) -> LookFilter:
     engines = facet(row[2], "multiselect", "Engine", "a_engine", engine_options,
                     counted(c["engines"], ENGINE_LABELS), placeholder="Any engine",
                     help="Looks that support any selected engine (supported_api_engines)")
-    row[3].button("Clear filters", on_click=_clear_filters, icon=":material/filter_alt_off:", type="tertiary",
-                  disabled=not _filters_active(), key="a_clear")
+    clear = row[3].empty()  # drawn last: whether a filter is set is known once every filter widget ran
     row2 = st.columns([3.4, 1.8, 2.4, 2.6], vertical_alignment="bottom")
     genders = facet(row2[0], "pills", "Gender", "a_gender", list(c["gender"]),
                     counted(c["gender"], labels("gender")), selection_mode="multi")
@@ -101,6 +100,8 @@ def filter_bar(table: LooksTable) -> LookFilter:
                       help="public: HeyGen's library; private: your own avatars")
     ready = row2[3].toggle(f"Ready to use only ({table.ready:,})", key="a_ready", bind="query-params",
                            on_change=_reset_page, help="Hide private looks that are still training or failed")
+    clear.button("Clear filters", on_click=_clear_filters, icon=":material/filter_alt_off:", type="tertiary",
+                 disabled=not _filters_active(), key="a_clear")
     return LookFilter(genders=tuple(genders or ()), avatar_types=tuple(types), orientations=tuple(orientations or ()),
                       engines=tuple(engines), ownership=tuple(ownership or ()), ready_only=ready, query=query or "")
 

@@ -33,7 +33,7 @@ def voice_column_config() -> dict[str, st.column_config.Column]:
         "language": cc.TextColumn("Language", width="small"),
         "gender": cc.TextColumn("Gender", width="small"),
         "accent_labels": cc.ListColumn(
-            "Accents", width="medium",
+            "Accents", width=150,
             help="Locales the voice can speak with (voice_settings.locale); empty = its native accent only"),
         "styles": cc.ListColumn("Style", width="small", help="Delivery style from the voice name"),
         "has_preview": cc.CheckboxColumn("Has preview", width=105),
@@ -41,8 +41,8 @@ def voice_column_config() -> dict[str, st.column_config.Column]:
         "support_locale": cc.CheckboxColumn("Accent choice", width=120,
                                             help="Accepts a locale (accent) in voice settings"),
         "type": cc.TextColumn("Access", width="small", help="public: HeyGen library; private: your clones"),
-        "approved": cc.CheckboxColumn("Approved", width=100, help="Approved for our brand (team annotation)"),
-        "age_group": cc.TextColumn("Age group", width=100, help="Team annotation"),
+        "approved": cc.CheckboxColumn("Approved", width=90, help="Approved for our brand (team annotation)"),
+        "age_group": cc.TextColumn("Age group", width=90, help="Team annotation"),
         "tags": cc.ListColumn("Team tags", width="medium"),
         "voice_id": cc.TextColumn("voice_id", width="small", help="HeyGen voice_id, as sent in a scene"),
     }

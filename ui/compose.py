@@ -660,7 +660,7 @@ def _scene_moves(env: Env, rid: int, n: int, count: int) -> None:
 def _scene_editor(env: Env, reel: Reel, scene: Any, n: int, editable: bool,
                   problems: dict[str, list[str]], measured: dict[int, float]) -> None:
     rid = reel.id
-    pick, write = st.columns([2, 3], gap="medium")
+    pick, write = st.columns([1, 1], gap="medium")
     with pick:
         _init(skey(rid, n, "look"), scene.avatar_id)
         look_picker(env.looks, env.index, key=skey(rid, n, "look"), disabled=not editable,

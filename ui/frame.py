@@ -43,9 +43,9 @@ def _runtime() -> Runtime:
         return get_runtime()
 
 
-@st.cache_data(ttl=120, show_spinner=False)
+@st.cache_data(ttl=30, show_spinner=False)
 def account_summary(_runtime: Runtime, mode: str) -> tuple[str, str | None]:
-    """``(balance text, account name)`` from ``GET /v3/users/me``, shared by all sessions for 2 minutes."""
+    """``(balance text, account name)`` from ``GET /v3/users/me``, shared by all sessions for 30 seconds."""
     try:
         me = _runtime.client.get_current_user()
     except HeyGenError as exc:

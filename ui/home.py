@@ -158,7 +158,8 @@ def _recent(data: dict, user: str) -> None:
                     page_link("pages/3_Compose.py", "Edit in Compose", icon=":material/edit:",
                               query_params={"c_reel": str(row.id)})
                 else:
-                    page_link("pages/4_Status.py", "Follow on Status", icon=":material/monitoring:",
+                    page_link("pages/4_Status.py", "Retry on Status" if row.status == "failed" else "Follow on Status",
+                              icon=":material/monitoring:",
                               query_params={"s_q": row.title} if row.title else None)
     page_link("pages/4_Status.py", "All reels on the Status board", icon=":material/arrow_forward:")
 

@@ -291,12 +291,14 @@ def charts(ctx: FrameContext) -> None:
         if renders.empty:
             st.caption("No finished renders yet; progress uses HeyGen's typical 5–15 minutes per minute of video.")
         else:
+            unit = "min" if renders["render_min"].max() >= 2 else "s"  # fast renders read better in seconds
+            renders = renders.assign(render=renders["render_min"] * (1 if unit == "min" else 60))
             chart = alt.Chart(renders).mark_circle(size=70, color=STATUS_COLORS["completed"]).encode(
                 x=alt.X("video_s:Q", title="Video length (s)"),
-                y=alt.Y("render_min:Q", title="Render time (min)"),
+                y=alt.Y("render:Q", title=f"Render time ({unit})"),
                 tooltip=[alt.Tooltip("reel_id:Q", title="Reel"), alt.Tooltip("video_s:Q", title="Length (s)",
                                                                              format=".0f"),
-                         alt.Tooltip("render_min:Q", title="Render (min)", format=".1f"),
+                         alt.Tooltip("render:Q", title=f"Render ({unit})", format=".1f"),
                          alt.Tooltip("finished_at:T", title="Finished")],
             ).properties(height=260)
             st.altair_chart(chart, width="stretch")

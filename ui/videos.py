@@ -192,7 +192,7 @@ def _gallery(rows: list[BoardRow], tz: str) -> None:
         "owner": cc.TextColumn("Owner", width="small"),
         "duration_s": cc.NumberColumn("Length", format="%.0f s", width="small"),
         "completed": cc.DatetimeColumn("Finished", format="distance", timezone=tz, width="small"),
-        "id": cc.NumberColumn("Reel", format="%d", width="small"),
+        "id": cc.NumberColumn("Reel", format="#%d", width="small", help="Reel number in Reel Studio"),
     })
 
 
