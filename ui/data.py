@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import pandas as pd
 import streamlit as st
 
-from core.annotations import annotations_version, get_annotations
+from core.annotations import annotations_version, get_annotations, local_revision
 from core.catalog import Catalog, facet_counts, looks_frame, voices_frame
 from core.heygen.errors import HeyGenError
 from core.runtime import Runtime
@@ -41,9 +41,13 @@ def catalog_view(runtime: Runtime, *, refresh: bool = False) -> CatalogView:
     On a HeyGen failure with nothing cached, stops the page with the reason and what to do.
     """
     store = runtime.catalog
+    # The progress bar's slot is drawn on every run, loading or not: an element drawn only on the run
+    # that loads shifts the position of everything after it, and the browser then stops writing
+    # URL-bound widgets (bind="query-params") to the address bar after their first change.
+    slot = st.empty()
     try:
         if refresh or not store.is_fresh():
-            bar = st.progress(0.0, text="Loading the HeyGen catalog…")
+            bar = slot.progress(0.0, text="Loading the HeyGen catalog…")
             try:
                 catalog = store.get(refresh=refresh, progress=lambda f, msg: bar.progress(
                     min(max(f, 0.0), 1.0), text=msg))
@@ -54,9 +58,9 @@ def catalog_view(runtime: Runtime, *, refresh: bool = False) -> CatalogView:
     except HeyGenError as exc:
         st.error(f"The HeyGen catalog could not be loaded. {exc}", icon=":material/cloud_off:")
         st.stop()
-    if catalog.stale:
+    if catalog.stale:  # in the same slot, so the page's elements keep their positions
         when = catalog.fetched_at.strftime("%Y-%m-%d %H:%M UTC") if catalog.fetched_at else "earlier"
-        st.warning(f"HeyGen could not be reached, so this is the catalog saved {when}. "
+        slot.warning(f"HeyGen could not be reached, so this is the catalog saved {when}. "
                    "It refreshes by itself once HeyGen answers again.", icon=":material/cloud_off:")
     return _view(catalog, id(catalog))
 
@@ -89,15 +93,34 @@ def _voices_table(_view: CatalogView, _runtime: Runtime, view_key: tuple, versio
     return VoicesTable(frame, counts, int(frame["has_preview"].sum()), version)
 
 
+#: Seconds an annotations version read is reused: another process's annotation shows within this time,
+#: this process's own at once (the cache is keyed by :func:`core.annotations.local_revision`).
+ANNOTATIONS_VERSION_TTL_S = 2.0
+_ANNOTATIONS_VERSION: dict[int, tuple[float, int, tuple, object]] = {}
+
+
+def _annotations_version(runtime: Runtime) -> tuple:
+    """``(count, latest ISO time)`` of the annotations (:func:`core.annotations.annotations_version`),
+    read at most once per :data:`ANNOTATIONS_VERSION_TTL_S` seconds for all sessions of this process."""
+    now, revision, factory = time.monotonic(), local_revision(), runtime.session_factory
+    hit = _ANNOTATIONS_VERSION.get(id(factory))
+    if hit is not None and hit[3] is factory and hit[1] == revision and now - hit[0] < ANNOTATIONS_VERSION_TTL_S:
+        return hit[2]
+    with factory() as session:
+        count, latest = annotations_version(session)
+    version = (count, latest.isoformat() if latest else "")
+    _ANNOTATIONS_VERSION[id(factory)] = (now, revision, version, factory)
+    return version
+
+
 def voices_table(runtime: Runtime, view: CatalogView) -> VoicesTable:
     """The annotated voices table, rebuilt only when the catalog or an annotation changed.
 
-    Costs one aggregate query per call (:func:`core.annotations.annotations_version`); the table itself
-    is shared by every session (never mutate it).
+    Reads the annotations version (one aggregate query) at most every
+    :data:`ANNOTATIONS_VERSION_TTL_S` seconds per process; the table itself is shared by every session
+    (never mutate it).
     """
-    with runtime.session_factory() as session:
-        count, latest = annotations_version(session)
-    version = (count, latest.isoformat() if latest else "")
+    version = _annotations_version(runtime)
     return _voices_table(view, runtime, (runtime.base_url, view.loaded_at), version)
 
 

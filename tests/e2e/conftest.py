@@ -30,6 +30,12 @@ CHROMIUM_ARGS = [
 ]
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    # pytest-playwright 0.10's own base_url fixture trips a pytest 9 deprecation; not ours to fix.
+    config.addinivalue_line(
+        "filterwarnings", "ignore:Session-scoped fixtures defined as instance methods:pytest.PytestRemovedIn10Warning")
+
+
 @pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Mark every test under tests/e2e as ``e2e`` (before ``-m`` selection runs)."""
@@ -131,8 +137,15 @@ class AppServer:
 
 
 @pytest.fixture(scope="module")
-def app_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AppServer]:
-    server = AppServer(tmp_path_factory.mktemp("e2e-data"))
+def app_env() -> dict[str, str]:
+    """Extra environment for this module's app server (override in a test module)."""
+    return {}
+
+
+@pytest.fixture(scope="module")
+def app_server(tmp_path_factory: pytest.TempPathFactory, app_env: dict[str, str]) -> Iterator[AppServer]:
+    """One `streamlit run app.py` per test module, on a fresh data directory."""
+    server = AppServer(tmp_path_factory.mktemp("e2e-data"), app_env)
     yield server
     server.stop()
 
@@ -176,6 +189,12 @@ def open_page(page: Page, server: AppServer, path: str = "/", *, user: str | Non
     expect(page.get_by_test_id("stSkeleton")).to_have_count(0, timeout=timeout_ms)
 
 
+def key_button(page: Page, key: str):
+    """The button of the widget with ``key``. A button with help text has a hidden twin (drawn to
+    measure it), so only the visible one is taken."""
+    return page.locator(f".st-key-{key} button:visible")
+
+
 def wait_for_app_run(page, timeout_ms: int = 60_000) -> None:
     """Wait until the app is connected and no script run is in progress."""
     page.wait_for_selector("[data-testid='stApp'][data-test-connection-state='CONNECTED']",
@@ -184,9 +203,15 @@ def wait_for_app_run(page, timeout_ms: int = 60_000) -> None:
                            state="attached", timeout=timeout_ms)
 
 
-def snap(page, name: str) -> Path:
-    """Save a full-page screenshot as a test artifact and return its path."""
+def snap(page, name: str, focus=None) -> Path:
+    """Save a screenshot of the window as a test artifact and return its path.
+
+    Streamlit scrolls inside its main area, so a "full page" is the window: pass ``focus`` (a locator)
+    to scroll the part the step is about into view first.
+    """
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     path = ARTIFACTS / f"{name}.png"
+    if focus is not None:
+        focus.scroll_into_view_if_needed()
     page.screenshot(path=str(path), full_page=True)
     return path

@@ -19,17 +19,16 @@ def test_reduced_soak_every_reel_finishes_once(db_url, tmp_path):
     db = "postgresql" if db_url.startswith("postgresql") else "sqlite"
     report = run_soak(reels=24, faults=0.2, kills=2, db=db, db_url=db_url, render_failures=0.1,
                       seed=11, timeout_s=240, folder=tmp_path)
-    print(report.summary())
-    assert not report.timed_out, report.summary()
-    assert report.not_terminal == [] and report.completed + report.failed == 24
-    assert report.failed_without_reason == []
-    assert report.failure_codes.get("RENDER_FAILED", 0) >= 1  # the failure path ran, with HeyGen's reason
-    assert report.videos_created == 24 and report.distinct_video_ids == 24 and report.duplicates == 0
-    assert report.lost == []
-    assert report.log_alarms == []
-    assert report.kills_done == 2 and report.worker_processes == 3
-    assert sum(report.faults_injected.values()) > 0
-
+    figures = report.summary()  # every assertion shows the run's figures and broken promises
+    assert not report.timed_out, figures
+    assert report.not_terminal == [] and report.completed + report.failed == 24, figures
+    assert report.failed_without_reason == [], figures
+    assert report.failure_codes.get("RENDER_FAILED", 0) >= 1, figures  # the failure path ran, with a reason
+    assert report.videos_created == 24 and report.distinct_video_ids == 24 and report.duplicates == 0, figures
+    assert report.lost == [], figures
+    assert report.log_alarms == [], figures
+    assert report.kills_done == 2 and report.worker_processes == 3, figures
+    assert sum(report.faults_injected.values()) > 0, figures
 
 def test_fault_spec_covers_job_endpoints_only():
     spec = fault_spec(0.2)
