@@ -555,6 +555,14 @@ def filter_voices(df: pd.DataFrame, f: VoiceFilter) -> pd.DataFrame:
 
     Returns ``df`` itself when no facet is set; otherwise a new frame (do not mutate either).
     """
+    mask = voice_mask(df, f)
+    return df if mask is None else df[mask]
+
+
+def voice_mask(df: pd.DataFrame, f: VoiceFilter) -> np.ndarray | None:
+    """Boolean numpy mask of the rows of a :func:`voices_frame` frame matching ``f``; ``None`` when no
+    facet is set (every row matches). Lets a caller take the rows from another frame with the same rows
+    (e.g. only the displayed columns)."""
     masks: list[np.ndarray] = []
     if f.languages:
         masks.append(df["language"].isin(_facet(f.languages, normalise_language)).to_numpy())
@@ -574,8 +582,8 @@ def filter_voices(df: pd.DataFrame, f: VoiceFilter) -> pd.DataFrame:
     if f.query.strip():
         masks.append(_search_mask(df["_search"], f.query))
     if not masks:
-        return df
-    return df[np.logical_and.reduce(masks)]
+        return None
+    return np.logical_and.reduce(masks)
 
 
 def facet_counts(df: pd.DataFrame, column: str) -> dict[str, int]:

@@ -4,8 +4,8 @@ SQLite (the default, one file under ``DATA_DIR``) and PostgreSQL (teams, several
 replicas and one worker) run the same code:
 
 - :func:`make_engine` builds a SQLAlchemy engine with the settings each backend needs
-  (SQLite: WAL journal, 10 s busy timeout, foreign keys on; PostgreSQL: psycopg 3 driver,
-  connections checked before use).
+  (SQLite: WAL journal with ``synchronous=NORMAL``, 10 s busy timeout, foreign keys on;
+  PostgreSQL: psycopg 3 driver, connections checked before use).
 - :func:`make_session_factory` / :func:`session_scope` give sessions that commit on
   success and roll back on error.
 - :func:`migrate` applies the Alembic migrations in ``migrations/`` ("upgrade head");
@@ -55,7 +55,10 @@ def make_engine(url: str, **kwargs) -> Engine:
     """Create the engine for a database URL.
 
     SQLite: creates the parent folder of the file, and every connection gets
-    ``journal_mode=WAL``, ``busy_timeout=10000`` (ms) and ``foreign_keys=ON``.
+    ``journal_mode=WAL``, ``synchronous=NORMAL``, ``busy_timeout=10000`` (ms) and
+    ``foreign_keys=ON``. ``synchronous=NORMAL`` under WAL is safe against application crashes
+    (no corruption, no lost commits); a power cut or OS crash can lose the commits made since
+    the last checkpoint (the database stays consistent).
     PostgreSQL: ``postgres://``/``postgresql://`` URLs use psycopg 3; ``pool_pre_ping``
     replaces connections the server dropped. Extra ``kwargs`` go to
     :func:`sqlalchemy.create_engine`.
@@ -82,6 +85,10 @@ def _sqlite_on_connect(dbapi_connection, _record) -> None:
         cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
         cursor.execute("PRAGMA foreign_keys = ON")
         _enable_wal(cursor)
+        # Under WAL, NORMAL syncs the log at checkpoints instead of at every commit. The database
+        # cannot be corrupted and an application crash loses nothing; only a power cut or OS crash
+        # can lose the last commits before the next checkpoint. About 3x cheaper commits.
+        cursor.execute("PRAGMA synchronous = NORMAL")
     finally:
         cursor.close()
 

@@ -30,6 +30,7 @@ durations are seconds; money is USD.
 
 from __future__ import annotations
 
+import functools
 import logging
 import statistics
 import uuid
@@ -39,7 +40,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from sqlalchemy import Select, func, insert, or_, select, update
+from sqlalchemy import Select, bindparam, func, insert, or_, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -54,6 +55,27 @@ NOT_FOUND_GRACE_S = 300.0
 DEFAULT_LINK_LIFETIME_S = 7 * 24 * 3600.0
 #: Statuses in which HeyGen is rendering (progress and stuck checks apply).
 RENDERING_STATUSES = ("pending", "processing")
+
+#: Plain tables for the hot UPDATE/INSERT statements (no ORM bulk-persistence layer to go through).
+_REELS, _ATTEMPTS, _EVENTS = Reel.__table__, ReelAttempt.__table__, ReelEvent.__table__
+_EVENT_INSERT, _ATTEMPT_INSERT = insert(_EVENTS), insert(_ATTEMPTS)
+
+
+@functools.lru_cache(maxsize=256)
+def _update_statement(table_name: str, keys: tuple[str, ...]):
+    """``UPDATE <reels|reel_attempts> SET <keys> WHERE <id and status | reel_id and number>``, built once
+    per shape with bind parameters (``v_<column>`` for values, ``w_0``/``w_1`` for the WHERE)."""
+    table = _REELS if table_name == "reels" else _ATTEMPTS
+    where = (table.c.id, table.c.status) if table is _REELS else (table.c.reel_id, table.c.number)
+    return (update(table).where(where[0] == bindparam("w_0", type_=where[0].type),
+                                where[1] == bindparam("w_1", type_=where[1].type))
+            .values({key: bindparam(f"v_{key}", type_=table.c[key].type) for key in keys}))
+
+
+def _update(session: Session, table_name: str, where: tuple[Any, Any], values: dict[str, Any]) -> int:
+    """Run :func:`_update_statement`; the number of rows changed."""
+    params = {"w_0": where[0], "w_1": where[1], **{f"v_{key}": value for key, value in values.items()}}
+    return session.execute(_update_statement(table_name, tuple(values)), params).rowcount
 
 #: Reel column stamped (once) when a reel enters a status.
 _TIMESTAMP_FOR = {
@@ -129,11 +151,7 @@ def transition(
             current = session.execute(select(Reel.status).where(Reel.id == reel.id)).scalar_one_or_none()
             if current is None or current not in allowed:
                 return False
-        result = session.execute(
-            update(Reel).where(Reel.id == reel.id, Reel.status == current).values(**changes)
-            .execution_options(synchronize_session=False)
-        )
-        if result.rowcount == 1:
+        if _update(session, "reels", (reel.id, current), changes) == 1:
             _after_transition(session, reel, current, to_status, changes, actor, detail, now,
                               attempt_values=attempt_values)
             return True
@@ -157,11 +175,7 @@ def _after_transition(
     for key, value in changes.items():
         set_committed_value(reel, key, value)
     if reel.attempt and "attempt" not in changes:  # a new attempt's row is written by the caller
-        session.execute(
-            update(ReelAttempt)
-            .where(ReelAttempt.reel_id == reel.id, ReelAttempt.number == reel.attempt)
-            .values(status=to_status, **(attempt_values or {})).execution_options(synchronize_session=False)
-        )
+        _update(session, "reel_attempts", (reel.id, reel.attempt), {"status": to_status, **(attempt_values or {})})
     _write_event(session, reel.id, actor, from_status, to_status, detail, now)
 
 
@@ -169,10 +183,42 @@ def _write_event(
     session: Session, reel_id: int, actor: str, from_status: str | None, to_status: str, detail: str,
     now: datetime,
 ) -> None:
-    session.execute(insert(ReelEvent).values(
-        reel_id=reel_id, at=now, actor=actor[:200], from_status=from_status, to_status=to_status,
-        detail=detail or "",
-    ))
+    session.execute(_EVENT_INSERT, {"reel_id": reel_id, "at": now, "actor": actor[:200], "from_status": from_status,
+                                    "to_status": to_status, "detail": detail or ""})
+
+
+def claim_queued(session: Session, reel_ids: Sequence[int], *, actor: str, now: datetime | None = None) -> list[int]:
+    """Claim queued reels for submission, in bulk: ``queued → submitting`` with ``claimed_by=actor``.
+
+    One conditional ``UPDATE reels … WHERE id IN (:ids) AND status='queued' RETURNING id`` (a
+    reel that another writer moved first is left out), then one UPDATE mirroring the status onto
+    the claimed reels' current attempts and one multi-row INSERT of their events (``queued →
+    submitting``, in the order of ``reel_ids``). Does not commit.
+
+    Returns:
+        The ids actually claimed, in the order of ``reel_ids``.
+    """
+    if not reel_ids:
+        return []
+    now = now or utcnow()
+    won = set(session.scalars(
+        update(Reel).where(Reel.id.in_(list(reel_ids)), Reel.status == "queued")
+        .values(status="submitting", claimed_by=actor, updated_at=now)
+        .returning(Reel.id).execution_options(synchronize_session=False)
+    ).all())
+    claimed = [reel_id for reel_id in reel_ids if reel_id in won]
+    if not claimed:
+        return []
+    current_attempt = select(Reel.attempt).where(Reel.id == ReelAttempt.reel_id).scalar_subquery()
+    session.execute(
+        update(ReelAttempt).where(ReelAttempt.reel_id.in_(claimed), ReelAttempt.number == current_attempt)
+        .values(status="submitting").execution_options(synchronize_session=False)
+    )
+    session.execute(_EVENT_INSERT, [
+        {"reel_id": reel_id, "at": now, "actor": actor[:200], "from_status": "queued",
+         "to_status": "submitting", "detail": "claimed for submission"} for reel_id in claimed
+    ])
+    return claimed
 
 
 def note(session: Session, reel: Reel, *, actor: str, detail: str, now: datetime | None = None) -> None:
@@ -260,8 +306,8 @@ def _queue_new_attempt(
     if not transition(session, reel, "queued", actor=actor, detail=detail, expected=expected,
                       values=values, now=now):
         return _lost(session, reel.id, verb)
-    session.add(ReelAttempt(reel_id=reel.id, number=number, idempotency_key=key, status="queued",
-                            queued_at=now))
+    session.execute(_ATTEMPT_INSERT, {"reel_id": reel.id, "number": number, "idempotency_key": key,
+                                      "status": "queued", "queued_at": now})
     session.commit()
     return LaunchResult(True, "queued", "Launched: the reel is queued for HeyGen." if number == 1
                         else f"Queued again as attempt {number}.")

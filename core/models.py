@@ -141,6 +141,7 @@ class Reel(Base):
     __table_args__ = (
         Index("ix_reels_status_updated", "status", "updated_at"),
         Index("ix_reels_owner_status", "owner", "status"),
+        Index("ix_reels_updated_at", "updated_at"),  # the board's "changed since" reads (migration 0002)
     )
 
 

@@ -57,7 +57,7 @@ from core.heygen.errors import (
     RequestInProgressError,
     ServerError,
 )
-from core.models import ACTIVE_STATUSES, Reel, ReelAttempt, WorkerLease
+from core.models import ACTIVE_STATUSES, Reel, WorkerLease
 
 log = logging.getLogger(__name__)
 
@@ -261,9 +261,21 @@ class Worker:
             for reel in leftovers:
                 if not self._submit(session, reel, report):
                     return
-            for reel in self._claim(session):
+            claimed = self._claim(session)
+            for n, reel in enumerate(claimed):
                 if not self._submit(session, reel, report):
+                    self._unclaim(session, claimed[n + 1:], report)
                     return
+
+    def _unclaim(self, session: Session, reels: list[Reel], report: CycleReport) -> None:
+        """Give claimed reels that were not sent back to ``queued`` (still cancellable; same key)."""
+        if not reels or "lease lost" in report.errors:  # the new holder sends them as leftovers
+            return
+        for reel in reels:
+            generation.transition(session, reel, "queued", actor=self.name, expected=("submitting",),
+                                  values={"claimed_by": None}, now=self._now(),
+                                  detail="not sent this cycle; back in the queue with the same key")
+        session.commit()
 
     def _claim(self, session: Session) -> list[Reel]:
         """Claim queued reels (``queued → submitting``), oldest first, within the caps; one commit.

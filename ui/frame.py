@@ -8,6 +8,7 @@ Usage, as the first statement of every page::
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 
 import streamlit as st
@@ -43,15 +44,33 @@ def _runtime() -> Runtime:
         return get_runtime()
 
 
-@st.cache_data(ttl=30, show_spinner=False)
+#: Seconds the account summary is shared by every session of the process.
+ACCOUNT_TTL_S = 30.0
+#: (id(runtime), mode) → (monotonic time, summary, runtime). A plain dict, not ``st.cache_data``: every
+#: page run reads it, and a cache_data lookup (argument hashing, a pickled copy) costs more than the read.
+_ACCOUNT: dict[tuple[int, str], tuple[float, tuple[str, str | None], Runtime]] = {}
+
+
 def account_summary(_runtime: Runtime, mode: str) -> tuple[str, str | None]:
-    """``(balance text, account name)`` from ``GET /v3/users/me``, shared by all sessions for 30 seconds."""
+    """``(balance text, account name)`` from ``GET /v3/users/me``, shared by all sessions for 30 seconds.
+
+    ``account_summary.clear()`` forgets it (the next call asks HeyGen again).
+    """
+    now = time.monotonic()
+    hit = _ACCOUNT.get((id(_runtime), mode))
+    if hit is not None and hit[2] is _runtime and now - hit[0] < ACCOUNT_TTL_S:
+        return hit[1]
     try:
         me = _runtime.client.get_current_user()
     except HeyGenError as exc:
-        return ("unavailable", str(exc))
-    name = " ".join(p for p in (me.first_name, me.last_name) if p) or me.username
-    return (me.balance_text, name)
+        summary: tuple[str, str | None] = ("unavailable", str(exc))
+    else:
+        summary = (me.balance_text, " ".join(p for p in (me.first_name, me.last_name) if p) or me.username)
+    _ACCOUNT[(id(_runtime), mode)] = (now, summary, _runtime)
+    return summary
+
+
+account_summary.clear = _ACCOUNT.clear
 
 
 def current_user() -> str:

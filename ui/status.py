@@ -1,7 +1,8 @@
 """The Status page: every reel with its status, refreshed from the database every few seconds.
 
-The board is a fragment (``run_every``) that reads the database only, through
-``st.cache_data(ttl=2)`` so open tabs share one read per two seconds; the worker and the
+The board is a fragment (``run_every``) that reads the database only, through a process-wide
+incremental board (:class:`core.board.BoardStore`): open tabs share one read per two seconds, and a
+read fetches only the reels changed since the previous one; the worker and the
 webhook receiver are the only writers. Filters live in the URL (``s_`` keys).
 """
 
@@ -67,14 +68,52 @@ def column_config(tz: str) -> dict:
     }
 
 
-@st.cache_data(ttl=2, max_entries=64, show_spinner=False)
-def board_data(_runtime: Runtime, db_url: str, statuses: tuple[str, ...], owner: str, start: date | None,
+#: The process-wide incremental boards, one store per database (id of the session factory → store).
+_STORES: dict[int, core_board.BoardStore] = {}
+
+
+def _board_store(runtime: Runtime) -> core_board.BoardStore:
+    store = _STORES.get(id(runtime.session_factory))
+    if store is None or store.session_factory is not runtime.session_factory:
+        store = _STORES[id(runtime.session_factory)] = core_board.BoardStore(runtime.session_factory)
+    return store
+
+
+def board_data(runtime: Runtime, db_url: str, statuses: tuple[str, ...], owner: str, start: date | None,
                end: date | None, query: str, tz: str, stuck_after: float) -> tuple[pd.DataFrame, int]:
-    """``(board frame, render samples)`` for the filters; one shared read per 2 s for all tabs."""
+    """``(board frame, render samples)`` for the filters, from the process-wide :class:`core.board.BoardStore`.
+
+    All tabs share one refresh per 2 s, and a refresh reads only the reels changed since the last
+    one. The frame is shared: do not modify it. ``board_data.clear()``: the next call reads the
+    database (after an action, "Refresh now").
+    """
     f = BoardFilter(statuses=statuses, owner=owner, start=start, end=end, query=query, tz=tz)
-    with _runtime.session_factory() as session:
-        frame, model = load_board(session, f, stuck_after_minutes=stuck_after)
+    frame, model = _board_store(runtime).get(f, stuck_after_minutes=stuck_after)
     return frame, model.samples
+
+
+#: id(board frame) → (board frame, its DISPLAY_COLUMNS): tabs showing the same board share the selection.
+_DISPLAYED: dict[int, tuple[pd.DataFrame, pd.DataFrame]] = {}
+
+
+def _displayed(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame[DISPLAY_COLUMNS]``, made once per board frame (board frames are shared and never modified)."""
+    hit = _DISPLAYED.get(id(frame))
+    if hit is not None and hit[0] is frame:
+        return hit[1]
+    shown = frame[DISPLAY_COLUMNS]
+    if len(_DISPLAYED) >= 4:  # a few boards at a time; old frames must not stay alive
+        _DISPLAYED.clear()
+    _DISPLAYED[id(frame)] = (frame, shown)
+    return shown
+
+
+def _expire_boards() -> None:
+    for store in list(_STORES.values()):
+        store.expire()
+
+
+board_data.clear = _expire_boards
 
 
 @st.cache_data(ttl=30, max_entries=16, show_spinner=False)
@@ -175,15 +214,17 @@ def _csv_maker(runtime: Runtime, f: BoardFilter):
 
 def _actions(ctx: FrameContext, frame: pd.DataFrame, ids: list[int], f: BoardFilter) -> None:
     runtime = ctx.runtime
-    by_id = frame.set_index("id")
-    chosen = [i for i in ids if i in by_id.index]
-    failed = [i for i in chosen if by_id.at[i, "status"] == "failed"]
-    queued = [i for i in chosen if by_id.at[i, "status"] == "queued"]
+    # The selected rows only: id → (status, title).
+    rows = frame.loc[frame["id"].isin(ids), ["id", "status", "title"]] if ids else frame.iloc[:0]
+    by_id = {i: (status, title) for i, status, title in zip(rows["id"], rows["status"], rows["title"], strict=True)}
+    chosen = [i for i in ids if i in by_id]
+    failed = [i for i in chosen if by_id[i][0] == "failed"]
+    queued = [i for i in chosen if by_id[i][0] == "queued"]
     no_user = "Enter your name in the sidebar first: actions are recorded with who did them."
     c1, c2, c3, c4, c5 = st.columns([2, 1.3, 1.3, 1.3, 1.3], vertical_alignment="center")
     with c1:
         if chosen:
-            names = ", ".join(f"“{by_id.at[i, 'title']}”" for i in chosen[:3])
+            names = ", ".join(f"“{by_id[i][1]}”" for i in chosen[:3])
             more = f" and {len(chosen) - 3} more" if len(chosen) > 3 else ""
             st.caption(f"Selected: {names}{more}")
         else:
@@ -239,9 +280,9 @@ def status_board(ctx: FrameContext, f: BoardFilter) -> None:
     frame, samples = board_data(runtime, settings.db_url, f.statuses, f.owner, f.start, f.end, f.query, f.tz,
                                 settings.stuck_after_minutes)
     _counters(frame)
-    stuck = frame[frame["stuck"]]
+    stuck = frame["title"][frame["stuck"].to_numpy()]
     if len(stuck):
-        titles = ", ".join(f"“{t}”" for t in stuck["title"].head(3))
+        titles = ", ".join(f"“{t}”" for t in stuck.head(3))
         st.warning(f"{len(stuck)} reel{'s' * (len(stuck) != 1)} look{'s' * (len(stuck) == 1)} stuck at HeyGen "
                    f"({titles}). The worker keeps polling; if nothing changes, contact HeyGen support "
                    "with the video_id from the CSV export.", icon=":material/hourglass_disabled:")
@@ -249,7 +290,7 @@ def status_board(ctx: FrameContext, f: BoardFilter) -> None:
         _empty_message(f)
         st.session_state["s_shown_ids"] = []
         return
-    event = st.dataframe(frame[DISPLAY_COLUMNS], column_config=column_config(f.tz), hide_index=True, key=TABLE_KEY,
+    event = st.dataframe(_displayed(frame), column_config=column_config(f.tz), hide_index=True, key=TABLE_KEY,
                          on_select="rerun", selection_mode="multi-row", placeholder="—",
                          height=min(38 + 35 * len(frame), 560))
     ids = selected_ids(frame, list(event.selection.rows))

@@ -16,7 +16,7 @@ import streamlit as st
 from streamlit.delta_generator import DeltaGenerator
 
 from core.annotations import AGE_GROUPS, AnnotationError, save_annotation
-from core.catalog import AGE_UNSPECIFIED, VoiceFilter, filter_voices, locale_label
+from core.catalog import AGE_UNSPECIFIED, VoiceFilter, locale_label, voice_mask
 from core.db import session_scope
 from core.heygen.errors import HeyGenError
 from core.models import VoiceAnnotation
@@ -82,9 +82,9 @@ def filter_bar(table: VoicesTable) -> tuple[VoiceFilter, DeltaGenerator]:
         icon=":material/search:")
     languages = facet(row1[1], "multiselect", "Language", "v_lang", list(counts["language"]),
                       counted(counts["language"]), placeholder="Any language")
-    accent_options = sorted(counts["accents"], key=locale_label)
+    accent_options, accent_labels = _prepared(table)["accents"]
     accents = facet(row1[2], "multiselect", "Accent (locale)", "v_accent", accent_options,
-                    counted(counts["accents"], {t: locale_label(t) for t in accent_options}),
+                    counted(counts["accents"], accent_labels),
                     placeholder="Any accent", help="Voices with accent choice that can speak with this locale")
     styles = facet(row1[3], "multiselect", "Style", "v_style", list(counts["styles"]),
                    counted(counts["styles"]), placeholder="Any style")
@@ -114,6 +114,25 @@ def filter_bar(table: VoicesTable) -> tuple[VoiceFilter, DeltaGenerator]:
     ), caption
 
 
+#: id(VoicesTable) → (table, what the page derives from it once): tables are shared and never modified.
+_PREPARED: dict[int, tuple[VoicesTable, dict]] = {}
+
+
+def _prepared(table: VoicesTable) -> dict:
+    """Per table, made once: ``display`` (the frame's :data:`VOICE_TABLE_COLUMNS`, rows filtered by a
+    mask on each rerun) and ``accents`` (accent options sorted by label, and their labels)."""
+    hit = _PREPARED.get(id(table))
+    if hit is not None and hit[0] is table:
+        return hit[1]
+    accents = sorted(table.counts["accents"], key=locale_label)
+    prepared = {"display": table.frame[VOICE_TABLE_COLUMNS],
+                "accents": (accents, {t: locale_label(t) for t in accents})}
+    if len(_PREPARED) >= 2:  # the current table (and the one it replaces)
+        _PREPARED.clear()
+    _PREPARED[id(table)] = (table, prepared)
+    return prepared
+
+
 def _table_key(f: VoiceFilter) -> str:
     """A table key per filter state: a new filter starts a fresh selection instead of a stale row index."""
     return "v_table_" + hashlib.md5(repr(f).encode(), usedforsecurity=False).hexdigest()[:10]
@@ -135,8 +154,10 @@ def voices_grid(shown: pd.DataFrame, f: VoiceFilter) -> str | None:
     default = None
     if selected and selected in ids:
         default = {"selection": {"rows": [ids.index(selected)], "columns": []}}
+    if list(shown.columns) != VOICE_TABLE_COLUMNS:
+        shown = shown[VOICE_TABLE_COLUMNS]
     event = st.dataframe(
-        shown[VOICE_TABLE_COLUMNS], column_config=voice_column_config(), hide_index=True, height=430,
+        shown, column_config=voice_column_config(), hide_index=True, height=430,
         key=key, on_select=lambda: _on_select(key, ids), selection_mode="single-row", selection_default=default,
         placeholder="—")
     rows = event.selection.rows
@@ -305,7 +326,9 @@ def voices_page(ctx: FrameContext) -> None:
     view = catalog_view(ctx.runtime)
     table = voices_table(ctx.runtime, view)
     f, caption = filter_bar(table)
-    shown = filter_voices(table.frame, f)
+    display = _prepared(table)["display"]
+    mask = voice_mask(table.frame, f)
+    shown = display if mask is None else display[mask]
     caption.caption(f"**{len(shown):,}** of {len(table.frame):,} voices · select a row to hear it, sample it, "
                     "annotate it or use it in a reel")
     _flash()

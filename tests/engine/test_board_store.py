@@ -1,0 +1,124 @@
+"""core.board.BoardStore on SQLite and PostgreSQL: an incremental board equals a fresh load_board.
+
+Every case changes the database the way the app does (launch, worker transitions, deletes of
+drafts, rows inserted behind the store's back), asks the store for a refreshed board and compares
+it with :func:`core.board.load_board` at the same instant.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pandas as pd
+import pytest
+from sqlalchemy import delete, insert, update
+
+from core import board, generation
+from core.board import BoardFilter, BoardStore, load_board
+from core.models import Reel
+from tests.apptest.reel_states import make_reel
+
+SEED = [
+    ("Spring teaser", "completed", "Ana", timedelta(minutes=30)),
+    ("Tour", "failed", "Ana", timedelta(minutes=20)),
+    ("Update", "processing", "Bruno", timedelta(minutes=1)),
+    ("Stalled", "processing", "Bruno", timedelta(hours=5)),
+    ("Idea", "draft", "Chen", timedelta(0)),
+    ("Old recap", "completed", "Chen", timedelta(days=4)),
+    ("Waiting", "queued", "Ana", timedelta(minutes=2)),
+]
+
+
+@pytest.fixture
+def seeded(session_factory):
+    ids = {}
+    with session_factory() as session:
+        for title, status, owner, ago in SEED:
+            ids[title] = make_reel(session, title, status, owner=owner, ago=ago,
+                                   failure=("INSUFFICIENT_CREDIT", "Top up.") if status == "failed" else None).id
+    return session_factory, ids
+
+
+@pytest.fixture
+def frozen(monkeypatch):
+    """The store's and load_board's clock, settable (aware UTC)."""
+    state = {"now": generation.utcnow()}
+    monkeypatch.setattr(board, "utcnow", lambda: state["now"])
+    return state
+
+
+def fresh(store: BoardStore, f: BoardFilter) -> pd.DataFrame:
+    store.expire()
+    frame, _ = store.get(f, stuck_after_minutes=30)
+    return frame
+
+
+def assert_same_as_load_board(store: BoardStore, f: BoardFilter, frozen: dict) -> pd.DataFrame:
+    got = fresh(store, f)
+    with store.session_factory() as session:
+        want, _ = load_board(session, f, stuck_after_minutes=30, now=frozen["now"])
+    assert list(got.columns) == board.FRAME_COLUMNS
+    pd.testing.assert_frame_equal(got.reset_index(drop=True), want.reset_index(drop=True), check_dtype=False)
+    return got
+
+
+FILTERS = [BoardFilter(), BoardFilter(statuses=("queued", "processing")), BoardFilter(owner="Ana"),
+           BoardFilter(query="e")]
+
+
+@pytest.mark.parametrize("f", FILTERS, ids=["all", "statuses", "owner", "text"])
+def test_incremental_board_follows_every_kind_of_change(seeded, frozen, f):
+    factory, ids = seeded
+    store = BoardStore(factory)
+    assert_same_as_load_board(store, f, frozen)
+    loaded = store._peek((f, 30.0, board.BOARD_LIMIT)).loaded
+
+    frozen["now"] += timedelta(seconds=40)  # only time passes: progress and stages move on
+    assert_same_as_load_board(store, f, frozen)
+
+    with factory() as session:  # the worker moves reels on; a reel leaves the "queued" filter
+        for title, to in (("Waiting", "submitting"), ("Update", "completed")):
+            reel = session.get(Reel, ids[title])
+            assert generation.transition(session, reel, to, actor="worker")
+        session.commit()
+    assert_same_as_load_board(store, f, frozen)
+
+    with factory() as session:  # a new reel, and a failed one queued again
+        new = make_reel(session, "Brand new", "draft", owner="Ana", ago=timedelta(0))
+        assert generation.retry(session, ids["Tour"], actor="ana").ok
+    assert_same_as_load_board(store, f, frozen)
+    assert store._peek((f, 30.0, board.BOARD_LIMIT)).loaded == loaded  # so far incremental only
+
+    with factory() as session:  # a draft is deleted
+        session.execute(delete(Reel).where(Reel.id == new.id))
+        session.commit()
+    assert_same_as_load_board(store, f, frozen)
+    assert store._peek((f, 30.0, board.BOARD_LIMIT)).loaded > loaded  # rebuilt: the count did not add up
+
+
+def test_rows_inserted_with_an_old_timestamp_appear(seeded, frozen):
+    factory, _ = seeded
+    store = BoardStore(factory)
+    assert_same_as_load_board(store, BoardFilter(), frozen)
+    old = frozen["now"] - timedelta(days=2)
+    with factory() as session:
+        session.execute(insert(Reel), [{"title": "Imported", "owner": "Ana", "status": "completed",
+                                        "created_at": old, "updated_at": old}])
+        session.commit()
+    got = assert_same_as_load_board(store, BoardFilter(), frozen)
+    assert "Imported" in set(got["title"])
+
+
+def test_frames_are_shared_for_two_seconds_and_not_changed_later(seeded, frozen):
+    factory, ids = seeded
+    store = BoardStore(factory)
+    first, _ = store.get(BoardFilter(), stuck_after_minutes=30)
+    snapshot = first.copy(deep=True)
+    with factory() as session:
+        session.execute(update(Reel).where(Reel.id == ids["Tour"]).values(title="Tour (renamed)"))
+        session.commit()
+    again, _ = store.get(BoardFilter(), stuck_after_minutes=30)
+    assert again is first  # within SHARE_SECONDS: the same frame, no read
+    later = fresh(store, BoardFilter())
+    assert "Tour (renamed)" in set(later["title"])
+    pd.testing.assert_frame_equal(first, snapshot)  # a handed-out frame never changes
