@@ -57,7 +57,7 @@ from core.heygen.errors import (
     RequestInProgressError,
     ServerError,
 )
-from core.models import ACTIVE_STATUSES, Reel, WorkerLease
+from core.models import ACTIVE_STATUSES, Reel, ReelAttempt, ReelEvent, WorkerLease
 
 log = logging.getLogger(__name__)
 
@@ -66,6 +66,12 @@ LEASE_NAME = "worker"
 STATUS_BATCH = 100
 #: Errors after which the same request is sent again with the same Idempotency-Key.
 RESUBMIT_ERRORS = (ServerError, NetworkError, RequestInProgressError, MalformedResponseError)
+#: HeyGen remembers an Idempotency-Key for 24 h; a reel still unconfirmed this long after its first
+#: send is not sent again (a repeat could make a second, paid video). One hour of margin.
+IDEMPOTENCY_WINDOW_S = 23 * 3600
+UNCONFIRMED_CODE = "submission_unconfirmed"
+UNCONFIRMED_MESSAGE = ("HeyGen never confirmed this reel within 24 hours, so it was not sent again; check the "
+                       "HeyGen dashboard for the video before retrying, so it is not paid for twice.")
 #: Errors that make every other submission this cycle fail the same way.
 _STOP_SUBMITTING = ("unauthorized", "forbidden", "insufficient_credit")
 
@@ -259,6 +265,12 @@ class Worker:
                 select(Reel).where(Reel.status == "submitting").order_by(Reel.queued_at, Reel.id)
             ).all()
             for reel in leftovers:
+                if self._outside_idempotency_window(session, reel):
+                    generation.fail_reel(session, reel, UNCONFIRMED_CODE, UNCONFIRMED_MESSAGE, actor=self.name,
+                                         expected=("submitting",), now=self._now())
+                    session.commit()
+                    report.failed += 1
+                    continue
                 if not self._submit(session, reel, report):
                     return
             claimed = self._claim(session)
@@ -266,6 +278,23 @@ class Worker:
                 if not self._submit(session, reel, report):
                     self._unclaim(session, claimed[n + 1:], report)
                     return
+
+    def _outside_idempotency_window(self, session: Session, reel: Reel) -> bool:
+        """True when this attempt was first claimed for sending more than :data:`IDEMPOTENCY_WINDOW_S` ago.
+
+        The first claim of the current attempt (its earliest ``→ submitting`` event) bounds the first
+        ``POST /v3/videos`` from below; only reels left in ``submitting`` are checked, so it is rare.
+        """
+        attempt_queued = select(ReelAttempt.queued_at).where(
+            ReelAttempt.reel_id == reel.id, ReelAttempt.number == reel.attempt).scalar_subquery()
+        first_claim = session.scalar(
+            select(func.min(ReelEvent.at)).where(ReelEvent.reel_id == reel.id, ReelEvent.to_status == "submitting",
+                                                 ReelEvent.at >= attempt_queued))
+        if first_claim is None:
+            return False
+        if first_claim.tzinfo is None:
+            first_claim = first_claim.replace(tzinfo=UTC)
+        return (self._now() - first_claim).total_seconds() > IDEMPOTENCY_WINDOW_S
 
     def _unclaim(self, session: Session, reels: list[Reel], report: CycleReport) -> None:
         """Give claimed reels that were not sent back to ``queued`` (still cancellable; same key)."""

@@ -20,7 +20,7 @@ from core.heygen import HeyGenClient
 from core.heygen.errors import RateLimitError
 from core.heygen.types import CreatedVideo
 from core.models import Reel, ReelEvent, WorkerLease
-from core.worker import Worker
+from core.worker import IDEMPOTENCY_WINDOW_S, UNCONFIRMED_CODE, Worker
 from tests.engine.test_generation import assert_history_consistent, attempts_of, events_of, make_reel
 
 
@@ -179,6 +179,29 @@ def test_crash_between_post_and_save_resubmits_same_key(session_factory, catalog
     assert stats(server)["videos_created"] == 1 and stats(server)["idempotent_replays"] == 1
     assert run_until(survivor, session_factory, reel_id).status == "completed"
     assert stats(server)["videos_created"] == 1
+    assert_history_consistent(session_factory, reel_id)
+
+
+def test_unconfirmed_reel_is_not_resent_after_the_idempotency_window(session_factory, catalog_index,
+                                                                      sandbox_factory, monkeypatch):
+    """HeyGen forgets an Idempotency-Key after 24 h: a reel left in ``submitting`` that long fails
+    with a reason instead of being sent again (which could make a second, paid video)."""
+    server = sandbox_factory(render_media=False)
+    reel_id = launched(session_factory, catalog_index)
+    doomed = make_worker(session_factory, server, catalog_index, name="doomed")
+    monkeypatch.setattr(doomed, "_store_video_id", lambda *a, **k: (_ for _ in ()).throw(Crash()))
+    with pytest.raises(Crash):
+        doomed.run_once()
+    assert stats(server)["videos_created"] == 1
+
+    clock = Clock()
+    clock.offset = IDEMPOTENCY_WINDOW_S + 60
+    late = make_worker(session_factory, server, catalog_index, name="late", clock=clock)
+    report = late.run_once()
+    after = reel(session_factory, reel_id)
+    assert report.failed == 1 and after.status == "failed" and after.failure_code == UNCONFIRMED_CODE
+    assert "not paid for twice" in after.failure_message
+    assert stats(server)["videos_created"] == 1 and stats(server)["idempotent_replays"] == 0
     assert_history_consistent(session_factory, reel_id)
 
 
