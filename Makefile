@@ -22,9 +22,10 @@ $(VENV)/.dev: requirements.txt requirements-dev.txt | $(PY)
 run: $(VENV)/.runtime
 	$(PY) -m streamlit run app.py --server.port $(PORT)
 
-## Install everything the suite needs, then run all of it: first everything but the browser
-## tests, spread over 3 processes (most of it waits on loopback servers), then the browser tests.
+## Install everything the suite needs, then run all of it: the linter, everything but the browser
+## tests spread over 3 processes (most of it waits on loopback servers), then the browser tests.
 test: $(VENV)/.dev services
+	$(PY) -m ruff check .
 	$(PY) -m pytest -n 3 --dist loadscope -m "not e2e"
 	$(PY) -m pytest -m e2e
 
