@@ -17,16 +17,7 @@ from core import board, generation
 from core.board import BoardFilter, BoardStore, load_board
 from core.models import Reel
 from tests.apptest.reel_states import make_reel
-
-SEED = [
-    ("Spring teaser", "completed", "Ana", timedelta(minutes=30)),
-    ("Tour", "failed", "Ana", timedelta(minutes=20)),
-    ("Update", "processing", "Bruno", timedelta(minutes=1)),
-    ("Stalled", "processing", "Bruno", timedelta(hours=5)),
-    ("Idea", "draft", "Chen", timedelta(0)),
-    ("Old recap", "completed", "Chen", timedelta(days=4)),
-    ("Waiting", "queued", "Ana", timedelta(minutes=2)),
-]
+from tests.engine.test_board_queries import SEED
 
 
 @pytest.fixture
