@@ -1,4 +1,4 @@
-"""Shared helpers for the benchmarks in bench/: paths, argument parsing, sandbox stats, timing.
+"""Shared building blocks for the benchmarks in bench/: paths, argument parsing, sandbox stats, timing.
 
 Every benchmark is a plain script (``.venv/bin/python bench/<name>.py [--small]``) that prints its
 figures as ``name: value`` lines and ends with a ``RESULT`` line; ``--small`` is the quick CI size.

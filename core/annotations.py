@@ -163,14 +163,3 @@ def save_annotation(session: Session, voice_id: str, *, tags: Iterable[str] | No
     session.flush()
     _bump()
     return row
-
-
-def delete_annotation(session: Session, voice_id: str) -> bool:
-    """Remove the annotation of ``voice_id``; ``True`` when there was one."""
-    row = session.get(VoiceAnnotation, voice_id)
-    if row is None:
-        return False
-    session.delete(row)
-    session.flush()
-    _bump()
-    return True

@@ -8,15 +8,15 @@ module derives the clean values used for display and filtering only.
 
 Main entry points:
 
-- scalar normalisation: :func:`normalise_language`, :func:`language_code`, :func:`normalise_gender`,
-  :func:`clean_voice_name` / :func:`voice_name_parts`, :data:`STYLE_WORDS`;
+- scalar normalisation: :func:`normalise_language`, :func:`normalise_gender`,
+  :func:`clean_voice_name`, :data:`STYLE_WORDS`;
 - accents: :data:`LOCALES`, :func:`locales_for`, :func:`locale_label`;
 - tables: :func:`voices_frame` + :class:`VoiceFilter` / :func:`filter_voices`,
   :func:`looks_frame` + :class:`LookFilter` / :func:`filter_looks`, :func:`facet_counts`;
 - lookups: :class:`CatalogIndex`; loading: :class:`Catalog`, :func:`load_catalog`.
 
 Frames carry internal columns whose names start with ``_`` (pre-computed keys that keep
-filtering vectorised); drop them before display, e.g. ``df[VOICE_COLUMNS]``.
+filtering vectorised); select the public columns before display.
 """
 
 from __future__ import annotations
@@ -67,7 +67,6 @@ _NAME_ALIASES = {
     "norwegian bokmål": "Norwegian",
     "mandarin": "Chinese",
 }
-_CODE_BY_NAME = {name: code for code, name in LANGUAGE_NAMES.items()}
 _LANG_TAG_RE = re.compile(r"^([A-Za-z]{2,3})(?:[-_][A-Za-z0-9]{2,8})*$")
 
 
@@ -94,14 +93,6 @@ def normalise_language(raw: str | None) -> str:
         if name:
             return name
     return text.title() if text.islower() or text.isupper() else text
-
-
-def language_code(name: str | None) -> str | None:
-    """Base language code for ``POST /v3/voices/speech`` ``language`` (``"English"`` -> ``"en"``).
-
-    Accepts raw or normalised names; ``None`` for ``Unknown``, ``Multilingual`` and unlisted languages.
-    """
-    return _CODE_BY_NAME.get(normalise_language(name))
 
 
 # --------------------------------------------------------------------------------------------
@@ -165,12 +156,6 @@ def _name_parts(raw: str) -> tuple[str, tuple[str, ...]]:
             name += sep + segment
     name = name.strip(_EDGE_JUNK)
     return (name or UNNAMED_VOICE), tuple(styles)
-
-
-def voice_name_parts(raw: str | None) -> tuple[str, list[str]]:
-    """``(display name, styles)`` of a raw HeyGen voice name; see :func:`clean_voice_name` for the rule."""
-    name, styles = _name_parts(raw or "")
-    return name, list(styles)
 
 
 def clean_voice_name(raw: str | None) -> tuple[str, str | None]:
@@ -380,30 +365,6 @@ def _facet(values: Iterable[str] | None, fn: Callable[[str], str] | None = None)
 # Voices frame and filter
 # --------------------------------------------------------------------------------------------
 
-#: Public columns of :func:`voices_frame`, in display order (internal columns start with ``_``).
-VOICE_COLUMNS: list[str] = [
-    "voice_id",
-    "name",
-    "raw_name",
-    "language",
-    "raw_language",
-    "gender",
-    "style",
-    "styles",
-    "accents",
-    "accent_labels",
-    "has_preview",
-    "preview_url",
-    "support_pause",
-    "support_locale",
-    "type",
-    "engine",
-    "tags",
-    "age_group",
-    "approved",
-    "notes",
-]
-
 
 def _voice_type(raw: str | None) -> str:
     return (raw or "").strip().lower() or "public"
@@ -461,7 +422,7 @@ def _voice_search(
 def voices_frame(voices: Sequence[Voice], annotations: Mapping[str, Any] | None = None) -> pd.DataFrame:
     """One row per voice (catalog order) with clean values for display and filtering.
 
-    Columns (see :data:`VOICE_COLUMNS`): ``voice_id``; ``name`` (clean, :func:`clean_voice_name`) and
+    Columns, in display order: ``voice_id``; ``name`` (clean, :func:`clean_voice_name`) and
     ``raw_name``; ``language`` (normalised, categorical) and ``raw_language``; ``gender``
     (``male``/``female``/``unknown``, categorical); ``style`` (first style or None, categorical) and
     ``styles`` (list[str]); ``accents`` (list of offered locale tags, :func:`locales_for`) and
@@ -755,11 +716,6 @@ class CatalogIndex:
         """Locale tags the voice accepts (:func:`locales_for`); ``[]`` for unknown ids."""
         v = self.voice(voice_id)
         return locales_for(v.language, v.support_locale) if v else []
-
-    @staticmethod
-    def is_starfish(voice_id: str | None) -> bool:
-        """True for 32-hex ids (Starfish voices, usable for ``POST /v3/voices/speech``)."""
-        return is_starfish_id(voice_id)
 
     def voice_label(self, voice_id: str | None) -> str:
         """Picker label, e.g. ``"Derya (Lifelike · Excited) · Turkish · female"``; unknown ids as

@@ -20,7 +20,7 @@ import pandas as pd
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from core import pricing, reels
+from core import reels
 from core.catalog import VoiceFilter, filter_voices
 from core.models import Reel, Scene, utcnow
 from core.speech import find_speech_sample
@@ -57,12 +57,6 @@ def list_drafts(session: Session, owner: str, *, query: str = "", limit: int | N
     if query.strip():
         where.append(Reel.title.ilike(f"%{query.strip()}%"))
     return _rows(session, where, limit)
-
-
-def reel_row(session: Session, reel_id: int) -> DraftRow | None:
-    """The :class:`DraftRow` of any reel (any owner or status), or ``None`` when it does not exist."""
-    rows = _rows(session, [Reel.id == reel_id], 1)
-    return rows[0] if rows else None
 
 
 def display_title(title: str | None, reel_id: int) -> str:
@@ -161,15 +155,15 @@ def measured_durations(session: Session, reel: Any) -> dict[int, float]:
 
 def scene_costs(reel: Any, index: Any, estimate: reels.Estimate) -> list[float]:
     """USD per scene (position order) whose sum is ``estimate.cost_usd``: each scene's duration at its
-    price (:func:`core.pricing.price_per_second` for the reel's engine and resolution and the look's
-    avatar type; unknown looks at the studio-avatar rate), scaled like the total to whole seconds."""
+    price (:func:`core.reels.scene_price_per_second`), scaled like the total to whole seconds.
+
+    Raises:
+        ValueError: the reel's engine or resolution has no price.
+    """
     scenes = sorted(reel.scenes, key=lambda s: s.position)
     weights = []
     for scene, seconds in zip(scenes, estimate.scene_durations, strict=True):
-        look = index.look(scene.avatar_id) if scene.avatar_id else None
-        kind = getattr(look, "avatar_type", None)
-        kind = kind if kind in pricing.AVATAR_TYPES else "studio_avatar"
-        weights.append(pricing.price_per_second(reel.engine, kind, reel.resolution) * seconds)
+        weights.append(reels.scene_price_per_second(reel, index, scene.avatar_id) * seconds)
     total = sum(weights)
     if total <= 0:
         return [0.0] * len(scenes)

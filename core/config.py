@@ -15,7 +15,7 @@ from __future__ import annotations
 import os
 import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -222,8 +222,3 @@ def load_settings(env: Mapping[str, str] | None = None, secrets_path: Path | Non
     if settings.heygen_concurrency < 1:
         raise SettingsError("HEYGEN_CONCURRENCY must be at least 1.")
     return settings
-
-
-def setting_names() -> list[str]:
-    """Names of every :class:`Settings` field (for documentation checks)."""
-    return [f.name for f in fields(Settings)]

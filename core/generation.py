@@ -137,6 +137,9 @@ def transition(
     Returns:
         True when this call made the change; False when the reel was not in an
         expected status (someone else moved it first) — then nothing was written.
+
+    Raises:
+        ValueError: ``to_status`` is not one of :data:`core.models.REEL_STATUSES`.
     """
     if to_status not in REEL_STATUSES:
         raise ValueError(f"unknown reel status {to_status!r}")

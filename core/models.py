@@ -51,6 +51,7 @@ class UTCDateTime(TypeDecorator):
     cache_ok = True
 
     def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        """Store ``value`` as UTC; a naive datetime is taken to be UTC already."""
         if value is None:
             return None
         if value.tzinfo is None:
@@ -58,6 +59,7 @@ class UTCDateTime(TypeDecorator):
         return value.astimezone(UTC)
 
     def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        """An aware UTC datetime (``None`` stays ``None``)."""
         if value is None:
             return None
         if value.tzinfo is None:

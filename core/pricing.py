@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import math
 
-PRICES_AS_OF = "2026-05-12"
-
 ENGINES = ("avatar_iv", "avatar_v", "avatar_iii")
 AVATAR_TYPES = ("photo_avatar", "digital_twin", "studio_avatar")
 RESOLUTIONS = ("720p", "1080p", "4k")
@@ -69,23 +67,3 @@ def billed_seconds(duration_s: float) -> int:
     if not math.isfinite(duration_s) or duration_s < 0:
         raise ValueError(f"Duration must be a non-negative number of seconds, got {duration_s!r}.")
     return math.ceil(round(duration_s, 6))
-
-
-def video_cost_usd(duration_s: float, engine: str, avatar_type: str, resolution: str) -> float:
-    """USD for ``duration_s`` seconds of video, partial seconds rounded up.
-
-    Example: 45 s, ``avatar_iv``, ``studio_avatar``, ``1080p`` → 45 × 0.0667 = 3.0015.
-
-    Raises:
-        ValueError: see :func:`price_per_second` and :func:`billed_seconds`.
-    """
-    return billed_seconds(duration_s) * price_per_second(engine, avatar_type, resolution)
-
-
-def speech_cost_usd(duration_s: float) -> float:
-    """USD for ``duration_s`` seconds of generated speech (a listen-before-you-pay preview), rounded up to whole seconds.
-
-    Raises:
-        ValueError: see :func:`billed_seconds`.
-    """
-    return billed_seconds(duration_s) * SPEECH_USD_PER_SECOND

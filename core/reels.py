@@ -732,11 +732,17 @@ def estimate_script_seconds(script: str, speed: float = 1.0) -> float:
     return max(MIN_SCENE_SECONDS, seconds / speed)
 
 
-def _avatar_type(index: Any, avatar_id: str | None) -> str:
-    """The look's avatar type for pricing; unknown looks price as studio avatars (the highest rate)."""
+def scene_price_per_second(reel: Any, index: Any, avatar_id: str | None) -> float:
+    """USD per second of a scene of ``reel`` showing look ``avatar_id``: the reel's engine and
+    resolution and the look's avatar type; unknown looks price as studio avatars (the highest rate).
+
+    Raises:
+        ValueError: the reel's engine or resolution has no price.
+    """
     look = index.look(avatar_id) if avatar_id else None
     kind = getattr(look, "avatar_type", None)
-    return kind if kind in pricing.AVATAR_TYPES else "studio_avatar"
+    kind = kind if kind in pricing.AVATAR_TYPES else "studio_avatar"
+    return pricing.price_per_second(reel.engine, kind, reel.resolution)
 
 
 def estimate_reel(reel: Any, index: Any, speech_durations: dict[int, float] | None = None) -> Estimate:
@@ -759,7 +765,7 @@ def estimate_reel(reel: Any, index: Any, speech_durations: dict[int, float] | No
             durations.append(float(measured))
         else:
             durations.append(estimate_script_seconds(scene.script, scene.speed))
-        rates.append(pricing.price_per_second(reel.engine, _avatar_type(index, scene.avatar_id), reel.resolution))
+        rates.append(scene_price_per_second(reel, index, scene.avatar_id))
     total = sum(durations)
     if total <= 0:
         return Estimate(0.0, 0.0, durations)

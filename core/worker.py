@@ -132,7 +132,6 @@ class Worker:
         self._lease_renewed = None  # clock() of the last successful acquire_lease, None = not held
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
-        self.last_report: CycleReport | None = None
 
     # ------------------------------------------------------------------ loop
 
@@ -163,7 +162,7 @@ class Worker:
     def _loop(self) -> None:
         while not self._stop.is_set():
             try:
-                self.last_report = self.run_once()
+                self.run_once()
             except Exception:
                 log.exception("worker cycle failed")
             self._stop.wait(max(self.settings.poll_interval_s, 0.05))

@@ -1,4 +1,4 @@
-"""Shared pytest fixtures: each fixture module is owned by the part of the product it serves."""
+"""Shared pytest fixtures: one fixture module per part of the product (sandbox, database)."""
 
 pytest_plugins = [
     "tests.fixtures.sandbox",

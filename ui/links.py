@@ -1,4 +1,4 @@
-"""Small page helpers: a page link that tolerates a missing page, status badges, the browser's time zone."""
+"""Small page building blocks: a page link that tolerates a missing page, status badges, the browser's time zone."""
 
 from __future__ import annotations
 

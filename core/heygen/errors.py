@@ -35,6 +35,8 @@ class HeyGenError(Exception):
     """
 
     default_sentence = "HeyGen could not complete the request."
+    #: True: :attr:`user_message` is ``default_sentence`` alone (HeyGen's detail adds nothing for the user).
+    sentence_only = False
 
     def __init__(
         self,
@@ -53,8 +55,13 @@ class HeyGenError(Exception):
 
     @property
     def user_message(self) -> str:
-        """One sentence for the user: what went wrong and, where useful, what to do."""
+        """One sentence for the user: what went wrong and, where useful, what to do.
+
+        Adds HeyGen's message and the offending ``param`` unless the class is ``sentence_only``.
+        """
         sentence = self.default_sentence
+        if self.sentence_only:
+            return sentence
         if self.message:
             detail = self.message.strip().rstrip(".")
             sentence = f"{sentence.rstrip('.')}: {detail}."
@@ -78,9 +85,7 @@ class AuthenticationError(HeyGenError):
 
     default_sentence = "HeyGen did not accept the API key; check HEYGEN_API_KEY in Settings."
 
-    @property
-    def user_message(self) -> str:
-        return self.default_sentence
+    sentence_only = True
 
 
 class PermissionDeniedError(HeyGenError):
@@ -94,9 +99,7 @@ class InsufficientCreditError(HeyGenError):
 
     default_sentence = "The HeyGen balance is too low; top up the API wallet and try again."
 
-    @property
-    def user_message(self) -> str:
-        return self.default_sentence
+    sentence_only = True
 
 
 class NotFoundError(HeyGenError):
@@ -116,9 +119,7 @@ class RequestInProgressError(ConflictError):
 
     default_sentence = "HeyGen is still processing the first request with this key; try again shortly."
 
-    @property
-    def user_message(self) -> str:
-        return self.default_sentence
+    sentence_only = True
 
 
 class RateLimitError(HeyGenError):
@@ -134,9 +135,7 @@ class RateLimitError(HeyGenError):
         self.retry_after = retry_after
         super().__init__(*args, **kwargs)
 
-    @property
-    def user_message(self) -> str:
-        return self.default_sentence
+    sentence_only = True
 
 
 class ServerError(HeyGenError):
@@ -144,9 +143,7 @@ class ServerError(HeyGenError):
 
     default_sentence = "HeyGen had a server error; try again in a minute."
 
-    @property
-    def user_message(self) -> str:
-        return self.default_sentence
+    sentence_only = True
 
 
 class NetworkError(HeyGenError):
@@ -154,9 +151,7 @@ class NetworkError(HeyGenError):
 
     default_sentence = "HeyGen could not be reached; check the network and try again."
 
-    @property
-    def user_message(self) -> str:
-        return self.default_sentence
+    sentence_only = True
 
 
 class MalformedResponseError(HeyGenError):
@@ -164,9 +159,7 @@ class MalformedResponseError(HeyGenError):
 
     default_sentence = "HeyGen sent a response that could not be read; try again."
 
-    @property
-    def user_message(self) -> str:
-        return self.default_sentence
+    sentence_only = True
 
 
 STATUS_CLASSES: dict[int, type[HeyGenError]] = {

@@ -64,7 +64,7 @@ def page(items: list[Any], has_more: bool, next_token: str | None) -> JSONRespon
 
 
 def query_limit(request: Request, default: int, maximum: int) -> int:
-    """Parse ``limit`` (1..maximum, default ``default``); anything else → 400 ``param: limit``."""
+    """Parse ``limit`` (1..maximum, default ``default``); anything else raises :class:`ApiError` 400 ``param: limit``."""
     raw = request.query_params.get("limit")
     if raw is None or raw == "":
         return default
@@ -78,7 +78,7 @@ def query_limit(request: Request, default: int, maximum: int) -> int:
 
 
 def query_enum(request: Request, name: str, allowed: Sequence[str]) -> str | None:
-    """Parse an optional enum query parameter; a value outside ``allowed`` → 400 naming it."""
+    """Parse an optional enum query parameter; a value outside ``allowed`` raises :class:`ApiError` 400 naming it."""
     value = request.query_params.get(name)
     if value is None or value == "":
         return None
@@ -94,7 +94,7 @@ def encode_token(scope: str, last_id: str, offset: int) -> str:
 
 
 def decode_token(token: str, scope: str) -> tuple[str, int]:
-    """Return ``(last_id, offset)`` of a token issued for ``scope``; garbage → 400 ``param: token``."""
+    """Return ``(last_id, offset)`` of a token issued for ``scope``; garbage raises :class:`ApiError` 400 ``param: token``."""
     try:
         padded = token + "=" * (-len(token) % 4)
         payload = json.loads(base64.urlsafe_b64decode(padded.encode()))
@@ -145,7 +145,7 @@ def parse_json(raw: bytes, *, required: bool = True) -> dict[str, Any]:
 
 
 def check_body(method: str, template: str, body: Any) -> None:
-    """Validate a body against the strict official schema; the first violation → 400 naming its param."""
+    """Validate a body against the strict official schema; the first violation raises :class:`ApiError` 400 naming its param."""
     problems = schemas.validate_request(method, template, body)
     if problems:
         raise invalid(problems[0].param, problems[0].message)
@@ -156,13 +156,25 @@ def sandbox_of(request: Request) -> Any:
     return request.app.state.sandbox
 
 
+def owned_record(request: Request, collection: str, id_param: str, what: str) -> dict[str, Any]:
+    """The stored record ``collection[path id]`` of the calling account (hold ``store.lock``).
+
+    Raises:
+        ApiError: 404 naming ``what`` when the record does not exist or belongs to another account.
+    """
+    record = sandbox_of(request).store.data[collection].get(request.path_params[id_param])
+    if record is None or record["owner"] != request.state.owner:
+        raise not_found(what)
+    return record
+
+
 def base_url_of(request: Request) -> str:
     """Scheme + host (+ root path) of this request, without a trailing slash."""
     return str(request.base_url).rstrip("/")
 
 
 def check_query(request: Request, template: str) -> None:
-    """Validate query parameters against the documented ones (first problem → 400 naming it)."""
+    """Validate query parameters against the documented ones (the first problem raises :class:`ApiError` 400 naming it)."""
     problems = schemas.validate_query("GET", template, request.query_params)
     if problems:
         raise invalid(problems[0].param, problems[0].message)

@@ -12,15 +12,14 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from core.sandbox import media
-from core.sandbox.context import Sandbox
 from core.sandbox.http import (
     base_url_of,
     check_body,
     check_query,
     invalid,
     json_body,
-    not_found,
     ok,
+    owned_record,
     page,
     paginate,
     parse_json,
@@ -48,7 +47,7 @@ async def current_user(request: Request) -> JSONResponse:
 
 
 async def speech(request: Request) -> JSONResponse:
-    """``POST /v3/voices/speech``: Starfish voices only (else 400 ``param: voice_id``).
+    """``POST /v3/voices/speech``: Starfish voices only (others raise :class:`ApiError` 400 ``param: voice_id``).
 
     Returns a locally served WAV that is a synthesised tone, not speech (header ``X-Sandbox-Audio``);
     ``duration`` = 150 words/min ÷ ``speed``; evenly spread ``word_timestamps``; charged per second.
@@ -102,11 +101,8 @@ def _endpoint_view(ep: dict[str, Any], with_secret: bool = False) -> dict[str, A
     return view
 
 
-def _own_endpoint(sb: Sandbox, request: Request) -> dict[str, Any]:
-    ep = sb.store.data["endpoints"].get(request.path_params["endpoint_id"])
-    if ep is None or ep["owner"] != request.state.owner:
-        raise not_found("Webhook endpoint")
-    return ep
+def _own_endpoint(request: Request) -> dict[str, Any]:
+    return owned_record(request, "endpoints", "endpoint_id", "Webhook endpoint")
 
 
 async def create_endpoint(request: Request) -> JSONResponse:
@@ -148,7 +144,7 @@ async def update_endpoint(request: Request) -> JSONResponse:
     if body.get("url") is not None:
         _check_url(body["url"])
     with sb.store.lock:
-        ep = _own_endpoint(sb, request)
+        ep = _own_endpoint(request)
         if body.get("url") is not None:
             ep["url"] = body["url"]
         if "events" in body:
@@ -161,7 +157,7 @@ async def delete_endpoint(request: Request) -> JSONResponse:
     """``DELETE /v3/webhooks/endpoints/{endpoint_id}`` → ``{"data": {}}``."""
     sb = sandbox_of(request)
     with sb.store.lock:
-        ep = _own_endpoint(sb, request)
+        ep = _own_endpoint(request)
         del sb.store.data["endpoints"][ep["endpoint_id"]]
         sb.store.save()
     return ok({})
@@ -173,7 +169,7 @@ async def rotate_secret(request: Request) -> JSONResponse:
 
     def rotate(raw: bytes) -> tuple[int, dict[str, Any]]:
         with sb.store.lock:
-            ep = _own_endpoint(sb, request)
+            ep = _own_endpoint(request)
             ep["secret"] = "whsec_" + sb.store.new_id(n_hex=40)
             sb.store.save()
             return 200, {"data": {"endpoint_id": ep["endpoint_id"], "secret": ep["secret"]}}

@@ -38,7 +38,7 @@ async def list_voices(request: Request) -> JSONResponse:
 
 
 async def get_voice(request: Request) -> JSONResponse:
-    """``GET /v3/voices/{voice_id}``."""
+    """``GET /v3/voices/{voice_id}``; an unknown id raises :class:`ApiError` 404 ``voice_not_found``."""
     sb = sandbox_of(request)
     voice_id = request.path_params["voice_id"]
     if sb.catalog.voice(voice_id) is None:
@@ -59,7 +59,7 @@ async def list_groups(request: Request) -> JSONResponse:
 
 
 async def get_group(request: Request) -> JSONResponse:
-    """``GET /v3/avatars/{group_id}``."""
+    """``GET /v3/avatars/{group_id}``; an unknown id raises :class:`ApiError` 404 ``avatar_not_found``."""
     sb = sandbox_of(request)
     group = sb.catalog.group(request.path_params["group_id"])
     if group is None:
@@ -84,7 +84,7 @@ async def list_looks(request: Request) -> JSONResponse:
 
 
 async def get_look(request: Request) -> JSONResponse:
-    """``GET /v3/avatars/looks/{look_id}``."""
+    """``GET /v3/avatars/looks/{look_id}``; an unknown id raises :class:`ApiError` 404 ``avatar_not_found``."""
     sb = sandbox_of(request)
     look = sb.catalog.look(request.path_params["look_id"])
     if look is None:

@@ -40,7 +40,8 @@ async def reset(request: Request) -> JSONResponse:
 
 
 async def faults(request: Request) -> JSONResponse:
-    """Show (GET) or change (POST) the fault spec and job-level knobs."""
+    """``GET|POST /_sandbox/faults``: show or change the fault spec and job-level knobs; a bad spec raises
+    :class:`ApiError` 400 ``param: spec``."""
     sb = sandbox_of(request)
     if request.method == "POST":
         body = await json_body(request, required=False)
@@ -56,7 +57,8 @@ async def faults(request: Request) -> JSONResponse:
 
 
 async def video_file(request: Request) -> Response:
-    """A presigned output file: 403 after ``Expires`` or with a wrong signature."""
+    """A presigned output file: 403 after ``Expires`` (Unix seconds) or with a wrong signature; an unknown
+    file raises :class:`ApiError` 404."""
     sb = sandbox_of(request)
     video_id, name = request.path_params["video_id"], request.path_params["name"]
     try:
@@ -95,7 +97,7 @@ async def _preview(request: Request, kind: str, item_id: str) -> Response:
 
 
 async def speech_audio(request: Request) -> Response:
-    """The WAV of a ``POST /v3/voices/speech`` result."""
+    """The WAV of a ``POST /v3/voices/speech`` result; unknown ids raise :class:`ApiError` 404."""
     sb = sandbox_of(request)
     request_id = request.path_params["request_id"]
     path = sb.media_dir / "speech" / f"{request_id}.wav"
@@ -105,7 +107,8 @@ async def speech_audio(request: Request) -> Response:
 
 
 async def video_page(request: Request) -> Response:
-    """A minimal HTML page playing a completed video (the ``video_page_url``)."""
+    """A minimal HTML page playing a completed video (the ``video_page_url``); unknown ids raise
+    :class:`ApiError` 404."""
     sb = sandbox_of(request)
     video = sb.store.data["videos"].get(request.path_params["video_id"])
     if video is None:

@@ -15,8 +15,8 @@ from core.sandbox.http import (
     check_body,
     check_query,
     invalid,
-    not_found,
     ok,
+    owned_record,
     page,
     paginate,
     parse_json,
@@ -74,18 +74,15 @@ async def create_video(request: Request) -> JSONResponse:
     return await run_idempotent(request, lambda raw: create_job(sb, owner, raw, base))
 
 
-def _own_video(sb: Sandbox, request: Request) -> dict[str, Any]:
-    video = sb.store.data["videos"].get(request.path_params["video_id"])
-    if video is None or video["owner"] != request.state.owner:
-        raise not_found("Video")
-    return video
+def _own_video(request: Request) -> dict[str, Any]:
+    return owned_record(request, "videos", "video_id", "Video")
 
 
 async def get_video(request: Request) -> JSONResponse:
     """``GET /v3/videos/{video_id}``: fresh presigned URLs on every call."""
     sb = sandbox_of(request)
     with sb.store.lock:
-        video = dict(_own_video(sb, request))
+        video = dict(_own_video(request))
     return ok(video_view(video, sb.now(), base_url_of(request), sb.store.secret, expired=sb.knobs.expire_urls))
 
 
@@ -109,7 +106,7 @@ async def delete_video(request: Request) -> JSONResponse:
     """``DELETE /v3/videos/{video_id}``: removes it, cancelling a running job (its slot frees at once)."""
     sb = sandbox_of(request)
     with sb.store.lock:
-        video = _own_video(sb, request)
+        video = _own_video(request)
         del sb.store.data["videos"][video["id"]]
         sb.store.save()
     sb.runner.remove_files(video["id"])
@@ -117,7 +114,8 @@ async def delete_video(request: Request) -> JSONResponse:
 
 
 async def video_statuses(request: Request) -> JSONResponse:
-    """``GET /v3/videos/statuses?video_ids=a,b``: ≤100 ids; unknown or foreign ids → ``not_found``."""
+    """``GET /v3/videos/statuses?video_ids=a,b``: ≤100 ids; unknown or foreign ids → ``not_found``;
+    no ids or more than 100 raise :class:`ApiError` 400."""
     sb = sandbox_of(request)
     check_query(request, "/v3/videos/statuses")
     ids = [i.strip() for i in (request.query_params.get("video_ids") or "").split(",") if i.strip()]

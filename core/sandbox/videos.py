@@ -179,6 +179,6 @@ def _audio(source: dict[str, Any], prefix: str, catalog: Any, *, look: dict | No
 
 
 def ensure_funds(balance_usd: float) -> None:
-    """Submit-time wallet check: a balance ≤ 0 → 402 ``insufficient_credit``."""
+    """Submit-time wallet check: a balance (USD) ≤ 0 raises :class:`ApiError` 402 ``insufficient_credit``."""
     if balance_usd <= 0:
         raise ApiError(402, "insufficient_credit", "Insufficient credit: the API wallet balance is empty.")

@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import select
 
 from core import reels
-from core.catalog import Catalog, load_catalog, normalise_gender, normalise_language
+from core.catalog import Catalog, is_starfish_id, load_catalog, normalise_gender, normalise_language
 from core.compose import voice_labels
 from core.db import session_scope
 from core.models import Reel, ReelAttempt, ReelEvent, SpeechSample
@@ -23,10 +23,9 @@ def catalog(app_runtime: Runtime) -> Catalog:
 @pytest.fixture(scope="module")
 def picks(catalog: Catalog) -> dict[str, list[str]]:
     """Three looks that work with Avatar IV, three Starfish voices and one non-Starfish voice."""
-    idx = catalog.index
     looks = [lk.id for lk in catalog.looks if "avatar_iv" in lk.supported_api_engines][:3]
-    starfish = [v.voice_id for v in catalog.voices if idx.is_starfish(v.voice_id)][:3]
-    other = [v.voice_id for v in catalog.voices if not idx.is_starfish(v.voice_id)][:1]
+    starfish = [v.voice_id for v in catalog.voices if is_starfish_id(v.voice_id)][:3]
+    other = [v.voice_id for v in catalog.voices if not is_starfish_id(v.voice_id)][:1]
     assert len(looks) == 3 and len(starfish) == 3 and other
     return {"looks": looks, "voices": starfish, "other": other}
 

@@ -14,7 +14,6 @@ from core.annotations import (
     AnnotationError,
     annotations_version,
     clean_tags,
-    delete_annotation,
     get_annotations,
     save_annotation,
 )
@@ -72,8 +71,7 @@ def test_version_changes_on_insert_edit_and_delete(session_factory):
     with session_factory() as session:
         edited = annotations_version(session)
     with session_scope(session_factory) as session:
-        assert delete_annotation(session, STARFISH) is True
-        assert delete_annotation(session, STARFISH) is False
+        session.delete(session.get(VoiceAnnotation, STARFISH))
     with session_factory() as session:
         deleted = annotations_version(session)
     assert first[0] == 1 and edited[0] == 1 and deleted == (0, None)

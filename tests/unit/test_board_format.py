@@ -1,4 +1,4 @@
-"""Pure formatting and helpers of the dashboard: stage text, durations, dimensions, links, URLs, sizes."""
+"""Pure formatting of the dashboard: stage text, durations, dimensions, links, URLs, sizes."""
 
 from __future__ import annotations
 

@@ -23,7 +23,6 @@ from core.catalog import (
     ALL_LOCALES,
     LOCALES,
     STYLE_WORDS,
-    VOICE_COLUMNS,
     CatalogIndex,
     LookFilter,
     VoiceFilter,
@@ -31,13 +30,11 @@ from core.catalog import (
     facet_counts,
     filter_looks,
     filter_voices,
-    language_code,
     locale_label,
     locales_for,
     looks_frame,
     normalise_gender,
     normalise_language,
-    voice_name_parts,
     voices_frame,
 )
 from core.heygen.types import AvatarLook, Voice
@@ -183,25 +180,6 @@ def test_normalise_language(raw, expected):
     assert normalise_language(raw) == expected
 
 
-@pytest.mark.parametrize(
-    ("name", "code"),
-    [
-        ("English", "en"),
-        ("en", "en"),
-        ("Turkey", "tr"),
-        ("Portuguese", "pt"),
-        ("Chinese", "zh"),
-        ("Filipino ", "fil"),
-        ("Kiswahili", "sw"),
-        ("Multilingual", None),
-        ("", None),
-        ("Klingon", None),
-    ],
-)
-def test_language_code(name, code):
-    assert language_code(name) == code
-
-
 def test_gender_counts_on_real_dump(raw_voices):
     counts = Counter(normalise_gender(r["gender"]) for r in raw_voices)
     assert counts == {"male": 1198, "female": 1051, "unknown": 77}
@@ -263,7 +241,6 @@ def test_clean_names_are_clean_and_never_empty(raw_voices):
 def test_style_extraction_on_real_names(raw_voices, raw, name, style):
     assert raw in {r["name"] for r in raw_voices}
     assert clean_voice_name(raw) == (name, style)
-    assert voice_name_parts(raw) == (name, style.split(" · ") if style else [])
 
 
 @pytest.mark.parametrize("raw", ["", "🤩", "  \u200b "])
@@ -363,13 +340,38 @@ def test_every_offered_locale_has_a_real_label():
 # ------------------------------------------------------------------ voices frame
 
 
+#: Public columns of voices_frame, in display order (internal columns start with ``_``).
+PUBLIC_VOICE_COLUMNS = [
+    "voice_id",
+    "name",
+    "raw_name",
+    "language",
+    "raw_language",
+    "gender",
+    "style",
+    "styles",
+    "accents",
+    "accent_labels",
+    "has_preview",
+    "preview_url",
+    "support_pause",
+    "support_locale",
+    "type",
+    "engine",
+    "tags",
+    "age_group",
+    "approved",
+    "notes",
+]
+
+
 def _usable(url):
     return bool(url) and (url.startswith("https://") or url.startswith("http://"))
 
 
 def test_voices_frame_shape_and_values(raw_voices, frame):
     assert len(frame) == 2326 and frame["voice_id"].is_unique
-    assert list(frame.columns[: len(VOICE_COLUMNS)]) == VOICE_COLUMNS
+    assert list(frame.columns[: len(PUBLIC_VOICE_COLUMNS)]) == PUBLIC_VOICE_COLUMNS
     assert frame["voice_id"].tolist() == [r["voice_id"] for r in raw_voices]
     assert frame["raw_name"].tolist() == [r["name"] for r in raw_voices]
     assert frame["raw_language"].tolist() == [r["language"] for r in raw_voices]
@@ -416,7 +418,8 @@ def _reference_ids(raw_voices, annotations, f: VoiceFilter) -> list[str]:
         tags = list(dict.fromkeys(t.strip() for t in (get("tags") or []))) if get else []
         age = get("age_group") if get else None
         notes = (get("notes") or "") if get else ""
-        name, styles = voice_name_parts(r["name"])
+        name, style = clean_voice_name(r["name"])
+        styles = style.split(" · ") if style else []
         language = normalise_language(r["language"])
         accents = locales_for(r["language"], r["support_locale"])
         text = " ".join([name, *styles, language, r["voice_id"], notes, *tags]).lower()
@@ -554,8 +557,8 @@ def test_catalog_index_lookups(voices, looks):
     assert index.locales(chad.voice_id) == [] and index.locales("nope") == []
     turkey = next(v for v in voices if v.language == "Turkey")
     assert index.locales(turkey.voice_id) == (["tr-TR"] if turkey.support_locale else [])
-    assert index.is_starfish(chad.voice_id)
-    assert not index.is_starfish(next(v.voice_id for v in voices if len(v.voice_id) == 20))
+    assert cat.is_starfish_id(chad.voice_id)
+    assert not cat.is_starfish_id(next(v.voice_id for v in voices if len(v.voice_id) == 20))
     derya = next(v for v in voices if v.name == "Derya - Lifelike - Excited 🤩")
     assert index.voice_label(derya.voice_id).startswith("Derya (Lifelike · Excited) · ")
     assert index.voice_label("nope") == "Unknown voice (nope)"

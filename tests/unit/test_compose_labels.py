@@ -1,4 +1,4 @@
-"""core.compose pure helpers: unique picker labels, durations and times for people."""
+"""core.compose pure functions: unique picker labels, durations and times for people."""
 
 from __future__ import annotations
 
