@@ -63,9 +63,9 @@ def test_invalid_toml_is_reported(tmp_path: Path) -> None:
 
 
 def test_the_key_is_hidden_from_repr(tmp_path: Path) -> None:
-    s = load_settings(env={"HEYGEN_API_KEY": "sk_V2_hgu_secretvalue123"}, secrets_path=tmp_path / "n")
+    s = load_settings(env={"HEYGEN_API_KEY": "test-api-key-secretvalue123"}, secrets_path=tmp_path / "n")
     assert "secretvalue" not in repr(s)
-    assert s.masked_api_key == "sk_V…e123"
+    assert s.masked_api_key == "test…e123"
     assert mask_secret(None) == "(none)" and "short" not in mask_secret("short")
 
 
