@@ -6,8 +6,10 @@ PORT   ?= 8501
 
 .PHONY: run test lint bench worker sandbox services
 
+# Debian's own Python needs the python3-venv package for `-m venv`; install it when missing (root).
 $(PY):
-	$(PYTHON) -m venv $(VENV)
+	$(PYTHON) -m venv $(VENV) || { rm -rf $(VENV); apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-venv >/dev/null && $(PYTHON) -m venv $(VENV); }
 	$(PY) -m pip install --quiet --upgrade pip
 
 $(VENV)/.runtime: requirements.txt | $(PY)
