@@ -116,3 +116,18 @@ def set_scene(page: Page, reel_id: int, n: int, scene: SceneChoice, *, script: b
     expect(page.get_by_text(f"Scene {n} · {scene.look_name} · {scene.voice_name}", exact=True)).to_be_visible()
     if script:
         write_script(page, reel_id, n, scene.script)
+
+
+#: Resolves when an <audio>/<video> element has its metadata: {duration, error, width, src}.
+MEDIA_READY_JS = """async (el) => {
+    if (el.readyState < 1 || !(el.duration > 0)) {
+        await new Promise((ok, bad) => {
+            const t = setTimeout(() => bad(new Error('no metadata within 30 s')), 30000);
+            el.addEventListener('loadedmetadata', () => { clearTimeout(t); ok(); }, {once: true});
+            el.addEventListener('error', () => { clearTimeout(t); bad(new Error('media error ' + (el.error && el.error.code))); },
+                                {once: true});
+            if (el.readyState < 1) el.load();
+        });
+    }
+    return {duration: el.duration, error: el.error && el.error.code, width: el.videoWidth, src: el.currentSrc};
+}"""

@@ -8,23 +8,17 @@ import re
 from playwright.sync_api import Page, expect
 
 from tests.e2e.conftest import AppServer, key_button, snap
-from tests.e2e.reel_steps import SCENES, launch_button, new_reel, scene_expander, set_scene, write_script
+from tests.e2e.reel_steps import (
+    MEDIA_READY_JS,
+    SCENES,
+    launch_button,
+    new_reel,
+    scene_expander,
+    set_scene,
+    write_script,
+)
 
 EMPTY_SCRIPT = "The script is empty — write what the avatar should say."
-
-MEDIA_READY_JS = """async (el) => {
-    if (el.readyState < 1 || !(el.duration > 0)) {
-        await new Promise((ok, bad) => {
-            const t = setTimeout(() => bad(new Error('no metadata within 30 s')), 30000);
-            el.addEventListener('loadedmetadata', () => { clearTimeout(t); ok(); }, {once: true});
-            el.addEventListener('error', () => { clearTimeout(t); bad(new Error('media error ' + (el.error && el.error.code))); },
-                                {once: true});
-            if (el.readyState < 1) el.load();
-        });
-    }
-    return {duration: el.duration, error: el.error && el.error.code, src: el.currentSrc};
-}"""
-
 
 def test_compose_three_scenes_empty_script_blocks_launch_listen_and_cost(page: Page, app_server: AppServer) -> None:
     reel_id = new_reel(page, app_server)

@@ -10,7 +10,7 @@ from playwright.sync_api import BrowserContext, Page, expect
 from sqlalchemy import create_engine, text
 
 from tests.e2e.conftest import AppServer, open_page, snap
-from tests.e2e.reel_steps import USER, launch_button, open_reel, seed_ready_reel
+from tests.e2e.reel_steps import MEDIA_READY_JS, USER, launch_button, open_reel, seed_ready_reel
 
 TITLE = "E2E launch reel"
 QUEUED_MESSAGE = "Queued — the worker will submit it to HeyGen within a few seconds."
@@ -33,20 +33,6 @@ WATCH_COUNTERS_JS = """() => {
     read();
     new MutationObserver(read).observe(document.body, {subtree: true, childList: true, characterData: true});
 }"""
-
-MEDIA_READY_JS = """async (el) => {
-    if (el.readyState < 1 || !(el.duration > 0)) {
-        await new Promise((ok, bad) => {
-            const t = setTimeout(() => bad(new Error('no metadata within 30 s')), 30000);
-            el.addEventListener('loadedmetadata', () => { clearTimeout(t); ok(); }, {once: true});
-            el.addEventListener('error', () => { clearTimeout(t); bad(new Error('media error ' + (el.error && el.error.code))); },
-                                {once: true});
-            if (el.readyState < 1) el.load();
-        });
-    }
-    return {duration: el.duration, error: el.error && el.error.code, width: el.videoWidth, src: el.currentSrc};
-}"""
-
 
 @pytest.fixture(scope="module")
 def app_env() -> dict[str, str]:
