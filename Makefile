@@ -40,7 +40,7 @@ lint: $(VENV)/.dev
 
 ## Standalone worker (and webhook receiver) for team deployments.
 worker: $(VENV)/.runtime
-	$(PY) -m core.worker
+	$(PY) -m core.jobs
 
 ## Standalone HeyGen-v3-compatible sandbox on port 8787.
 sandbox: $(VENV)/.runtime

@@ -7,6 +7,7 @@ figures as ``name: value`` lines and ends with a ``RESULT`` line; ``--small`` is
 from __future__ import annotations
 
 import argparse
+import hashlib
 import math
 import os
 import statistics
@@ -169,3 +170,17 @@ print(server.url, flush=True)
 sys.stdin.read()
 server.stop()
 """
+
+
+def synthetic_voices(n_copies: int, voices):
+    """``n_copies`` × ``voices`` for benchmarks: copy 0 keeps ids; later copies get unique ids of the
+    same kind (32-hex stays 32-hex; others become 20-char ids) and the same other fields."""
+    from core.catalog.tables import is_starfish_id
+
+    out = list(voices)
+    for k in range(1, n_copies):
+        for v in voices:
+            digest = hashlib.md5(f"{v.voice_id}:{k}".encode(), usedforsecurity=False).hexdigest()
+            new_id = digest if is_starfish_id(v.voice_id) else "x" + digest[:19]
+            out.append(v.model_copy(update={"voice_id": new_id}))
+    return out

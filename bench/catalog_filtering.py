@@ -11,7 +11,7 @@ Both scripts run under Streamlit's AppTest in this process, alternately (A, B, B
 
 Sizes: the real catalog (2,326 voices, from the sandbox) and a 25× synthetic one (~58,000 voices,
 :func:`core.catalog.synthetic_voices`). The synthetic catalog reaches the page by replacing, in this
-process, the loaded catalog of the process-wide ``runtime.catalog`` (:class:`core.catalog.CatalogStore`):
+process, the loaded catalog of the process-wide ``runtime.catalog`` (:class:`core.catalog.store.CatalogStore`):
 no product code knows about benchmarks. Target: page ≤ 1.3× floor at both sizes. ``--small``: 2× catalog, few runs.
 """
 
@@ -60,10 +60,13 @@ def _setup_runtime(tmp: Path):
 def _use_catalog(runtime, multiplier: int):
     """Make the pages see the real catalog × ``multiplier``; returns the voices frame of that catalog.
 
-    The hook: the process-wide :class:`core.catalog.CatalogStore` (``runtime.catalog``) is given the
-    synthetic :class:`core.catalog.Catalog` as its loaded, fresh catalog. Nothing in the product changes.
+    The hook: the process-wide :class:`core.catalog.store.CatalogStore` (``runtime.catalog``) is given the
+    synthetic :class:`core.catalog.store.Catalog` as its loaded, fresh catalog. Nothing in the product changes.
     """
-    from core.catalog import Catalog, CatalogIndex, synthetic_voices, voices_frame
+    from bench._common import synthetic_voices
+    from core.catalog.index import CatalogIndex
+    from core.catalog.store import Catalog
+    from core.catalog.tables import voices_frame
 
     store = runtime.catalog
     base = store.get()
@@ -81,7 +84,7 @@ def measure(runtime, multiplier: int, runs: int) -> dict:
     """Median seconds of one filter-change rerun for the page (A) and the floor (B) at this size."""
     from streamlit.testing.v1 import AppTest
 
-    from core.catalog import VoiceFilter, filter_voices
+    from core.catalog.tables import VoiceFilter, filter_voices
     frame = _use_catalog(runtime, multiplier)
     n_voices = len(frame)
     store = sys.modules["bench_floor_store"]

@@ -2,7 +2,7 @@
 
 Counts requests with the sandbox's ``GET /_sandbox/stats``:
 
-1. cold: a new SQLite HTTP cache file; :func:`core.catalog.load_catalog` must make exactly
+1. cold: a new SQLite HTTP cache file; :func:`core.catalog.store.load_catalog` must make exactly
    ⌈private voices/100⌉ + ⌈public voices/100⌉ + ⌈looks/50⌉ calls;
 2. warm: the same client again, within the cache lifetime: zero calls;
 3. restart: a NEW process with a new client on the same cache file, (a) against the sandbox on the
@@ -35,7 +35,7 @@ def _client(url: str, cache_file: Path):
 
 def child(url: str, cache_file: Path) -> None:
     """The "restarted app": a fresh process, a fresh client on the same cache file."""
-    from core.catalog import load_catalog
+    from core.catalog.store import load_catalog
 
     start = time.perf_counter()
     catalog = load_catalog(_client(url, cache_file))
@@ -58,7 +58,7 @@ def main() -> int:
         child(args.child[0], Path(args.child[1]))
         return 0
 
-    from core.catalog import load_catalog
+    from core.catalog.store import load_catalog
     from core.sandbox import SandboxConfig, start_in_thread
 
     with tempfile.TemporaryDirectory(prefix="bench-catalog-") as tmp:

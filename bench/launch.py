@@ -2,7 +2,7 @@
 
 Our own time per launch, excluding HeyGen's latency:
 
-- ``launch``: :func:`core.generation.launch` per reel (validation against the catalog index,
+- ``launch``: :func:`core.jobs.lifecycle.launch` per reel (validation against the catalog index,
   conditional draft → queued update, attempt row, event): no HTTP at all;
 - ``submit``: the worker's submit path (:meth:`Worker._submit_phase`: claim queued → submitting within
   the concurrency cap, build the ``POST /v3/videos`` body, send it, store the video_id) with the time
@@ -94,7 +94,7 @@ def make_lane(mode: str, tmp: Path, url: str, settings, count: int) -> Lane:
 
     from core.db import make_engine, make_session_factory, migrate
     from core.heygen import HeyGenClient
-    from core.worker import Worker
+    from core.jobs.worker import Worker
 
     engine = make_engine(f"sqlite:///{tmp}/reels-{mode}.db")
     if mode == "normal":
@@ -110,11 +110,11 @@ def make_lane(mode: str, tmp: Path, url: str, settings, count: int) -> Lane:
 
 
 def launch_one(lane: Lane, reel_id: int, index) -> None:
-    from core import generation
+    from core.jobs import lifecycle
 
     with lane.factory() as session:
         start = time.perf_counter()
-        result = generation.launch(session, reel_id, actor="bench", index=index)
+        result = lifecycle.launch(session, reel_id, actor="bench", index=index)
         lane.launch_s.append(time.perf_counter() - start)
     assert result.ok, result.message
 
@@ -122,8 +122,8 @@ def launch_one(lane: Lane, reel_id: int, index) -> None:
 def submit_cycle(lane: Lane) -> None:
     from sqlalchemy import update
 
+    from core.jobs.worker import CycleReport
     from core.models import Reel
-    from core.worker import CycleReport
 
     http_before, calls_before = lane.timer.seconds, lane.timer.calls
     report = CycleReport()
@@ -147,7 +147,7 @@ def main() -> int:
     args = p.parse_args()
     quiet()
     count = 20 if args.small else 100
-    from core.catalog import load_catalog
+    from core.catalog.store import load_catalog
     from core.config import Settings
     from core.heygen import HeyGenClient
 

@@ -123,8 +123,7 @@ def open_status(user: str = "Bench"):
 
 
 def measure_ticks(runtime, runs: int) -> dict:
-    from core.board import BoardFilter, load_board
-    from ui.status import board_data
+    from core.board.rows import BoardFilter, load_board
 
     at, fragment_id = open_status()
     rows_on_page = len(at.dataframe[0].value) if len(at.dataframe) else 0
@@ -141,7 +140,7 @@ def measure_ticks(runtime, runs: int) -> dict:
         floor.run()
 
     def tick_expired() -> None:
-        board_data.clear()
+        runtime.boards.expire()
         _fragment_rerun(at, fragment_id)
 
     def tick_shared() -> None:
@@ -158,10 +157,9 @@ def ten_sessions(runtime, sessions: int) -> dict:
     url = runtime.base_url
     before = sandbox_stats(url)
     opened = [open_status(f"Viewer {i}") for i in range(sessions)]
-    from ui.status import board_data
 
     for _ in range(2):
-        board_data.clear()
+        runtime.boards.expire()
         for at, fragment_id in opened:
             _fragment_rerun(at, fragment_id)
     return stats_delta(before, sandbox_stats(url))
@@ -170,8 +168,8 @@ def ten_sessions(runtime, sessions: int) -> dict:
 def worker_poll(runtime, active: int) -> dict:
     from sqlalchemy import select
 
+    from core.jobs.worker import Worker
     from core.models import Reel
-    from core.worker import Worker
 
     url = runtime.base_url
     worker = Worker(runtime.session_factory, runtime.new_client(), runtime.settings, name="bench-worker",

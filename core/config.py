@@ -18,6 +18,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_SECRETS_PATH = PROJECT_ROOT / ".streamlit" / "secrets.toml"
@@ -60,7 +61,7 @@ SPEC: dict[str, Setting] = {
     "catalog_cache_hours": Setting("CATALOG_CACHE_HOURS", "cache", "catalog_hours", float,
                                    "How long voice and avatar catalog responses are reused, in hours."),
     "worker_mode": Setting("WORKER_MODE", "worker", "mode", str,
-                           "embedded (a thread in each app process), external (python -m core.worker) or off."),
+                           "embedded (a thread in each app process), external (python -m core.jobs) or off."),
     "heygen_concurrency": Setting("HEYGEN_CONCURRENCY", "worker", "concurrency", int,
                                   "Video jobs in flight at HeyGen at once (Pay-As-You-Go allows 10)."),
     "per_owner_cap": Setting("PER_OWNER_CAP", "worker", "per_owner_cap", int,
@@ -222,3 +223,20 @@ def load_settings(env: Mapping[str, str] | None = None, secrets_path: Path | Non
     if settings.heygen_concurrency < 1:
         raise SettingsError("HEYGEN_CONCURRENCY must be at least 1.")
     return settings
+
+
+def hide_password(url: str) -> str:
+    """``url`` with any password replaced by ``***`` (``redis://:s3cret@host:6379/0`` → ``redis://:***@host:6379/0``).
+
+    Plain paths are returned unchanged. For SQLAlchemy URLs prefer
+    ``engine.url.render_as_string(hide_password=True)``.
+    """
+    parts = urlsplit(url)
+    if not parts.scheme or parts.password is None:
+        return url
+    user = parts.username or ""
+    host = parts.hostname or ""
+    if ":" in host:
+        host = f"[{host}]"
+    netloc = f"{user}:***@{host}" + (f":{parts.port}" if parts.port else "")
+    return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))

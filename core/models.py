@@ -37,6 +37,8 @@ REEL_STATUSES = ("draft", "queued", "submitting", "pending", "processing", "comp
 #: Statuses in which HeyGen holds a job of ours (they count against the concurrency limit).
 ACTIVE_STATUSES = ("submitting", "pending", "processing")
 TERMINAL_STATUSES = ("completed", "failed", "cancelled")
+#: Statuses in which HeyGen is rendering (progress and stuck checks apply).
+RENDERING_STATUSES = ("pending", "processing")
 
 
 def utcnow() -> datetime:

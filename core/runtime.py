@@ -18,14 +18,20 @@ import logging
 import os
 import socket
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import sessionmaker
 
+from core.board.store import BoardStore
+from core.catalog.store import CatalogStore
 from core.config import SANDBOX_API_KEY, Settings, load_settings
+from core.db import make_engine, make_session_factory, migrate
+from core.heygen import HeyGenClient
+from core.jobs.worker import Worker
+from core.sandbox import SandboxConfig, SandboxServer, start_in_thread
 
 log = logging.getLogger(__name__)
 
@@ -44,8 +50,10 @@ class Runtime:
         base_url, api_key: where HeyGen (or the sandbox) is, and the key to use.
         client: a HeyGen client for page code (guarded by its own lock).
         catalog: the process-wide catalog, shared by pages and the embedded worker.
+        boards: the process-wide incremental status boards, shared by every open tab.
         sandbox: the in-process sandbox server in sandbox mode, else ``None``.
-        worker: the embedded worker when ``WORKER_MODE=embedded``, else ``None``.
+        worker: the embedded worker when ``WORKER_MODE=embedded`` (or the standalone worker of
+            ``python -m core.jobs``), else ``None``.
     """
 
     settings: Settings
@@ -53,12 +61,13 @@ class Runtime:
     session_factory: sessionmaker
     base_url: str
     api_key: str = field(repr=False)
-    client: Any
-    catalog: Any = None
-    sandbox: Any = None
-    worker: Any = None
+    client: HeyGenClient
+    catalog: CatalogStore | None = None
+    boards: BoardStore | None = None
+    sandbox: SandboxServer | None = None
+    worker: Worker | None = None
 
-    def new_client(self) -> Any:
+    def new_client(self) -> HeyGenClient:
         """A separate :class:`~core.heygen.HeyGenClient` for another thread (same cache file)."""
         return make_client(self.settings, self.base_url, self.api_key)
 
@@ -101,14 +110,12 @@ def _port_is_free(port: int) -> bool:
     return True
 
 
-def start_sandbox(settings: Settings) -> Any:
+def start_sandbox(settings: Settings) -> SandboxServer:
     """Start the in-process HeyGen sandbox on ``SANDBOX_PORT`` (a free port when taken or 0).
 
     Returns:
         the running :class:`core.sandbox.SandboxServer`.
     """
-    from core.sandbox import SandboxConfig, start_in_thread
-
     config = SandboxConfig(
         api_keys=(SANDBOX_API_KEY,),
         time_scale=settings.sandbox_time_scale,
@@ -124,10 +131,12 @@ def start_sandbox(settings: Settings) -> Any:
     return start_in_thread(config, host="127.0.0.1", port=port)
 
 
-def make_client(settings: Settings, base_url: str, api_key: str) -> Any:
-    """A HeyGen client with the configured cache (SQLite file in ``DATA_DIR`` or Redis)."""
-    from core.heygen import HeyGenClient
+#: ``(settings, base_url, api_key) -> client``: how a process makes its HeyGen clients.
+ClientFactory = Callable[[Settings, str, str], HeyGenClient]
 
+
+def make_client(settings: Settings, base_url: str, api_key: str) -> HeyGenClient:
+    """A HeyGen client with the configured cache (SQLite file in ``DATA_DIR`` or Redis)."""
     return HeyGenClient(
         api_key,
         base_url=base_url,
@@ -145,19 +154,8 @@ def build_runtime(settings: Settings, *, start_worker: bool | None = None) -> Ru
     Raises:
         StartupError: unwritable data folder or unreachable database, with the fix.
     """
-    from core.catalog import CatalogStore
-    from core.db import make_engine, make_session_factory, migrate
-
     ensure_data_dir(settings.data_dir)
-    try:
-        engine = make_engine(settings.db_url)
-        migrate(engine)
-    except Exception as exc:  # the driver's message may contain the URL's password
-        raise StartupError(
-            f"The database could not be opened or migrated ({type(exc).__name__}); "
-            "check DATABASE_URL and that the server is running."
-        ) from None
-    session_factory = make_session_factory(engine)
+    engine, session_factory = open_database(settings)
 
     sandbox = None
     if settings.sandbox:
@@ -174,13 +172,43 @@ def build_runtime(settings: Settings, *, start_worker: bool | None = None) -> Ru
         client=make_client(settings, base_url, api_key),
         sandbox=sandbox,
     )
-    runtime.catalog = CatalogStore(runtime.client, settings.catalog_cache_seconds)
+    catalog = runtime.catalog = CatalogStore(runtime.client, settings.catalog_cache_seconds)
+    runtime.boards = BoardStore(session_factory)
     if start_worker if start_worker is not None else settings.worker_mode == "embedded":
-        from core.worker import Worker
-
         runtime.worker = Worker(session_factory, runtime.new_client(), settings,
-                                index_provider=lambda: runtime.catalog.get().index)
+                                index_provider=lambda: catalog.get().index)
         runtime.worker.start()
+    return runtime
+
+
+def open_database(settings: Settings) -> tuple[Engine, sessionmaker]:
+    """The migrated database of ``settings``: ``(engine, session factory)``.
+
+    Raises:
+        StartupError: the database cannot be opened or migrated (the message never holds the URL).
+    """
+    try:
+        engine = make_engine(settings.db_url)
+        migrate(engine)
+    except Exception as exc:  # the driver's message may contain the URL's password
+        raise StartupError(
+            f"The database could not be opened or migrated ({type(exc).__name__}); "
+            "check DATABASE_URL and that the server is running."
+        ) from None
+    return engine, make_session_factory(engine)
+
+
+def build_worker_runtime(settings: Settings, base_url: str, api_key: str, *,
+                         client_factory: ClientFactory = make_client) -> Runtime:
+    """What ``python -m core.jobs`` needs: the migrated database, a client and a (not yet started) worker.
+
+    Raises:
+        StartupError: unreachable database, with the fix.
+    """
+    engine, session_factory = open_database(settings)
+    runtime = Runtime(settings=settings, engine=engine, session_factory=session_factory, base_url=base_url,
+                      api_key=api_key, client=client_factory(settings, base_url, api_key))
+    runtime.worker = Worker(session_factory, client_factory(settings, base_url, api_key), settings)
     return runtime
 
 

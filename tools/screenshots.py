@@ -7,7 +7,7 @@
    waits in the queue).
 2. Opens the home page once, which builds the app's runtime (database, sandbox, embedded worker).
 3. Seeds realistic content through the product's own functions against the same database:
-   reels with real catalog voices and looks (core.reels), launched with core.generation.launch;
+   reels with real catalog voices and looks (core.reels), launched with core.jobs.lifecycle.launch;
    the embedded worker and the sandbox render them. One render fails with HeyGen's observed
    insufficient-credit reason (sandbox knob ``POST /_sandbox/faults``), one stays rendering, one
    stays queued behind it, one 3-scene reel stays a draft (created first, so the renders count as
@@ -35,13 +35,14 @@ sys.path.insert(0, str(ROOT))
 
 from playwright.sync_api import Page, sync_playwright  # noqa: E402
 
-from core.catalog import CatalogIndex  # noqa: E402
+from core.catalog.index import CatalogIndex  # noqa: E402
 from core.config import load_settings  # noqa: E402
 from core.db import make_engine, make_session_factory, session_scope  # noqa: E402
-from core.generation import launch  # noqa: E402
 from core.heygen.types import AvatarLook, Voice  # noqa: E402
+from core.jobs.lifecycle import launch  # noqa: E402
 from core.models import Reel  # noqa: E402
-from core.reels import SceneInput, create_reel  # noqa: E402
+from core.reels.drafts import create_reel  # noqa: E402
+from core.reels.validation import SceneInput  # noqa: E402
 
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run"]
@@ -131,7 +132,7 @@ class Seeder:
         wait_until(lambda: all(self.status(r) in statuses for r in reel_ids), f"reels {reel_ids} → {statuses}")
 
     def annotate(self) -> None:
-        from core.annotations import save_annotation
+        from core.catalog.annotations import save_annotation
 
         with session_scope(self.factory) as session:
             for voice_id, (tags, age, approved, notes) in SPANISH_VOICES.items():

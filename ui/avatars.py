@@ -2,7 +2,7 @@
 
 Filters use ``a_`` keys bound to the URL; the open look is the ``a_look`` query parameter. The
 looks table and its facet counts are built once per catalog load; a rerun only filters
-(:func:`core.catalog.filter_looks`) and draws one page of cards.
+(:func:`core.catalog.tables.filter_looks`) and draws one page of cards.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import pandas as pd
 import streamlit as st
 
-from core.catalog import LookFilter, facet_counts, filter_looks
+from core.catalog.tables import LookFilter, facet_counts, filter_looks
 from ui.data import CatalogView, catalog_view
 from ui.facets import counted, seed_from_url
 from ui.frame import FrameContext
@@ -33,7 +33,7 @@ _ENGINE_ORDER = ("avatar_v", "avatar_iv", "avatar_iii")
 
 @dataclass(frozen=True)
 class LooksTable:
-    """All looks (:func:`core.catalog.looks_frame`, read-only) and facet counts over them."""
+    """All looks (:func:`core.catalog.tables.looks_frame`, read-only) and facet counts over them."""
 
     frame: pd.DataFrame
     counts: dict[str, dict[str, int]]

@@ -1,7 +1,7 @@
 """Shared ``st.column_config`` for the voices table, usable by any page.
 
 :data:`VOICE_TABLE_COLUMNS` is the display order; :func:`voice_column_config` labels and
-formats those columns of :func:`core.catalog.voices_frame`.
+formats those columns of :func:`core.catalog.tables.voices_frame`.
 Select the columns before handing a frame to ``st.dataframe`` (``df[VOICE_TABLE_COLUMNS]``):
 the internal columns (``_search``, ``_*_key``) are large and never shown.
 """

@@ -11,7 +11,7 @@ State rules:
   then re-seed the scene widgets from the database.
 - Launch is defended in layers: the click sets a flag that draws the button disabled while the
   launch runs, repeat clicks after a successful launch are ignored, and
-  :func:`core.generation.launch`'s conditional update lets exactly one launch win.
+  :func:`core.jobs.lifecycle.launch`'s conditional update lets exactly one launch win.
 """
 
 from __future__ import annotations
@@ -26,12 +26,16 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from core import compose, generation, reels, speech
-from core.catalog import CatalogIndex, locale_label
+from core.board import text as board_text
+from core.catalog.index import CatalogIndex
+from core.catalog.normalise import locale_label
 from core.db import session_scope
 from core.heygen.errors import HeyGenError
-from core.models import Reel
-from core.pricing import SPEECH_USD_PER_SECOND
+from core.jobs import lifecycle
+from core.models import Reel, utcnow
+from core.reels import drafts, speech, validation
+from core.reels import estimate as estimates
+from core.reels.pricing import SPEECH_USD_PER_SECOND
 from ui.data import catalog_view
 from ui.frame import FrameContext, require_user
 from ui.pickers import look_picker, voice_picker
@@ -131,7 +135,7 @@ def _field_errors(rid: int) -> dict[str, list[str]]:
 # --------------------------------------------------------------------------------------------
 
 
-def _scene_inputs(env: Env, rid: int, reel: Reel) -> list[reels.SceneInput]:
+def _scene_inputs(env: Env, rid: int, reel: Reel) -> list[validation.SceneInput]:
     """The scenes as the widgets show them (database values for widgets not drawn yet)."""
     ss = st.session_state
     out = []
@@ -144,7 +148,7 @@ def _scene_inputs(env: Env, rid: int, reel: Reel) -> list[reels.SceneInput]:
                 ss[skey(rid, n, "locale")] = ""
         bg_on = ss.get(skey(rid, n, "bg_on"), scene.background_color is not None)
         bg = ss.get(skey(rid, n, "bg"), scene.background_color or DEFAULT_BACKGROUND)
-        out.append(reels.SceneInput(
+        out.append(validation.SceneInput(
             position=n,
             avatar_id=ss.get(skey(rid, n, "look"), scene.avatar_id),
             voice_id=voice,
@@ -171,28 +175,28 @@ def _settings_values(rid: int, reel: Reel) -> dict[str, Any]:
 def persist(env: Env, rid: int) -> bool:
     """Save the open draft from its widgets: settings, then scenes (each its own transaction).
 
-    Refusals (:class:`core.reels.ReelValidationError`) are kept per field for display and the
+    Refusals (:class:`core.reels.validation.ReelValidationError`) are kept per field for display and the
     widgets keep the user's values. Returns True when everything was saved.
     """
     errors = _field_errors(rid)
     errors.clear()
     try:
         with session_scope(env.factory) as s:
-            reel = reels.get_reel(s, rid)
+            reel = drafts.get_reel(s, rid)
             if reel.status != "draft":
                 return False
-            reels.update_reel(s, rid, actor=env.actor, **_settings_values(rid, reel))
+            drafts.update_reel(s, rid, actor=env.actor, **_settings_values(rid, reel))
         with session_scope(env.factory) as s:
-            reel = reels.get_reel(s, rid)
-            reels.set_scenes(s, rid, _scene_inputs(env, rid, reel), actor=env.actor)
-    except reels.ReelValidationError as exc:
+            reel = drafts.get_reel(s, rid)
+            drafts.set_scenes(s, rid, _scene_inputs(env, rid, reel), actor=env.actor)
+    except validation.ReelValidationError as exc:
         for p in exc.problems:
             errors.setdefault(p.field, []).append(f"{p.message} Not saved yet — your text is kept here.")
         return False
-    except reels.ReelError as exc:
+    except validation.ReelError as exc:
         errors.setdefault("reel", []).append(str(exc))
         return False
-    st.session_state["c_saved_at"] = {**st.session_state.get("c_saved_at", {}), rid: reels.utcnow()}
+    st.session_state["c_saved_at"] = {**st.session_state.get("c_saved_at", {}), rid: utcnow()}
     return True
 
 
@@ -231,12 +235,12 @@ def _on_mode(env: Env, rid: int) -> None:
     persist(env, rid)
     try:
         with session_scope(env.factory) as s:
-            old = reels.get_reel(s, rid).mode
+            old = drafts.get_reel(s, rid).mode
             if new is None or new == old:
                 ss[rkey(rid, "mode")] = old
                 return
-            reels.update_reel(s, rid, actor=env.actor, mode=new)
-    except reels.ReelError as exc:
+            drafts.update_reel(s, rid, actor=env.actor, mode=new)
+    except validation.ReelError as exc:
         ss[rkey(rid, "mode")] = old
         _field_errors(rid).setdefault("mode", []).append(str(exc))
         return
@@ -249,12 +253,12 @@ def _on_structure(env: Env, rid: int, op: str, n: int | None = None, to: int | N
     try:
         with session_scope(env.factory) as s:
             if op == "add":
-                reels.add_scene(s, rid, actor=env.actor)
+                drafts.add_scene(s, rid, actor=env.actor)
             elif op == "remove":
-                reels.remove_scene(s, rid, n, actor=env.actor)
+                drafts.remove_scene(s, rid, n, actor=env.actor)
             else:
-                reels.move_scene(s, rid, n, to, actor=env.actor)
-    except reels.ReelError as exc:
+                drafts.move_scene(s, rid, n, to, actor=env.actor)
+    except validation.ReelError as exc:
         _field_errors(rid).setdefault("scenes", []).append(str(exc))
         return
     _forget(rid, scenes_only=True)
@@ -267,7 +271,7 @@ def _on_save(env: Env, rid: int) -> None:
 
 def _on_new(env: Env) -> None:
     with session_scope(env.factory) as s:
-        rid = reels.create_reel(s, owner=env.actor).id
+        rid = drafts.create_reel(s, owner=env.actor).id
     select_reel(rid)
     _notify(f"New draft #{rid}: pick a look and a voice and write each scene's script.",
             ":material/add_circle:")
@@ -283,9 +287,9 @@ def _on_duplicate(env: Env, rid: int) -> None:
     persist(env, rid)
     try:
         with session_scope(env.factory) as s:
-            copy = reels.duplicate_reel(s, rid, env.actor)
+            copy = drafts.duplicate_reel(s, rid, env.actor)
             new_id, title = copy.id, copy.title
-    except reels.ReelError as exc:
+    except validation.ReelError as exc:
         _field_errors(rid).setdefault("reel", []).append(str(exc))
         return
     select_reel(new_id)
@@ -296,9 +300,9 @@ def _on_delete(env: Env, rid: int) -> None:
     st.session_state.pop("c_confirm_delete", None)
     try:
         with session_scope(env.factory) as s:
-            title = compose.display_title(reels.get_reel(s, rid).title, rid)
-            reels.delete_reel(s, rid, actor=env.actor)
-    except reels.ReelError as exc:
+            title = drafts.display_title(drafts.get_reel(s, rid).title, rid)
+            drafts.delete_reel(s, rid, actor=env.actor)
+    except validation.ReelError as exc:
         _field_errors(rid).setdefault("reel", []).append(str(exc))
         return
     _forget(rid)
@@ -322,7 +326,7 @@ def _on_listen(env: Env, rid: int, n: int) -> None:
     errors = st.session_state.setdefault("c_listen_errors", {})
     errors.pop((rid, n), None)
     with closing(env.factory()) as s:
-        reel = reels.get_reel(s, rid)
+        reel = drafts.get_reel(s, rid)
         scene = sorted(reel.scenes, key=lambda sc: sc.position)[n - 1]
         try:
             speech.speech_sample(s, env.client, env.data_dir, scene.voice_id or "", scene.script,
@@ -371,10 +375,10 @@ def _accept_incoming(env: Env) -> None:
         return
     try:
         with session_scope(env.factory) as s:
-            done = compose.prefill(s, owner=env.actor, reel_id=selected_reel_id(), voice_id=voice_id,
+            done = drafts.prefill(s, owner=env.actor, reel_id=selected_reel_id(), voice_id=voice_id,
                                    avatar_id=avatar_id)
-            title = compose.display_title(reels.get_reel(s, done.reel_id).title, done.reel_id)
-    except reels.ReelError as exc:
+            title = drafts.display_title(drafts.get_reel(s, done.reel_id).title, done.reel_id)
+    except validation.ReelError as exc:
         st.toast(f"Could not add it to a reel: {exc}", icon=":material/error:")
         return
     _forget(done.reel_id)
@@ -394,17 +398,17 @@ def _drafts_panel(env: Env, rid: int | None) -> None:
     query = st.text_input("Search your drafts", key="c_q", bind="query-params", placeholder="Title contains…",
                           label_visibility="collapsed")
     with closing(env.factory()) as s:
-        rows = compose.list_drafts(s, env.actor, query=query or "")
+        rows = drafts.list_drafts(s, env.actor, query=query or "")
     if not rows:
         st.caption("No drafts match." if query else "No drafts yet — start one with **New reel**.")
-    now = reels.utcnow()
+    now = utcnow()
     for row in rows:
         st.button(
-            compose.display_title(row.title, row.id), key=f"c_open_{row.id}",
+            drafts.display_title(row.title, row.id), key=f"c_open_{row.id}",
             type="secondary" if row.id == rid else "tertiary",
             icon=":material/edit_note:" if row.id == rid else ":material/draft:",
             help=f"#{row.id} · {row.scenes} scene{'s' * (row.scenes != 1)} · edited "
-                 f"{compose.time_ago(row.updated_at, now)}",
+                 f"{board_text.human_ago(row.updated_at, now)}",
             on_click=_on_open, args=(env, row.id, rid),
         )
 
@@ -424,7 +428,7 @@ def _load(env: Env, rid: int) -> tuple[Reel | None, dict[int, float]]:
         if reel is None:
             return None, {}
         reel.scenes  # noqa: B018 — load scenes before the session closes
-        return reel, compose.measured_durations(s, reel)
+        return reel, speech.measured_durations(s, reel)
 
 
 def _run_launch(env: Env, rid: int) -> None:
@@ -432,7 +436,7 @@ def _run_launch(env: Env, rid: int) -> None:
     ss = st.session_state
     try:
         with closing(env.factory()) as s, st.spinner("Launching…"):
-            result = generation.launch(s, rid, actor=env.actor, index=env.index)
+            result = lifecycle.launch(s, rid, actor=env.actor, index=env.index)
         ss["c_result"] = {"reel": rid, "ok": result.ok, "status": result.status, "message": result.message}
     except Exception:  # never show a traceback; the draft is untouched
         log.exception("launch of reel %s failed", rid)
@@ -450,8 +454,8 @@ def _editor(env: Env, rid: int, launching: bool = False) -> None:
         st.button("Close", on_click=select_reel, args=(None,), key="c_close_missing")
         return
     editable = reel.status == "draft"
-    problems = reels.validate_reel(reel, env.index)
-    estimate = reels.estimate_reel(reel, env.index, measured)
+    problems = validation.validate_reel(reel, env.index)
+    estimate = estimates.estimate_reel(reel, env.index, measured)
     by_field: dict[str, list[str]] = {}
     for p in problems:
         by_field.setdefault(p.field, []).append(p.message)
@@ -480,7 +484,7 @@ def _header(env: Env, reel: Reel, editable: bool) -> None:
     ss, rid = st.session_state, reel.id
     with st.container(horizontal=True, vertical_alignment="bottom"):
         _init(rkey(rid, "title"), reel.title)
-        st.text_input("Title", key=rkey(rid, "title"), max_chars=reels.TITLE_MAX_CHARS, disabled=not editable,
+        st.text_input("Title", key=rkey(rid, "title"), max_chars=validation.TITLE_MAX_CHARS, disabled=not editable,
                       placeholder="Untitled reel — name it so your team can find it",
                       on_change=_on_edit, args=(env, rid))
         st.button("Save", icon=":material/save:", key=f"c_save_{rid}", disabled=not editable,
@@ -488,12 +492,12 @@ def _header(env: Env, reel: Reel, editable: bool) -> None:
         st.button("Duplicate", icon=":material/content_copy:", key=f"c_dup_{rid}",
                   on_click=_on_duplicate, args=(env, rid), help="Make an editable copy of this reel.")
         st.button("Delete", icon=":material/delete:", key=f"c_del_{rid}",
-                  disabled=reel.status not in reels.DELETABLE_STATUSES,
+                  disabled=reel.status not in validation.DELETABLE_STATUSES,
                   on_click=lambda: ss.update(c_confirm_delete=rid))
     saved = ss.get("c_saved_at", {}).get(rid) or reel.updated_at
     if editable:
         st.caption(f"Draft #{rid} · owner {reel.owner or '—'} · every change is saved automatically · last saved "
-                   f"{compose.time_ago(saved)}")
+                   f"{board_text.human_ago(saved)}")
     else:
         st.info(f"Reel #{rid} is **{reel.status}**: launched reels can't be edited. **Duplicate** it to make "
                 "changes.", icon=":material/lock:")
@@ -501,7 +505,7 @@ def _header(env: Env, reel: Reel, editable: bool) -> None:
             _status_link()
     if ss.get("c_confirm_delete") == rid:
         with st.container(border=True):
-            st.warning(f"Delete “{compose.display_title(reel.title, rid)}” and its {len(reel.scenes)} scenes? "
+            st.warning(f"Delete “{drafts.display_title(reel.title, rid)}” and its {len(reel.scenes)} scenes? "
                        "This cannot be undone.", icon=":material/warning:")
             yes, no, _ = st.columns([1, 1, 3])
             yes.button("Delete for good", type="primary", key=f"c_del_yes_{rid}", on_click=_on_delete,
@@ -519,18 +523,18 @@ def _settings(env: Env, reel: Reel, editable: bool, by_field: dict[str, list[str
     rid = reel.id
     row = st.container(horizontal=True, vertical_alignment="bottom", gap="medium")
     _init(rkey(rid, "mode"), reel.mode)
-    row.segmented_control("Mode", reels.MODES, key=rkey(rid, "mode"), format_func=MODE_LABELS.get,
+    row.segmented_control("Mode", validation.MODES, key=rkey(rid, "mode"), format_func=MODE_LABELS.get,
                           required=True, disabled=not editable, on_change=_on_mode, args=(env, rid),
                           help="Scene-based reels have exactly 3 scenes; studio reels 1 to 50.")
     _init(rkey(rid, "aspect"), reel.aspect_ratio)
-    row.selectbox("Aspect ratio", reels.ASPECT_RATIOS, key=rkey(rid, "aspect"), disabled=not editable,
+    row.selectbox("Aspect ratio", validation.ASPECT_RATIOS, key=rkey(rid, "aspect"), disabled=not editable,
                   on_change=_on_edit, args=(env, rid), width=110)
     _init(rkey(rid, "resolution"), reel.resolution)
-    row.selectbox("Resolution", reels.RESOLUTIONS, key=rkey(rid, "resolution"), disabled=not editable,
+    row.selectbox("Resolution", validation.RESOLUTIONS, key=rkey(rid, "resolution"), disabled=not editable,
                   format_func=RESOLUTION_LABELS.get, on_change=_on_edit, args=(env, rid), width=110)
     _init(rkey(rid, "engine"), reel.engine)
-    row.selectbox("Engine", reels.ENGINES, key=rkey(rid, "engine"), disabled=not editable,
-                  format_func=reels.ENGINE_LABELS.get, on_change=_on_edit, args=(env, rid), width=130,
+    row.selectbox("Engine", validation.ENGINES, key=rkey(rid, "engine"), disabled=not editable,
+                  format_func=validation.ENGINE_LABELS.get, on_change=_on_edit, args=(env, rid), width=130,
                   help="HeyGen's avatar engine; it sets the price per second and which looks fit.")
     _init(rkey(rid, "captions"), reel.captions)
     row.toggle("Captions", key=rkey(rid, "captions"), disabled=not editable, on_change=_on_edit,
@@ -539,12 +543,12 @@ def _settings(env: Env, reel: Reel, editable: bool, by_field: dict[str, list[str
         _messages(by_field.get(field))
 
 
-def _estimate_panel(env: Env, reel: Reel, estimate: reels.Estimate, measured: dict[int, float],
-                    problems: list[reels.Problem], editable: bool, launching: bool) -> None:
+def _estimate_panel(env: Env, reel: Reel, estimate: validation.Estimate, measured: dict[int, float],
+                    problems: list[validation.Problem], editable: bool, launching: bool) -> None:
     rid = reel.id
     with st.container(border=True, key="c_estimate"):
         length, cost, ready, action = st.columns([1, 1, 1, 1.3], vertical_alignment="center")
-        length.metric("Estimated length", compose.format_seconds(estimate.duration_s),
+        length.metric("Estimated length", board_text.format_seconds(estimate.duration_s),
                       help="Measured from scene previews where you listened, else about 150 words per minute.")
         cost.metric("Estimated cost", f"${estimate.cost_usd:,.2f}",
                     help="HeyGen's per-second price for the engine, each look's avatar type and the resolution, "
@@ -581,7 +585,7 @@ def _launch_result(rid: int) -> None:
         _status_link()
 
 
-def _problem_summary(problems: list[reels.Problem]) -> None:
+def _problem_summary(problems: list[validation.Problem]) -> None:
     shown = problems[:6]
     lines = "\n".join(f"- {p.message}" for p in shown)
     more = f"\n- … and {len(problems) - len(shown)} more, shown next to their fields" if len(problems) > 6 else ""
@@ -590,9 +594,9 @@ def _problem_summary(problems: list[reels.Problem]) -> None:
                icon=":material/checklist:")
 
 
-def _breakdown(env: Env, reel: Reel, estimate: reels.Estimate, measured: dict[int, float]) -> None:
+def _breakdown(env: Env, reel: Reel, estimate: validation.Estimate, measured: dict[int, float]) -> None:
     scenes = sorted(reel.scenes, key=lambda s: s.position)
-    costs = compose.scene_costs(reel, env.index, estimate)
+    costs = estimates.scene_costs(reel, env.index, estimate)
     rows = []
     for n, (scene, seconds, cost) in enumerate(zip(scenes, estimate.scene_durations, costs, strict=True), start=1):
         rows.append({
@@ -643,7 +647,7 @@ def _scenes(env: Env, reel: Reel, editable: bool, by_field: dict[str, list[str]]
                 _scene_moves(env, reel.id, n, len(scenes))
     if studio and editable:
         st.button("Add scene", icon=":material/add:", key=f"c_add_{reel.id}",
-                  disabled=len(scenes) >= reels.STUDIO_MAX_SCENES, on_click=_on_structure,
+                  disabled=len(scenes) >= validation.STUDIO_MAX_SCENES, on_click=_on_structure,
                   args=(env, reel.id, "add"))
 
 
@@ -679,10 +683,10 @@ def _scene_editor(env: Env, reel: Reel, scene: Any, n: int, editable: bool,
         _messages(problems.get(f"scenes[{n}].script"), in_scene=True)
         speed_col, pitch_col = st.columns(2)
         _init(skey(rid, n, "speed"), float(scene.speed))
-        speed_col.slider("Speed", reels.SPEED_MIN, reels.SPEED_MAX, step=0.05, key=skey(rid, n, "speed"),
+        speed_col.slider("Speed", validation.SPEED_MIN, validation.SPEED_MAX, step=0.05, key=skey(rid, n, "speed"),
                          format="%.2f×", disabled=not editable, on_change=_on_edit, args=(env, rid))
         _init(skey(rid, n, "pitch"), float(scene.pitch))
-        pitch_col.slider("Pitch", reels.PITCH_MIN, reels.PITCH_MAX, step=1.0, key=skey(rid, n, "pitch"),
+        pitch_col.slider("Pitch", validation.PITCH_MIN, validation.PITCH_MAX, step=1.0, key=skey(rid, n, "pitch"),
                          format="%+.0f", disabled=not editable, on_change=_on_edit, args=(env, rid),
                          help="Semitones up or down from the voice's own pitch.")
         _messages(problems.get(f"scenes[{n}].speed"), in_scene=True)
@@ -699,13 +703,13 @@ def _scene_editor(env: Env, reel: Reel, scene: Any, n: int, editable: bool,
 
 def _script_caption(script: str, scene: Any, measured: float | None) -> None:
     chars = len(script.strip())
-    over = chars > reels.SCRIPT_MAX_CHARS
-    count = f"{chars:,} / {reels.SCRIPT_MAX_CHARS:,} characters"
+    over = chars > validation.SCRIPT_MAX_CHARS
+    count = f"{chars:,} / {validation.SCRIPT_MAX_CHARS:,} characters"
     count = f":red[{count}]" if over else count
     if measured is not None:
         timing = f"{measured:.1f} s measured from the preview"
     elif chars:
-        timing = f"about {reels.estimate_script_seconds(script, scene.speed):.0f} s of speech"
+        timing = f"about {estimates.estimate_script_seconds(script, scene.speed):.0f} s of speech"
     else:
         timing = "empty"
     st.caption(f"{count} · {timing}")
@@ -766,7 +770,7 @@ def _listen(env: Env, rid: int, n: int, scene: Any, editable: bool) -> None:
         reason = f"Shorten the script to {speech.MAX_TEXT_CHARS:,} characters to listen to it."
     else:
         reason = None
-    seconds = reels.estimate_script_seconds(script, scene.speed) if script else 0.0
+    seconds = estimates.estimate_script_seconds(script, scene.speed) if script else 0.0
     price = max(0.01, seconds * SPEECH_USD_PER_SECOND)
     st.button("Listen", icon=":material/play_circle:", key=skey(rid, n, "listen"),
               disabled=bool(reason), on_click=_on_listen, args=(env, rid, n),

@@ -13,8 +13,9 @@ from dataclasses import dataclass
 import pandas as pd
 import streamlit as st
 
-from core.annotations import annotations_version, get_annotations, local_revision
-from core.catalog import Catalog, facet_counts, looks_frame, voices_frame
+from core.catalog.annotations import annotations_version, get_annotations, local_revision
+from core.catalog.store import Catalog
+from core.catalog.tables import facet_counts, looks_frame, voices_frame
 from core.heygen.errors import HeyGenError
 from core.runtime import Runtime
 
@@ -73,8 +74,8 @@ VOICE_FACETS = ("language", "gender", "accents", "styles", "tags", "age_group", 
 class VoicesTable:
     """The catalog's voices with the team's annotations merged in, plus facet counts over all of them.
 
-    ``frame`` is a :func:`core.catalog.voices_frame` (read-only); ``counts[facet]`` maps a value to its
-    number of voices (:func:`core.catalog.facet_counts`); ``has_preview`` counts voices with a usable
+    ``frame`` is a :func:`core.catalog.tables.voices_frame` (read-only); ``counts[facet]`` maps a value to its
+    number of voices (:func:`core.catalog.tables.facet_counts`); ``has_preview`` counts voices with a usable
     preview; ``version`` is the annotations version the frame was built from.
     """
 
@@ -94,13 +95,13 @@ def _voices_table(_view: CatalogView, _runtime: Runtime, view_key: tuple, versio
 
 
 #: Seconds an annotations version read is reused: another process's annotation shows within this time,
-#: this process's own at once (the cache is keyed by :func:`core.annotations.local_revision`).
+#: this process's own at once (the cache is keyed by :func:`core.catalog.annotations.local_revision`).
 ANNOTATIONS_VERSION_TTL_S = 2.0
 _ANNOTATIONS_VERSION: dict[int, tuple[float, int, tuple, object]] = {}
 
 
 def _annotations_version(runtime: Runtime) -> tuple:
-    """``(count, latest ISO time)`` of the annotations (:func:`core.annotations.annotations_version`),
+    """``(count, latest ISO time)`` of the annotations (:func:`core.catalog.annotations.annotations_version`),
     read at most once per :data:`ANNOTATIONS_VERSION_TTL_S` seconds for all sessions of this process."""
     now, revision, factory = time.monotonic(), local_revision(), runtime.session_factory
     hit = _ANNOTATIONS_VERSION.get(id(factory))

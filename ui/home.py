@@ -6,9 +6,10 @@ from datetime import datetime
 
 import streamlit as st
 
-from core import generation, overview
-from core.board import human_ago, human_duration
-from core.generation import BoardRow
+from core.board import overview, timing
+from core.board import rows as board_rows
+from core.board.rows import BoardRow
+from core.board.text import human_ago, human_duration
 from core.models import utcnow
 from core.runtime import Runtime
 from ui.data import loaded_catalog
@@ -32,9 +33,9 @@ def home_data(_runtime: Runtime, db_url: str, user: str, since: datetime | None)
     """Everything the page shows from the database, shared by tabs for 2 s."""
     owner = user or None
     with _runtime.session_factory() as session:
-        model = generation.render_time_model(session)
+        model = timing.render_time_model(session)
         return {
-            "counts": generation.status_counts(session),
+            "counts": board_rows.status_counts(session),
             "attention": overview.attention(session, owner=owner, model=model,
                                             stuck_after_minutes=_runtime.settings.stuck_after_minutes),
             "finished": overview.finished_since(session, since, owner=owner) if since else [],

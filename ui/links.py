@@ -7,7 +7,7 @@ from typing import Any
 
 import streamlit as st
 
-from core.board import status_label
+from core.board.text import status_label
 
 ROOT = Path(__file__).resolve().parent.parent
 

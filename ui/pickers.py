@@ -14,9 +14,10 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from core.catalog import CatalogIndex, facet_counts, locale_label, normalise_language
-from core.compose import look_labels, voice_choices, voice_labels
-from core.reels import ENGINE_LABELS
+from core.catalog.index import CatalogIndex, look_labels, voice_labels
+from core.catalog.normalise import locale_label, normalise_language
+from core.catalog.tables import facet_counts, voice_choices
+from core.reels.validation import ENGINE_LABELS
 
 GENDERS = ("female", "male")
 

@@ -11,10 +11,11 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from core import overview
-from core.board import human_ago
+from core import config
+from core.board.text import human_ago
 from core.config import SANDBOX_API_KEY, mask_secret
 from core.heygen.errors import HeyGenError
+from core.jobs import lease
 from core.runtime import Runtime
 from ui.data import catalog_view, loaded_catalog
 from ui.frame import FrameContext, account_summary
@@ -105,7 +106,7 @@ def _storage(ctx: FrameContext) -> None:
     st.subheader("Storage", anchor=False)
     rows = [
         ("Database", runtime.engine.url.render_as_string(hide_password=True), "DATABASE_URL"),
-        ("HTTP cache", overview.hide_password(settings.http_cache_location), "HTTP_CACHE_URL"),
+        ("HTTP cache", config.hide_password(settings.http_cache_location), "HTTP_CACHE_URL"),
         ("Data folder", str(settings.data_dir), "DATA_DIR"),
     ]
     st.dataframe(pd.DataFrame(rows, columns=["What", "Where", "Setting"]), hide_index=True,
@@ -116,8 +117,8 @@ def _worker(ctx: FrameContext) -> None:
     settings, runtime = ctx.settings, ctx.runtime
     st.subheader("Worker", anchor=False)
     with runtime.session_factory() as session:
-        status = overview.worker_status(session, lease_seconds=settings.lease_seconds)
-    mode = {"embedded": "a thread inside this app", "external": "a separate `python -m core.worker` process",
+        status = lease.worker_status(session, lease_seconds=settings.lease_seconds)
+    mode = {"embedded": "a thread inside this app", "external": "a separate `python -m core.jobs` process",
             "off": "switched off (WORKER_MODE=off): launched reels wait until a worker runs"}[settings.worker_mode]
     st.markdown(f"The worker submits queued reels to HeyGen and polls running ones; here it runs as {mode}.")
     state = ":green-badge[running]" if status.alive else ":red-badge[not running]"
@@ -127,7 +128,7 @@ def _worker(ctx: FrameContext) -> None:
     if status.holder:
         st.caption(f"Lease holder `{status.holder}` since {human_ago(status.acquired_at)}.")
     if not status.alive and settings.worker_mode != "off":
-        st.warning("No worker holds the lease: launched reels stay queued. Start `python -m core.worker` or set "
+        st.warning("No worker holds the lease: launched reels stay queued. Start `python -m core.jobs` or set "
                    "WORKER_MODE=embedded and restart the app.", icon=":material/warning:")
 
 

@@ -1,7 +1,7 @@
 """The Status page: every reel with its status, refreshed from the database every few seconds.
 
 The board is a fragment (``run_every``) that reads the database only, through a process-wide
-incremental board (:class:`core.board.BoardStore`): open tabs share one read per two seconds, and a
+incremental board (:class:`core.board.store.BoardStore`): open tabs share one read per two seconds, and a
 read fetches only the reels changed since the previous one; the worker and the
 webhook receiver are the only writers. Filters live in the URL (``s_`` keys).
 """
@@ -14,9 +14,12 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from core import board as core_board
-from core import generation
-from core.board import STATUS_COLORS, BoardFilter, board_csv, load_board, status_label
+from core.board import history as board_history
+from core.board import timing
+from core.board.history import board_csv
+from core.board.rows import BoardFilter, load_board
+from core.board.text import STATUS_COLORS, status_label
+from core.jobs import lifecycle
 from core.models import REEL_STATUSES, utcnow
 from core.runtime import Runtime
 from ui.frame import FrameContext
@@ -45,7 +48,7 @@ _TAGS = [*REEL_STATUSES, "stuck"]
 
 
 def column_config(tz: str) -> dict:
-    """``st.column_config`` for the columns of :func:`core.board.load_board`."""
+    """``st.column_config`` for the columns of :func:`core.board.rows.load_board`."""
     cc = st.column_config
     return {
         "id": cc.NumberColumn("Reel", width="small", format="%d", help="Reel number in Reel Studio"),
@@ -68,27 +71,16 @@ def column_config(tz: str) -> dict:
     }
 
 
-#: The process-wide incremental boards, one store per database (id of the session factory → store).
-_STORES: dict[int, core_board.BoardStore] = {}
-
-
-def _board_store(runtime: Runtime) -> core_board.BoardStore:
-    store = _STORES.get(id(runtime.session_factory))
-    if store is None or store.session_factory is not runtime.session_factory:
-        store = _STORES[id(runtime.session_factory)] = core_board.BoardStore(runtime.session_factory)
-    return store
-
-
 def board_data(runtime: Runtime, db_url: str, statuses: tuple[str, ...], owner: str, start: date | None,
                end: date | None, query: str, tz: str, stuck_after: float) -> tuple[pd.DataFrame, int]:
-    """``(board frame, render samples)`` for the filters, from the process-wide :class:`core.board.BoardStore`.
+    """``(board frame, render samples)`` for the filters, from the process-wide :class:`core.board.store.BoardStore`.
 
     All tabs share one refresh per 2 s, and a refresh reads only the reels changed since the last
-    one. The frame is shared: do not modify it. ``board_data.clear()``: the next call reads the
-    database (after an action, "Refresh now").
+    one. The frame is shared: do not modify it. After an action or "Refresh now", :func:`expire_boards`
+    makes the next call read the database.
     """
     f = BoardFilter(statuses=statuses, owner=owner, start=start, end=end, query=query, tz=tz)
-    frame, model = _board_store(runtime).get(f, stuck_after_minutes=stuck_after)
+    frame, model = runtime.boards.get(f, stuck_after_minutes=stuck_after)
     return frame, model.samples
 
 
@@ -108,33 +100,30 @@ def _displayed(frame: pd.DataFrame) -> pd.DataFrame:
     return shown
 
 
-def _expire_boards() -> None:
-    for store in list(_STORES.values()):
-        store.expire()
-
-
-board_data.clear = _expire_boards
+def expire_boards(runtime: Runtime) -> None:
+    """The next :func:`board_data` call reads the database (after an action or "Refresh now")."""
+    runtime.boards.expire()
 
 
 @st.cache_data(ttl=30, max_entries=16, show_spinner=False)
 def owner_options(_runtime: Runtime, db_url: str) -> list[str]:
     """Distinct reel owners (refreshed every 30 s)."""
     with _runtime.session_factory() as session:
-        return core_board.owners(session)
+        return board_history.owners(session)
 
 
 @st.cache_data(ttl=30, max_entries=16, show_spinner=False)
 def history_data(_runtime: Runtime, db_url: str) -> tuple[pd.DataFrame, pd.DataFrame]:
     """``(status timeline, render times)`` for the charts (refreshed every 30 s)."""
     with _runtime.session_factory() as session:
-        return core_board.status_timeline(session), core_board.render_times(session)
+        return board_history.status_timeline(session), board_history.render_times(session)
 
 
 # --------------------------------------------------------------------------- filters
 
 
 def filters(ctx: FrameContext) -> BoardFilter:
-    """The filter row (all bound to the URL) → the :class:`~core.board.BoardFilter` in force."""
+    """The filter row (all bound to the URL) → the :class:`~core.board.rows.BoardFilter` in force."""
     runtime = ctx.runtime
     owners = owner_options(runtime, runtime.settings.db_url)
     choices = ["", *sorted({*owners, *([ctx.user] if ctx.user else [])}, key=str.lower)]
@@ -175,12 +164,12 @@ def selected_ids(frame: pd.DataFrame, selection_rows: list[int]) -> list[int]:
 
 
 def _act(runtime: Runtime, user: str, ids: list[int], verb: str) -> None:
-    action = generation.retry if verb == "retry" else generation.cancel
+    action = lifecycle.retry if verb == "retry" else lifecycle.cancel
     results = []
     with runtime.session_factory() as session:
         for reel_id in ids:
             results.append((reel_id, action(session, reel_id, actor=user)))
-    board_data.clear()
+    expire_boards(runtime)
     done = [r for r in results if r[1].ok]
     if len(results) == 1:
         st.toast(results[0][1].message, icon=":material/check_circle:" if done else ":material/info:")
@@ -197,8 +186,8 @@ def _on_cancel(runtime: Runtime, user: str, ids: list[int]) -> None:
     _act(runtime, user, ids, "cancel")
 
 
-def _on_refresh() -> None:
-    board_data.clear()
+def _on_refresh(runtime: Runtime) -> None:
+    expire_boards(runtime)
 
 
 def _csv_maker(runtime: Runtime, f: BoardFilter):
@@ -237,7 +226,7 @@ def _actions(ctx: FrameContext, frame: pd.DataFrame, ids: list[int], f: BoardFil
               disabled=not queued or not ctx.user, on_click=_on_cancel, args=(runtime, ctx.user, queued),
               help=no_user if not ctx.user else "Only reels still waiting in our queue can be cancelled",
               width="stretch")
-    c4.button("Refresh now", key="s_refresh", icon=":material/refresh:", on_click=_on_refresh, width="stretch")
+    c4.button("Refresh now", key="s_refresh", icon=":material/refresh:", on_click=_on_refresh, args=(runtime,), width="stretch")
     c5.download_button("Export CSV", data=_csv_maker(runtime, f), file_name=_csv_name(f), mime="text/csv",
                        key="s_csv", icon=":material/download:", width="stretch", on_click="ignore",
                        help="The reels matching the filters, as a spreadsheet")
@@ -295,7 +284,7 @@ def status_board(ctx: FrameContext, f: BoardFilter) -> None:
                          height=min(38 + 35 * len(frame), 560))
     ids = selected_ids(frame, list(event.selection.rows))
     _actions(ctx, frame, ids, f)
-    model = "our default estimate (5–15 min per minute of video)" if samples < generation.MIN_SAMPLES else \
+    model = "our default estimate (5–15 min per minute of video)" if samples < timing.MIN_SAMPLES else \
         f"{samples} finished renders"
     st.caption(f"{len(frame):,} reel{'s' * (len(frame) != 1)} · updated {utcnow():%H:%M:%S} UTC · refreshes every "
                f"{REFRESH_SECONDS} s from the database · progress from {model}")

@@ -14,14 +14,14 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from core import generation
-from core import videos as core_videos
-from core.board import human_ago, human_duration
-from core.generation import BoardRow
+from core.board import videos as core_videos
+from core.board.rows import BoardRow
+from core.board.text import human_ago, human_duration
+from core.board.videos import VideoDetails, browser_can_fetch, file_name, human_size, links_expired
 from core.heygen.errors import HeyGenError
-from core.reels import ENGINE_LABELS
+from core.jobs import lifecycle
+from core.reels.validation import ENGINE_LABELS
 from core.runtime import Runtime
-from core.videos import VideoDetails, browser_can_fetch, file_name, human_size, links_expired
 from ui.frame import FrameContext
 from ui.links import browser_timezone, page_link
 
@@ -39,7 +39,7 @@ def video_rows(_runtime: Runtime, db_url: str, owner: str, query: str) -> list[B
 
 @st.cache_data(ttl=2, max_entries=64, show_spinner=False)
 def details(_runtime: Runtime, db_url: str, reel_id: int) -> VideoDetails | None:
-    """One reel's details (see :class:`core.videos.VideoDetails`)."""
+    """One reel's details (see :class:`core.board.videos.VideoDetails`)."""
     with _runtime.session_factory() as session:
         return core_videos.video_details(session, reel_id)
 
@@ -96,7 +96,7 @@ def _refresh(runtime: Runtime, reel_id: int) -> None:
     """on_click: fresh presigned links from HeyGen (GET /v3/videos/{id}); the outcome is shown once."""
     try:
         with runtime.session_factory() as session:
-            generation.refresh_links(session, runtime.client, reel_id)
+            lifecycle.refresh_links(session, runtime.client, reel_id)
         st.session_state[_NOTICE] = ("success", "Fresh download links are ready.")
     except (HeyGenError, LookupError) as exc:
         st.session_state[_NOTICE] = ("error", f"The links could not be refreshed. {exc}")

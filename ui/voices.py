@@ -15,13 +15,20 @@ import pandas as pd
 import streamlit as st
 from streamlit.delta_generator import DeltaGenerator
 
-from core.annotations import AGE_GROUPS, AnnotationError, save_annotation
-from core.catalog import AGE_UNSPECIFIED, VoiceFilter, locale_label, voice_mask
+from core.catalog.annotations import AGE_GROUPS, AnnotationError, save_annotation
+from core.catalog.normalise import locale_label
+from core.catalog.tables import AGE_UNSPECIFIED, VoiceFilter, voice_mask
 from core.db import session_scope
 from core.heygen.errors import HeyGenError
 from core.models import VoiceAnnotation
-from core.pricing import SPEECH_USD_PER_SECOND
-from core.speech import NOT_STARFISH_REASON, SpeechUnavailable, can_sample, find_speech_sample, speech_sample
+from core.reels.pricing import SPEECH_USD_PER_SECOND
+from core.reels.speech import (
+    NOT_STARFISH_REASON,
+    SpeechUnavailable,
+    can_sample,
+    find_speech_sample,
+    speech_sample,
+)
 from ui.columns import VOICE_TABLE_COLUMNS, voice_column_config
 from ui.data import VoicesTable, catalog_view, voices_table
 from ui.facets import counted, seed_from_url

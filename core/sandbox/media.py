@@ -169,7 +169,7 @@ def _font(size: int, bold: bool = False) -> ImageFont.FreeTypeFont | ImageFont.I
     return ImageFont.load_default(size=size)
 
 
-def _clean_text(text: str) -> str:
+def clean_text(text: str) -> str:
     """Drop control and format characters (keeps newlines as spaces) so Pillow never chokes."""
     text = (text or "").replace("\r", " ").replace("\n", " ").replace("\t", " ")
     kept = (ch for ch in text if unicodedata.category(ch)[0] != "C" or ch in "\u200c\u200d")
@@ -261,7 +261,7 @@ def _draw_text(draw: ImageDraw.ImageDraw, xy, text: str, font, fill, anchor: str
 
 
 def _initials(name: str) -> str:
-    words = [w for w in re.split(r"[\s\-_.]+", _clean_text(name)) if w and w[0].isalnum()]
+    words = [w for w in re.split(r"[\s\-_.]+", clean_text(name)) if w and w[0].isalnum()]
     if not words:
         return "?"
     letters = words[0][0] + (words[1][0] if len(words) > 1 else "")
@@ -314,7 +314,7 @@ def _draw_scene_frame(scene: SceneMedia, number: int, total: int | None, size: t
     _draw_text(draw, (pad + pill_w / 2, pad + pill_h / 2), pill, pill_font, ink, anchor="mm")
 
     # Avatar badge and name.
-    name = _clean_text(scene.avatar_name) or "Avatar"
+    name = clean_text(scene.avatar_name) or "Avatar"
     badge_r = round(26 * unit)
     top = pad + pill_h + round(22 * unit)
     cx, cy = pad + badge_r, top + badge_r
@@ -333,7 +333,7 @@ def _draw_scene_frame(scene: SceneMedia, number: int, total: int | None, size: t
     script_top = cy + badge_r + round(22 * unit)
     footer_top = height - pad - round(16 * unit)
     max_lines = max(1, (footer_top - script_top - round(8 * unit)) // line_h)
-    script = _clean_text(scene.script)
+    script = clean_text(scene.script)
     lines = _wrap(script_font, f"“{script}”", width - 2 * pad, max_lines) if script else ["(no script)"]
     for i, line in enumerate(lines):
         _draw_text(draw, (pad, script_top + i * line_h), line, script_font, ink)
@@ -370,7 +370,7 @@ def _tone(text: str, n_samples: int, base_hz: float, rng: np.random.Generator) -
     Word lengths are proportional to their character counts; punctuation adds a longer pause.
     """
     out = np.zeros(n_samples, dtype=np.float64)
-    words = _clean_text(text).split()
+    words = clean_text(text).split()
     if not words or n_samples == 0:
         return out
     weights = [len(w) + 1.5 + (2.5 if w[-1] in ".,;:!?…。，！？" else 0.0) for w in words]
@@ -499,7 +499,7 @@ MAX_CUE_CHARS = 84
 
 def _cue_texts(script: str) -> list[str]:
     """Split a script into sentence cues; long sentences split at commas, then word boundaries."""
-    text = _clean_text(script)
+    text = clean_text(script)
     if not text:
         return []
     cues: list[str] = []
@@ -596,14 +596,14 @@ def _draw_preview(title: str, subtitle: str, size: tuple[int, int]) -> Image.Ima
     draw.ellipse((cx - shoulder_w, shoulder_top, cx + shoulder_w, shoulder_bottom), fill=figure)
     draw.ellipse((cx - head_r - 6, cy - head_r - 6, cx + head_r + 6, cy + head_r + 6), fill=top)
     draw.ellipse((cx - head_r, cy - head_r, cx + head_r, cy + head_r), fill=figure)
-    name = _clean_text(title) or "Avatar"
+    name = clean_text(title) or "Avatar"
     _draw_text(draw, (cx, cy), _initials(name), _font(round(head_r * 0.8), bold=True), base, anchor="mm")
 
     draw.rectangle((0, band_top, width, height), fill=_mix(base, (0, 0, 0), 0.55))
     pad = round(band_h * 0.16)
     title_font = _font(round(band_h * 0.3), bold=True)
     sub_font = _font(round(band_h * 0.2))
-    sub = _clean_text(subtitle)
+    sub = clean_text(subtitle)
     title_y = band_top + (band_h * (0.40 if sub else 0.52))
     _draw_text(draw, (pad, title_y), _fit_line(title_font, name, width - 2 * pad), title_font,
                (255, 255, 255), anchor="lm")

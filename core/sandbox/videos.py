@@ -14,8 +14,8 @@ import math
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from core.catalog import LOCALES as CATALOG_LOCALES
-from core.pricing import SPEECH_USD_PER_SECOND, VIDEO_USD_PER_SECOND
+from core.catalog.normalise import LOCALES as CATALOG_LOCALES
+from core.reels.pricing import SPEECH_USD_PER_SECOND, VIDEO_USD_PER_SECOND
 from core.sandbox.http import ApiError, invalid
 
 WORDS_PER_MINUTE = 150.0

@@ -10,15 +10,15 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session
 
-from core import generation
 from core.heygen.types import Video
+from core.jobs import lifecycle
 from core.models import Reel, ReelAttempt, utcnow
-from core.reels import create_reel
+from core.reels.drafts import create_reel
 
 
 def _queue(session: Session, reel: Reel, actor: str, now: datetime) -> None:
     key = str(uuid.uuid4())
-    assert generation.transition(session, reel, "queued", actor=actor, expected=("draft",), now=now,
+    assert lifecycle.transition(session, reel, "queued", actor=actor, expected=("draft",), now=now,
                                  values={"attempt": 1, "idempotency_key": key, "estimated_duration_s": 20.0,
                                          "estimated_cost_usd": 1.2})
     session.add(ReelAttempt(reel_id=reel.id, number=1, idempotency_key=key, status="queued", queued_at=now))
@@ -41,25 +41,25 @@ def make_reel(
         return reel
     _queue(session, reel, owner, start)
     if status == "cancelled":
-        assert generation.transition(session, reel, "cancelled", actor=owner, now=start + timedelta(seconds=5))
+        assert lifecycle.transition(session, reel, "cancelled", actor=owner, now=start + timedelta(seconds=5))
     if status in ("queued", "cancelled"):
         session.commit()
         return reel
     video_id = uuid.uuid4().hex
-    generation.transition(session, reel, "submitting", actor="worker", now=start + timedelta(seconds=1))
-    generation.transition(session, reel, "pending", actor="worker", now=start + timedelta(seconds=2),
+    lifecycle.transition(session, reel, "submitting", actor="worker", now=start + timedelta(seconds=1))
+    lifecycle.transition(session, reel, "pending", actor="worker", now=start + timedelta(seconds=2),
                           values={"video_id": video_id})
     if status == "pending":
         session.commit()
         return reel
-    generation.transition(session, reel, "processing", actor="worker", now=start + timedelta(seconds=10))
+    lifecycle.transition(session, reel, "processing", actor="worker", now=start + timedelta(seconds=10))
     if status == "failed":
         code, message = failure or ("RENDER_FAILED", "The video could not be rendered.")
-        assert generation.fail_reel(session, reel, code, message, actor="worker", now=start + timedelta(seconds=30))
+        assert lifecycle.fail_reel(session, reel, code, message, actor="worker", now=start + timedelta(seconds=30))
     elif status == "completed":
         url = video_url or f"/media/{video_id}.mp4"
         video = Video(id=video_id, status="completed", duration=duration_s, video_url=url,
                       thumbnail_url=f"/media/{video_id}.jpg", subtitle_url=f"/media/{video_id}.srt")
-        assert generation.apply_video(session, reel, video, now=start + timedelta(seconds=60))
+        assert lifecycle.apply_video(session, reel, video, now=start + timedelta(seconds=60))
     session.commit()
     return reel

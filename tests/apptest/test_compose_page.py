@@ -5,11 +5,14 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from core import reels
-from core.catalog import Catalog, is_starfish_id, load_catalog, normalise_gender, normalise_language
-from core.compose import voice_labels
+from core.catalog.index import voice_labels
+from core.catalog.normalise import normalise_gender, normalise_language
+from core.catalog.store import Catalog, load_catalog
+from core.catalog.tables import is_starfish_id
 from core.db import session_scope
 from core.models import Reel, ReelAttempt, ReelEvent, SpeechSample
+from core.reels import drafts, validation
+from core.reels import estimate as estimates
 from core.runtime import Runtime
 
 PAGE = "pages/3_Compose.py"
@@ -32,10 +35,10 @@ def picks(catalog: Catalog) -> dict[str, list[str]]:
 
 def _make_reel(runtime: Runtime, owner: str, picks: dict, scripts: list[str], *, voices: list[str] | None = None) -> int:
     voices = voices or picks["voices"]
-    scenes = [reels.SceneInput(position=n, avatar_id=picks["looks"][n - 1], voice_id=voices[(n - 1) % len(voices)],
+    scenes = [validation.SceneInput(position=n, avatar_id=picks["looks"][n - 1], voice_id=voices[(n - 1) % len(voices)],
                                script=script) for n, script in enumerate(scripts, start=1)]
     with session_scope(runtime.session_factory) as s:
-        return reels.create_reel(s, owner=owner, title=f"{owner}'s reel", scenes=scenes).id
+        return drafts.create_reel(s, owner=owner, title=f"{owner}'s reel", scenes=scenes).id
 
 
 def _reel(runtime: Runtime, rid: int) -> Reel:
@@ -136,7 +139,7 @@ def test_estimate_shows_the_cost_of_the_reel(open_page, app_runtime, picks, cata
     rid = _make_reel(app_runtime, "Fa", picks, ["word " * 30, "word " * 45, "word " * 15])
     at = open_page(PAGE, user="Fa", query={"c_reel": str(rid)})
     assert not at.exception
-    expected = reels.estimate_reel(_reel(app_runtime, rid), catalog.index)
+    expected = estimates.estimate_reel(_reel(app_runtime, rid), catalog.index)
     cost = next(m for m in at.metric if m.label == "Estimated cost")
     assert cost.value == f"${expected.cost_usd:,.2f}" and expected.cost_usd > 0
     length = next(m for m in at.metric if m.label == "Estimated length")
@@ -186,7 +189,7 @@ def test_delete_asks_for_confirmation(open_page, app_runtime, picks) -> None:
 
 def test_voice_filters_narrow_the_voice_list_in_place(open_page, app_runtime, catalog) -> None:
     with session_scope(app_runtime.session_factory) as s:
-        rid = reels.create_reel(s, owner="Jo").id
+        rid = drafts.create_reel(s, owner="Jo").id
     at = open_page(PAGE, user="Jo", query={"c_reel": str(rid)})
     voice = at.selectbox(key=f"c_r{rid}_s1_voice")
     assert len(voice.options) == len(catalog.voices)

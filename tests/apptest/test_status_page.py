@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import select
 from streamlit.runtime.media_file_manager import MediaFileManager
 
-from core.board import CSV_COLUMNS
+from core.board.history import CSV_COLUMNS
 from core.models import Reel, utcnow
 from tests.apptest.reel_states import make_reel
 

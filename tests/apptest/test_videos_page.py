@@ -9,10 +9,11 @@ import pytest
 from sqlalchemy import update
 from streamlit.runtime.media_file_manager import MediaFileManager
 
-from core.catalog import load_catalog
-from core.generation import launch
+from core.catalog.store import load_catalog
+from core.jobs.lifecycle import launch
 from core.models import Reel, utcnow
-from core.reels import SceneInput, create_reel
+from core.reels.drafts import create_reel
+from core.reels.validation import SceneInput
 from tests.apptest.reel_states import make_reel
 
 PAGE = "pages/5_Videos.py"

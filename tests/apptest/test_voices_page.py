@@ -12,7 +12,7 @@ import unicodedata
 import pytest
 from sqlalchemy import func, select
 
-from core.annotations import save_annotation
+from core.catalog.annotations import save_annotation
 from core.db import session_scope
 from core.heygen.types import Voice
 from core.models import Scene, SpeechSample, VoiceAnnotation
@@ -123,7 +123,7 @@ def test_widget_changes_filter_and_clear_filters_resets(open_page, voices) -> No
 
 
 def test_selecting_a_row_opens_the_detail_pane(open_page, voices) -> None:
-    from core.catalog import VoiceFilter
+    from core.catalog.tables import VoiceFilter
     from ui.voices import _table_key
 
     at = open_page(PAGE, query={"v_lang": ["Spanish"]})

@@ -10,7 +10,9 @@ import pytest
 import responses
 
 from core.heygen import HeyGenClient, schemas
-from core.reels import SceneInput, build_studio_body, create_reel, set_scenes
+from core.reels.body import build_studio_body
+from core.reels.drafts import create_reel, set_scenes
+from core.reels.validation import SceneInput
 
 BASE = "https://api.heygen.com"
 LOOK, VOICE = "Abigail_expressive_2024112501", "cef3bc4e0a84424cafcde6f2cf466c97"

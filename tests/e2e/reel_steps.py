@@ -10,7 +10,8 @@ from dataclasses import dataclass
 from playwright.sync_api import Page, expect
 
 from core.db import make_engine, make_session_factory, session_scope
-from core.reels import SceneInput, create_reel
+from core.reels.drafts import create_reel
+from core.reels.validation import SceneInput
 from tests.e2e.conftest import AppServer, key_button, open_page, wait_for_app_run
 
 USER = "e2e"

@@ -14,7 +14,7 @@ from urllib.parse import parse_qs, urlparse
 import pytest
 from playwright.sync_api import Page, expect
 
-from core.catalog import locales_for, normalise_gender, normalise_language
+from core.catalog.normalise import locales_for, normalise_gender, normalise_language
 from core.sandbox.catalog import load_sandbox_catalog
 from tests.e2e.conftest import AppServer, open_page, snap, wait_for_app_run
 

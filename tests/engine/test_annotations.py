@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from core.annotations import (
+from core.catalog.annotations import (
     AGE_GROUPS,
     MAX_NOTES_CHARS,
     MAX_TAGS,
@@ -21,7 +21,7 @@ from core.db import session_scope
 from core.heygen.errors import InvalidRequestError
 from core.heygen.types import Speech
 from core.models import SpeechSample, VoiceAnnotation
-from core.speech import (
+from core.reels.speech import (
     NOT_STARFISH_REASON,
     SpeechUnavailable,
     find_speech_sample,

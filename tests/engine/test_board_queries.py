@@ -10,9 +10,13 @@ import pandas as pd
 import pytest
 from sqlalchemy import update
 
-from core import board, generation, overview
-from core import videos as core_videos
-from core.board import BoardFilter, load_board
+from core.board import history as board_history
+from core.board import overview
+from core.board import rows as board_rows
+from core.board import text as board_text
+from core.board import videos as core_videos
+from core.board.rows import BoardFilter, load_board
+from core.jobs import lease
 from core.models import Reel, WorkerLease, utcnow
 from tests.apptest.reel_states import make_reel
 
@@ -59,7 +63,7 @@ def test_frame_columns_stage_and_stuck(seeded):
     with seeded() as session:
         frame, model = load_board(session, BoardFilter(), stuck_after_minutes=30)
     rows = frame.set_index("title")
-    assert list(frame.columns) == board.FRAME_COLUMNS
+    assert list(frame.columns) == board_rows.FRAME_COLUMNS
     assert rows.loc["Stalled", "stuck"] and not rows.loc["Update", "stuck"]
     assert rows.loc["Stalled", "stage"].startswith("⚠️ Stuck — no result after")
     assert rows.loc["Tour", "failure"] == "Top up your balance. (INSUFFICIENT_CREDIT)"
@@ -72,18 +76,18 @@ def test_frame_columns_stage_and_stuck(seeded):
 
 
 def test_table_matches_generation_board_row_by_row(seeded):
-    """The vectorised table gives what core.generation.board and the per-row texts give."""
+    """The vectorised table gives what core.board.rows.board and the per-row texts give."""
     now = utcnow()
     with seeded() as session:
         frame, model = load_board(session, BoardFilter(), stuck_after_minutes=30, now=now)
-        rows = generation.board(session, model=model, now=now, stuck_after_minutes=30)
+        rows = board_rows.board(session, model=model, now=now, stuck_after_minutes=30)
     assert frame["id"].tolist() == [r.id for r in rows]
     for (_, got), want in zip(frame.iterrows(), rows, strict=True):
         assert got["progress"] == pytest.approx(want.progress)
         assert bool(got["stuck"]) is want.stuck
-        assert got["stage"] == board.stage_text(want, model, now)
-        assert (None if pd.isna(got["failure"]) else got["failure"]) == board.failure_reason(want)
-        assert got["status_label"] == board.status_label(want.status)
+        assert got["stage"] == board_text.stage_text(want, model, now)
+        assert (None if pd.isna(got["failure"]) else got["failure"]) == board_text.failure_reason(want)
+        assert got["status_label"] == board_text.status_label(want.status)
         submitted = want.submitted_at or want.queued_at
         assert (pd.isna(got["submitted"]) and submitted is None) or got["submitted"] == submitted
         assert got["updated"] == want.updated_at
@@ -92,7 +96,7 @@ def test_table_matches_generation_board_row_by_row(seeded):
 def test_csv_has_one_line_per_reel(seeded):
     with seeded() as session:
         frame, _ = load_board(session, BoardFilter(owner="Ana"))
-    lines = list(csv.DictReader(io.StringIO(board.board_csv(frame).decode())))
+    lines = list(csv.DictReader(io.StringIO(board_history.board_csv(frame).decode())))
     assert {line["title"] for line in lines} == {"Spring teaser", "Tour", "Waiting"}
     tour = next(line for line in lines if line["title"] == "Tour")
     assert tour["status"] == "failed" and tour["failure_reason"].startswith("Top up")
@@ -101,9 +105,9 @@ def test_csv_has_one_line_per_reel(seeded):
 
 def test_owners_and_history(seeded):
     with seeded() as session:
-        assert board.owners(session) == ["Ana", "Bruno", "Chen"]
-        timeline = board.status_timeline(session, days=14)
-        renders = board.render_times(session)
+        assert board_history.owners(session) == ["Ana", "Bruno", "Chen"]
+        timeline = board_history.status_timeline(session, days=14)
+        renders = board_history.render_times(session)
     assert set(timeline.columns) == {"bucket", "status", "reels"}
     completed = timeline[timeline["status"] == "completed"]["reels"].sum()
     assert completed == 2
@@ -135,14 +139,14 @@ def test_last_seen_defaults_to_last_activity(session_factory):
 def test_worker_status_from_lease(session_factory):
     now = utcnow()
     with session_factory() as session:
-        assert overview.worker_status(session, lease_seconds=30, now=now).holder is None
+        assert lease.worker_status(session, lease_seconds=30, now=now).holder is None
         session.add(WorkerLease(name="worker", holder="host:1:abc", acquired_at=now - timedelta(minutes=5),
                                 expires_at=now + timedelta(seconds=25)))
         session.commit()
-        status = overview.worker_status(session, lease_seconds=30, now=now)
+        status = lease.worker_status(session, lease_seconds=30, now=now)
         assert status.alive and status.holder == "host:1:abc"
         assert status.last_cycle_at == now - timedelta(seconds=5)
-        assert not overview.worker_status(session, lease_seconds=30, now=now + timedelta(minutes=1)).alive
+        assert not lease.worker_status(session, lease_seconds=30, now=now + timedelta(minutes=1)).alive
 
 
 def test_video_details_and_expiry(seeded):

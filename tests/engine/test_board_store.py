@@ -1,8 +1,8 @@
-"""core.board.BoardStore on SQLite and PostgreSQL: an incremental board equals a fresh load_board.
+"""core.board.store.BoardStore on SQLite and PostgreSQL: an incremental board equals a fresh load_board.
 
 Every case changes the database the way the app does (launch, worker transitions, deletes of
 drafts, rows inserted behind the store's back), asks the store for a refreshed board and compares
-it with :func:`core.board.load_board` at the same instant.
+it with :func:`core.board.rows.load_board` at the same instant.
 """
 
 from __future__ import annotations
@@ -13,8 +13,12 @@ import pandas as pd
 import pytest
 from sqlalchemy import delete, insert, update
 
-from core import board, generation
-from core.board import BoardFilter, BoardStore, load_board
+from core import models
+from core.board import rows as board_rows
+from core.board import store as board_store
+from core.board.rows import BoardFilter, load_board
+from core.board.store import BoardStore
+from core.jobs import lifecycle
 from core.models import Reel
 from tests.apptest.reel_states import make_reel
 from tests.engine.test_board_queries import SEED
@@ -33,8 +37,9 @@ def seeded(session_factory):
 @pytest.fixture
 def frozen(monkeypatch):
     """The store's and load_board's clock, settable (aware UTC)."""
-    state = {"now": generation.utcnow()}
-    monkeypatch.setattr(board, "utcnow", lambda: state["now"])
+    state = {"now": models.utcnow()}
+    monkeypatch.setattr(board_rows, "utcnow", lambda: state["now"])
+    monkeypatch.setattr(board_store, "utcnow", lambda: state["now"])
     return state
 
 
@@ -48,7 +53,7 @@ def assert_same_as_load_board(store: BoardStore, f: BoardFilter, frozen: dict) -
     got = fresh(store, f)
     with store.session_factory() as session:
         want, _ = load_board(session, f, stuck_after_minutes=30, now=frozen["now"])
-    assert list(got.columns) == board.FRAME_COLUMNS
+    assert list(got.columns) == board_rows.FRAME_COLUMNS
     pd.testing.assert_frame_equal(got.reset_index(drop=True), want.reset_index(drop=True), check_dtype=False)
     return got
 
@@ -62,7 +67,7 @@ def test_incremental_board_follows_every_kind_of_change(seeded, frozen, f):
     factory, ids = seeded
     store = BoardStore(factory)
     assert_same_as_load_board(store, f, frozen)
-    loaded = store._peek((f, 30.0, board.BOARD_LIMIT)).loaded
+    loaded = store._peek((f, 30.0, board_rows.BOARD_LIMIT)).loaded
 
     frozen["now"] += timedelta(seconds=40)  # only time passes: progress and stages move on
     assert_same_as_load_board(store, f, frozen)
@@ -70,21 +75,21 @@ def test_incremental_board_follows_every_kind_of_change(seeded, frozen, f):
     with factory() as session:  # the worker moves reels on; a reel leaves the "queued" filter
         for title, to in (("Waiting", "submitting"), ("Update", "completed")):
             reel = session.get(Reel, ids[title])
-            assert generation.transition(session, reel, to, actor="worker")
+            assert lifecycle.transition(session, reel, to, actor="worker")
         session.commit()
     assert_same_as_load_board(store, f, frozen)
 
     with factory() as session:  # a new reel, and a failed one queued again
         new = make_reel(session, "Brand new", "draft", owner="Ana", ago=timedelta(0))
-        assert generation.retry(session, ids["Tour"], actor="ana").ok
+        assert lifecycle.retry(session, ids["Tour"], actor="ana").ok
     assert_same_as_load_board(store, f, frozen)
-    assert store._peek((f, 30.0, board.BOARD_LIMIT)).loaded == loaded  # so far incremental only
+    assert store._peek((f, 30.0, board_rows.BOARD_LIMIT)).loaded == loaded  # so far incremental only
 
     with factory() as session:  # a draft is deleted
         session.execute(delete(Reel).where(Reel.id == new.id))
         session.commit()
     assert_same_as_load_board(store, f, frozen)
-    assert store._peek((f, 30.0, board.BOARD_LIMIT)).loaded > loaded  # rebuilt: the count did not add up
+    assert store._peek((f, 30.0, board_rows.BOARD_LIMIT)).loaded > loaded  # rebuilt: the count did not add up
 
 
 def test_rows_inserted_with_an_old_timestamp_appear(seeded, frozen):

@@ -8,10 +8,12 @@ from types import SimpleNamespace
 
 import pytest
 
-from core import compose, reels
-from core.catalog import voices_frame
+from core.catalog import tables
+from core.catalog.tables import voices_frame
 from core.models import Reel, ReelEvent, Scene, SpeechSample, utcnow
-from core.speech import speech_cache_key
+from core.reels import drafts, speech, validation
+from core.reels import estimate as estimates
+from core.reels.speech import speech_cache_key
 
 AVATAR_ID = "Abigail_expressive_2024112501"
 VOICE_ID = "cef3bc4e0a84424cafcde6f2cf466c97"  # Ivy, English, Starfish
@@ -20,7 +22,7 @@ OTHER_VOICE = "b99b17cac41f4376bd291820c4854711"
 
 def _create(session_factory, owner: str, title: str = "", **kw) -> int:
     with session_factory() as s:
-        rid = reels.create_reel(s, owner=owner, title=title, **kw).id
+        rid = drafts.create_reel(s, owner=owner, title=title, **kw).id
         s.commit()
         return rid
 
@@ -34,46 +36,46 @@ def test_list_drafts_is_the_owners_drafts_newest_first_with_scene_counts(session
         s.get(Reel, launched).status = "queued"
         s.get(Reel, old).updated_at = utcnow() - timedelta(hours=1)
         s.commit()
-        rows = compose.list_drafts(s, "ana")
+        rows = drafts.list_drafts(s, "ana")
         assert [(r.id, r.title, r.scenes) for r in rows] == [(new, "New one", 1), (old, "Old one", 3)]
-        assert [r.id for r in compose.list_drafts(s, "ana", query="OLD")] == [old]
-        assert compose.list_drafts(s, "ana", limit=1)[0].id == new
+        assert [r.id for r in drafts.list_drafts(s, "ana", query="OLD")] == [old]
+        assert drafts.list_drafts(s, "ana", limit=1)[0].id == new
 
 
 def test_prefill_fills_the_first_scene_without_a_voice(session_factory) -> None:
-    scenes = [reels.SceneInput(1, voice_id=OTHER_VOICE, locale=None), reels.SceneInput(2), reels.SceneInput(3)]
+    scenes = [validation.SceneInput(1, voice_id=OTHER_VOICE, locale=None), validation.SceneInput(2), validation.SceneInput(3)]
     rid = _create(session_factory, "ana", scenes=scenes)
     with session_factory() as s:
-        done = compose.prefill(s, owner="ana", reel_id=rid, voice_id=VOICE_ID)
+        done = drafts.prefill(s, owner="ana", reel_id=rid, voice_id=VOICE_ID)
         s.commit()
-        assert done == compose.Prefill(rid, 2, False)
-        reel = reels.get_reel(s, rid)
+        assert done == drafts.Prefill(rid, 2, False)
+        reel = drafts.get_reel(s, rid)
         assert [sc.voice_id for sc in reel.scenes] == [OTHER_VOICE, VOICE_ID, None]
         assert "scene 2: voice_id" in reel_events(s, rid)[-1]
 
 
 def test_prefill_with_look_and_voice_needs_a_scene_missing_both(session_factory) -> None:
-    scenes = [reels.SceneInput(1, avatar_id=AVATAR_ID), reels.SceneInput(2, voice_id=VOICE_ID),
-              reels.SceneInput(3)]
+    scenes = [validation.SceneInput(1, avatar_id=AVATAR_ID), validation.SceneInput(2, voice_id=VOICE_ID),
+              validation.SceneInput(3)]
     rid = _create(session_factory, "ana", scenes=scenes)
     with session_factory() as s:
-        assert compose.prefill(s, owner="ana", reel_id=rid, voice_id=VOICE_ID, avatar_id=AVATAR_ID).scene == 3
+        assert drafts.prefill(s, owner="ana", reel_id=rid, voice_id=VOICE_ID, avatar_id=AVATAR_ID).scene == 3
 
 
 def test_prefill_starts_a_new_draft_when_the_open_reel_is_full_or_launched(session_factory) -> None:
-    full = _create(session_factory, "ana", scenes=[reels.SceneInput(n, voice_id=VOICE_ID) for n in (1, 2, 3)])
+    full = _create(session_factory, "ana", scenes=[validation.SceneInput(n, voice_id=VOICE_ID) for n in (1, 2, 3)])
     with session_factory() as s:
-        done = compose.prefill(s, owner="bo", reel_id=full, voice_id=OTHER_VOICE)
+        done = drafts.prefill(s, owner="bo", reel_id=full, voice_id=OTHER_VOICE)
         s.commit()
         assert done.created and done.scene == 1 and done.reel_id != full
-        new = reels.get_reel(s, done.reel_id)
+        new = drafts.get_reel(s, done.reel_id)
         assert (new.owner, new.status, [sc.voice_id for sc in new.scenes]) == ("bo", "draft", [OTHER_VOICE, None, None])
         s.get(Reel, done.reel_id).status = "queued"
         s.commit()
-        assert compose.prefill(s, owner="bo", reel_id=done.reel_id, avatar_id=AVATAR_ID).created
-        assert compose.prefill(s, owner="bo", reel_id=None, avatar_id=AVATAR_ID).created
+        assert drafts.prefill(s, owner="bo", reel_id=done.reel_id, avatar_id=AVATAR_ID).created
+        assert drafts.prefill(s, owner="bo", reel_id=None, avatar_id=AVATAR_ID).created
         with pytest.raises(ValueError):
-            compose.prefill(s, owner="bo", reel_id=None)
+            drafts.prefill(s, owner="bo", reel_id=None)
 
 
 def reel_events(session, rid: int) -> list[str]:
@@ -81,9 +83,9 @@ def reel_events(session, rid: int) -> list[str]:
 
 
 def test_measured_durations_use_stored_samples_of_the_exact_scene(session_factory, tmp_path: Path) -> None:
-    scenes = [reels.SceneInput(1, voice_id=VOICE_ID, script="Hello there."),
-              reels.SceneInput(2, voice_id=VOICE_ID, script="Hello there.", speed=1.2),
-              reels.SceneInput(3, voice_id=VOICE_ID, script="")]
+    scenes = [validation.SceneInput(1, voice_id=VOICE_ID, script="Hello there."),
+              validation.SceneInput(2, voice_id=VOICE_ID, script="Hello there.", speed=1.2),
+              validation.SceneInput(3, voice_id=VOICE_ID, script="")]
     rid = _create(session_factory, "ana", scenes=scenes)
     audio = tmp_path / "a.wav"
     audio.write_bytes(b"RIFF")
@@ -91,9 +93,9 @@ def test_measured_durations_use_stored_samples_of_the_exact_scene(session_factor
         s.add(SpeechSample(cache_key=speech_cache_key(VOICE_ID, "Hello there.", 1.0, None), voice_id=VOICE_ID,
                            text="Hello there.", speed=1.0, locale=None, audio_path=str(audio), duration_s=1.7))
         s.commit()
-        assert compose.measured_durations(s, reels.get_reel(s, rid)) == {1: 1.7}
+        assert speech.measured_durations(s, drafts.get_reel(s, rid)) == {1: 1.7}
         audio.unlink()  # a sample whose audio file is gone does not count
-        assert compose.measured_durations(s, reels.get_reel(s, rid)) == {}
+        assert speech.measured_durations(s, drafts.get_reel(s, rid)) == {}
 
 
 class _Looks:
@@ -112,25 +114,25 @@ def test_scene_costs_split_the_total_by_each_scenes_price() -> None:
     reel = Reel(engine="avatar_iv", resolution="1080p", mode="scene_based")
     reel.scenes = [Scene(position=n, avatar_id=look, script="word " * 20, speed=1.0, pitch=0.0)
                    for n, look in ((1, "photo"), (2, "studio"), (3, "gone"))]
-    estimate = reels.estimate_reel(reel, index)
-    costs = compose.scene_costs(reel, index, estimate)
+    estimate = estimates.estimate_reel(reel, index)
+    costs = estimates.scene_costs(reel, index, estimate)
     assert sum(costs) == pytest.approx(estimate.cost_usd)
     assert costs[1] / costs[0] == pytest.approx(0.0667 / 0.05)  # same length, studio vs photo price
     assert costs[2] == pytest.approx(costs[1])  # unknown looks are priced as studio avatars
     empty = Reel(engine="avatar_iv", resolution="1080p", mode="studio")
     empty.scenes = [Scene(position=1, script="", speed=1.0, pitch=0.0)]
-    assert compose.scene_costs(empty, index, reels.estimate_reel(empty, index)) == [0.0]
+    assert estimates.scene_costs(empty, index, estimates.estimate_reel(empty, index)) == [0.0]
 
 
 def test_voice_choices_filter_and_keep_the_current_voice(catalog_index) -> None:
     df = voices_frame(catalog_index.voices)
-    english_female = compose.voice_choices(df, language="English", gender="female")
+    english_female = tables.voice_choices(df, language="English", gender="female")
     assert english_female and all(
         (row.language, row.gender) == ("English", "female")
         for row in df.set_index("voice_id").loc[english_female].itertuples()
     )
-    gb = compose.voice_choices(df, language="English", accent="en-GB")
+    gb = tables.voice_choices(df, language="English", accent="en-GB")
     assert set(gb) == {v.voice_id for v in catalog_index.voices if "en-GB" in catalog_index.locales(v.voice_id)}
-    german = compose.voice_choices(df, language="German", keep=VOICE_ID)
+    german = tables.voice_choices(df, language="German", keep=VOICE_ID)
     assert german[0] == VOICE_ID and VOICE_ID not in german[1:]
-    assert compose.voice_choices(df, language="German", keep="gone") == compose.voice_choices(df, language="German")
+    assert tables.voice_choices(df, language="German", keep="gone") == tables.voice_choices(df, language="German")

@@ -9,8 +9,10 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import func, select
 
-from core import generation
+from core.board import rows as board_rows
+from core.board import timing
 from core.heygen.types import Video
+from core.jobs import lifecycle
 from core.models import Reel, ReelAttempt, ReelEvent, Scene
 
 AVATAR_ID = "Abigail_expressive_2024112501"
@@ -34,12 +36,12 @@ def make_reel(session_factory, *, owner: str = "ana", title: str = "Product intr
 
 def events_of(session_factory, reel_id: int) -> list[tuple[str | None, str]]:
     with session_factory() as session:
-        return [(e.from_status, e.to_status) for e in generation.history(session, reel_id)]
+        return [(e.from_status, e.to_status) for e in board_rows.history(session, reel_id)]
 
 
 def attempts_of(session_factory, reel_id: int) -> list[ReelAttempt]:
     with session_factory() as session:
-        return generation.attempts(session, reel_id)
+        return board_rows.attempts(session, reel_id)
 
 
 def status_of(session_factory, reel_id: int) -> str:
@@ -63,7 +65,7 @@ def assert_history_consistent(session_factory, reel_id: int) -> None:
 def test_launch_queues_with_attempt_key_and_estimate(session_factory, catalog_index):
     reel_id = make_reel(session_factory)
     with session_factory() as session:
-        result = generation.launch(session, reel_id, actor="ana", index=catalog_index)
+        result = lifecycle.launch(session, reel_id, actor="ana", index=catalog_index)
     assert result.ok and result.status == "queued"
     with session_factory() as session:
         reel = session.get(Reel, reel_id)
@@ -81,7 +83,7 @@ def test_launch_with_problems_keeps_draft_and_writes_nothing(session_factory, ca
         session.get(Reel, reel_id).scenes[1].voice_id = "no-such-voice"
         session.commit()
     with session_factory() as session:
-        result = generation.launch(session, reel_id, actor="ana", index=catalog_index)
+        result = lifecycle.launch(session, reel_id, actor="ana", index=catalog_index)
     assert not result.ok and result.status == "draft" and result.problems
     assert status_of(session_factory, reel_id) == "draft"
     assert attempts_of(session_factory, reel_id) == [] and events_of(session_factory, reel_id) == []
@@ -90,8 +92,8 @@ def test_launch_with_problems_keeps_draft_and_writes_nothing(session_factory, ca
 def test_second_launch_says_already_launched(session_factory, catalog_index):
     reel_id = make_reel(session_factory)
     with session_factory() as session:
-        assert generation.launch(session, reel_id, actor="ana", index=catalog_index).ok
-        again = generation.launch(session, reel_id, actor="ana", index=catalog_index)
+        assert lifecycle.launch(session, reel_id, actor="ana", index=catalog_index).ok
+        again = lifecycle.launch(session, reel_id, actor="ana", index=catalog_index)
     assert not again.ok and "already launched" in again.message and "queued" in again.message
 
 
@@ -105,7 +107,7 @@ def test_launch_race_threads_exactly_one_wins(session_factory, catalog_index):
         try:
             with session_factory() as session:
                 barrier.wait(timeout=30)
-                results.append(generation.launch(session, reel_id, actor="ana", index=catalog_index))
+                results.append(lifecycle.launch(session, reel_id, actor="ana", index=catalog_index))
         except Exception as exc:  # pragma: no cover - reported below
             errors.append(repr(exc))
 
@@ -124,7 +126,7 @@ def test_launch_race_threads_exactly_one_wins(session_factory, catalog_index):
 
 
 def _child_index():
-    from core.catalog import CatalogIndex
+    from core.catalog.index import CatalogIndex
     from core.heygen.types import AvatarLook, Voice
     from core.sandbox.catalog import load_sandbox_catalog
 
@@ -141,7 +143,7 @@ def _launch_in_process(url: str, reel_id: int, barrier, out) -> None:
     factory = make_session_factory(make_engine(url))
     with factory() as session:
         barrier.wait(timeout=60)
-        result = generation.launch(session, reel_id, actor="proc", index=index)
+        result = lifecycle.launch(session, reel_id, actor="proc", index=index)
     out.put((result.ok, result.message))
 
 
@@ -169,10 +171,10 @@ def test_launch_race_two_processes_exactly_one_wins(session_factory, catalog_ind
 def test_cancel_only_from_queued(session_factory, catalog_index):
     reel_id = make_reel(session_factory)
     with session_factory() as session:
-        assert not generation.cancel(session, reel_id, actor="ana").ok  # a draft is not queued
-        generation.launch(session, reel_id, actor="ana", index=catalog_index)
-        assert generation.cancel(session, reel_id, actor="ana").ok
-        again = generation.cancel(session, reel_id, actor="ana")
+        assert not lifecycle.cancel(session, reel_id, actor="ana").ok  # a draft is not queued
+        lifecycle.launch(session, reel_id, actor="ana", index=catalog_index)
+        assert lifecycle.cancel(session, reel_id, actor="ana").ok
+        again = lifecycle.cancel(session, reel_id, actor="ana")
     assert not again.ok and again.status == "cancelled"
     assert events_of(session_factory, reel_id) == [("draft", "queued"), ("queued", "cancelled")]
 
@@ -180,25 +182,25 @@ def test_cancel_only_from_queued(session_factory, catalog_index):
 def test_cancel_loses_against_a_claim(session_factory, catalog_index):
     reel_id = make_reel(session_factory)
     with session_factory() as session:
-        generation.launch(session, reel_id, actor="ana", index=catalog_index)
+        lifecycle.launch(session, reel_id, actor="ana", index=catalog_index)
         reel = session.get(Reel, reel_id)
-        assert generation.transition(session, reel, "submitting", actor="w", expected=("queued",))
+        assert lifecycle.transition(session, reel, "submitting", actor="w", expected=("queued",))
         session.commit()
-        result = generation.cancel(session, reel_id, actor="ana")
+        result = lifecycle.cancel(session, reel_id, actor="ana")
     assert not result.ok and result.status == "submitting"
 
 
 def test_retry_makes_new_attempt_and_key_and_keeps_history(session_factory, catalog_index):
     reel_id = make_reel(session_factory)
     with session_factory() as session:
-        generation.launch(session, reel_id, actor="ana", index=catalog_index)
-        assert not generation.retry(session, reel_id, actor="ana").ok  # queued cannot be retried
+        lifecycle.launch(session, reel_id, actor="ana", index=catalog_index)
+        assert not lifecycle.retry(session, reel_id, actor="ana").ok  # queued cannot be retried
         reel = session.get(Reel, reel_id)
-        generation.transition(session, reel, "submitting", actor="w")
-        generation.transition(session, reel, "pending", actor="w", values={"video_id": "v1"})
-        generation.fail_reel(session, reel, "invalid_parameter", "Bad voice.", actor="w")
+        lifecycle.transition(session, reel, "submitting", actor="w")
+        lifecycle.transition(session, reel, "pending", actor="w", values={"video_id": "v1"})
+        lifecycle.fail_reel(session, reel, "invalid_parameter", "Bad voice.", actor="w")
         session.commit()
-        result = generation.retry(session, reel_id, actor="ana")
+        result = lifecycle.retry(session, reel_id, actor="ana")
     assert result.ok and result.status == "queued"
     first, second = attempts_of(session_factory, reel_id)
     assert (first.number, second.number) == (1, 2)
@@ -217,9 +219,9 @@ def test_transition_is_conditional_and_writes_event_only_on_win(session_factory)
     reel_id = make_reel(session_factory, status="queued")
     with session_factory() as one, session_factory() as two:
         reel_one, reel_two = one.get(Reel, reel_id), two.get(Reel, reel_id)
-        assert generation.transition(one, reel_one, "submitting", actor="a", expected=("queued",))
+        assert lifecycle.transition(one, reel_one, "submitting", actor="a", expected=("queued",))
         one.commit()
-        assert not generation.transition(two, reel_two, "cancelled", actor="b", expected=("queued",))
+        assert not lifecycle.transition(two, reel_two, "cancelled", actor="b", expected=("queued",))
         two.commit()
     assert events_of(session_factory, reel_id) == [("queued", "submitting")]
 
@@ -228,9 +230,9 @@ def test_transition_stamps_times_once(session_factory):
     reel_id = make_reel(session_factory, status="submitting")
     with session_factory() as session:
         reel = session.get(Reel, reel_id)
-        assert generation.transition(session, reel, "pending", actor="w")
+        assert lifecycle.transition(session, reel, "pending", actor="w")
         submitted = reel.submitted_at
-        assert generation.transition(session, reel, "processing", actor="w")
+        assert lifecycle.transition(session, reel, "processing", actor="w")
         assert reel.processing_at is not None and reel.submitted_at == submitted
         session.commit()
     with session_factory() as session:
@@ -255,8 +257,8 @@ def test_apply_video_completed_stores_details_and_is_idempotent(session_factory)
         session.add(ReelAttempt(reel_id=reel_id, number=1, idempotency_key="k-1", status="pending"))
         session.commit()
         reel = session.get(Reel, reel_id)
-        assert generation.apply_video(session, reel, video)
-        assert not generation.apply_video(session, reel, video)
+        assert lifecycle.apply_video(session, reel, video)
+        assert not lifecycle.apply_video(session, reel, video)
         session.commit()
     with session_factory() as session:
         reel = session.get(Reel, reel_id)
@@ -273,7 +275,7 @@ def test_apply_video_failed_stores_reason(session_factory):
     video = Video(id="vid-1", status="failed", failure_code="MOVIO_PAYMENT_INSUFFICIENT_CREDIT",
                   failure_message="Insufficient credit.")
     with session_factory() as session:
-        assert generation.apply_video(session, session.get(Reel, reel_id), video)
+        assert lifecycle.apply_video(session, session.get(Reel, reel_id), video)
         session.commit()
         reel = session.get(Reel, reel_id)
     assert reel.status == "failed" and reel.failure_code == "MOVIO_PAYMENT_INSUFFICIENT_CREDIT"
@@ -288,7 +290,7 @@ def test_refresh_links_defaults_to_seven_days(session_factory):
             return Video(id=video_id, status="completed", video_url="http://x/new.mp4")
 
     with session_factory() as session:
-        reel = generation.refresh_links(session, Client(), reel_id)
+        reel = lifecycle.refresh_links(session, Client(), reel_id)
     assert reel.video_url == "http://x/new.mp4"
     left = reel.links_expire_at - datetime.now(UTC)
     assert timedelta(days=6, hours=23) < left <= timedelta(days=7)
@@ -299,7 +301,7 @@ def test_status_mapping():
     expected = {"waiting": "pending", "queued": "pending", "pending": "pending", "processing": "processing",
                 "rendering_something_new": "processing", "completed": "completed", "FAILED": "failed",
                 "not_found": "not_found"}
-    assert {raw: generation.map_heygen_status(raw) for raw in expected} == expected
+    assert {raw: lifecycle.map_heygen_status(raw) for raw in expected} == expected
 
 
 # ---------------------------------------------------------------------- board and render-time model
@@ -318,17 +320,17 @@ def _add_history(session_factory, ratios: list[float]) -> None:
 
 def test_render_time_model_prior_then_history(session_factory):
     with session_factory() as session:
-        assert generation.render_time_model(session) == generation.DEFAULT_RENDER_MODEL
+        assert timing.render_time_model(session) == timing.DEFAULT_RENDER_MODEL
     _add_history(session_factory, [1, 2, 3, 4, 5, 6, 7, 8, 9, 10])
     with session_factory() as session:
-        model = generation.render_time_model(session)
+        model = timing.render_time_model(session)
     assert model.samples == 10 and model.median_ratio == pytest.approx(5.5)
     assert 9 <= model.p90_ratio <= 10
     assert model.expected_seconds(20) == pytest.approx(110)
 
 
 def test_progress_and_stuck():
-    model = generation.RenderTimeModel(median_ratio=2.0, p90_ratio=4.0, samples=5)
+    model = timing.RenderTimeModel(median_ratio=2.0, p90_ratio=4.0, samples=5)
     now = datetime(2026, 11, 21, 12, 0, tzinfo=UTC)
 
     def reel(status, started_s_ago):
@@ -340,11 +342,11 @@ def test_progress_and_stuck():
     assert model.progress(reel("completed", 3000), now) == 1.0
     assert model.progress(reel("queued", 0), now) == 0.0
     # 3 × p90 prediction = 3 × 4 × 30 = 360 s
-    assert not generation.is_stuck(reel("processing", 300), model, now)
-    assert generation.is_stuck(reel("processing", 400), model, now)
-    slow = generation.RenderTimeModel(median_ratio=100, p90_ratio=200)
-    assert generation.is_stuck(reel("processing", 31 * 60), slow, now, max_minutes=30)  # the 30 min cap
-    assert not generation.is_stuck(reel("completed", 99999), model, now)
+    assert not timing.is_stuck(reel("processing", 300), model, now)
+    assert timing.is_stuck(reel("processing", 400), model, now)
+    slow = timing.RenderTimeModel(median_ratio=100, p90_ratio=200)
+    assert timing.is_stuck(reel("processing", 31 * 60), slow, now, max_minutes=30)  # the 30 min cap
+    assert not timing.is_stuck(reel("completed", 99999), model, now)
 
 
 def test_board_filters_and_counts(session_factory):
@@ -356,18 +358,18 @@ def test_board_filters_and_counts(session_factory):
         "c": make_reel(session_factory, owner="ana", title="Recap", status="completed"),
     }
     with session_factory() as session:
-        rows = generation.board(session)
+        rows = board_rows.board(session)
         assert {r.id for r in rows} == set(ids.values())
-        assert [r.id for r in generation.board(session, statuses=("processing",))] == [ids["b"]]
-        assert {r.id for r in generation.board(session, owner="ana")} == {ids["a"], ids["c"]}
-        assert [r.id for r in generation.board(session, query="SPRING")] == [ids["a"]]
-        assert [r.id for r in generation.board(session, query="abc1")] == [ids["b"]]
-        assert len(generation.board(session, limit=2)) == 2
+        assert [r.id for r in board_rows.board(session, statuses=("processing",))] == [ids["b"]]
+        assert {r.id for r in board_rows.board(session, owner="ana")} == {ids["a"], ids["c"]}
+        assert [r.id for r in board_rows.board(session, query="SPRING")] == [ids["a"]]
+        assert [r.id for r in board_rows.board(session, query="abc1")] == [ids["b"]]
+        assert len(board_rows.board(session, limit=2)) == 2
         stuck = {r.id: r.stuck for r in rows}
         assert stuck == {ids["a"]: False, ids["b"]: True, ids["c"]: False}
         progress = {r.id: r.progress for r in rows}
         assert progress[ids["c"]] == 1.0 and progress[ids["a"]] == 0.0 and 0 < progress[ids["b"]] <= 0.95
-        counts = generation.status_counts(session)
+        counts = board_rows.status_counts(session)
     assert counts["queued"] == 1 and counts["processing"] == 1 and counts["completed"] == 1
     assert counts["draft"] == 0 and set(counts) >= {"failed", "cancelled", "submitting", "pending"}
 
@@ -382,11 +384,11 @@ def test_board_is_one_query(session_factory, engine):
     def count(*_args):
         statements.append(1)
 
-    model = generation.RenderTimeModel()
+    model = timing.RenderTimeModel()
     with session_factory() as session:
         event.listen(engine, "before_cursor_execute", count)
         try:
-            rows = generation.board(session, model=model)
+            rows = board_rows.board(session, model=model)
         finally:
             event.remove(engine, "before_cursor_execute", count)
     assert len(rows) == 5 and len(statements) == 1
@@ -395,8 +397,8 @@ def test_board_is_one_query(session_factory, engine):
 def test_event_count_matches_changes(session_factory, catalog_index):
     reel_id = make_reel(session_factory)
     with session_factory() as session:
-        generation.launch(session, reel_id, actor="ana", index=catalog_index)
-        generation.cancel(session, reel_id, actor="ana")
+        lifecycle.launch(session, reel_id, actor="ana", index=catalog_index)
+        lifecycle.cancel(session, reel_id, actor="ana")
         total = session.scalar(select(func.count()).select_from(ReelEvent).where(ReelEvent.reel_id == reel_id))
     assert total == 2
     assert_history_consistent(session_factory, reel_id)

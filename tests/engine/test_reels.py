@@ -11,12 +11,25 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select, update
 
-from core.catalog import CatalogIndex
+from core.catalog.index import CatalogIndex
 from core.db import session_scope
 from core.heygen.schemas import validate_request
 from core.heygen.types import AvatarLook, Voice
 from core.models import REEL_STATUSES, Reel, ReelAttempt, ReelEvent, Scene
-from core.reels import (
+from core.reels.body import build_studio_body
+from core.reels.drafts import (
+    add_scene,
+    create_reel,
+    delete_reel,
+    duplicate_reel,
+    get_reel,
+    move_scene,
+    remove_scene,
+    set_scenes,
+    update_reel,
+)
+from core.reels.estimate import estimate_reel, estimate_script_seconds
+from core.reels.validation import (
     EDITABLE_FIELDS,
     SCENE_FIELDS,
     Problem,
@@ -24,18 +37,6 @@ from core.reels import (
     ReelStateError,
     ReelValidationError,
     SceneInput,
-    add_scene,
-    build_studio_body,
-    create_reel,
-    delete_reel,
-    duplicate_reel,
-    estimate_reel,
-    estimate_script_seconds,
-    get_reel,
-    move_scene,
-    remove_scene,
-    set_scenes,
-    update_reel,
     validate_reel,
 )
 

@@ -11,12 +11,12 @@ import pytest
 import uvicorn
 from starlette.testclient import TestClient
 
+from core.board.rows import history
 from core.config import SANDBOX_API_KEY
-from core.generation import history
 from core.heygen import HeyGenClient
 from core.heygen.types import Video
+from core.jobs.webhooks import MAX_BODY_BYTES, RateLimiter, create_app, sign, verify_signature
 from core.models import Reel
-from core.webhooks import MAX_BODY_BYTES, RateLimiter, create_app, sign, verify_signature
 from tests.engine.test_generation import assert_history_consistent, events_of, make_reel, status_of
 from tests.engine.test_worker import launched, make_worker
 

@@ -14,13 +14,14 @@ import pytest
 import requests
 from sqlalchemy import select
 
-from core import generation
 from core.config import SANDBOX_API_KEY, Settings
 from core.heygen import HeyGenClient
 from core.heygen.errors import RateLimitError
 from core.heygen.types import CreatedVideo
+from core.jobs import __main__ as jobs_main
+from core.jobs import lifecycle
+from core.jobs.worker import IDEMPOTENCY_WINDOW_S, UNCONFIRMED_CODE, Worker
 from core.models import Reel, ReelEvent, WorkerLease
-from core.worker import IDEMPOTENCY_WINDOW_S, UNCONFIRMED_CODE, Worker
 from tests.engine.test_generation import assert_history_consistent, attempts_of, events_of, make_reel
 
 
@@ -59,7 +60,7 @@ def make_worker(session_factory, server, catalog_index, *, name="w1", clock=None
 def launched(session_factory, catalog_index, **fields) -> int:
     reel_id = make_reel(session_factory, **fields)
     with session_factory() as session:
-        assert generation.launch(session, reel_id, actor="ana", index=catalog_index).ok
+        assert lifecycle.launch(session, reel_id, actor="ana", index=catalog_index).ok
     return reel_id
 
 
@@ -138,7 +139,7 @@ def test_retry_after_failure_makes_second_video_with_new_key(session_factory, ca
     worker = make_worker(session_factory, server, catalog_index)
     assert run_until(worker, session_factory, reel_id).status == "failed"
     with session_factory() as session:
-        assert generation.retry(session, reel_id, actor="ana").ok
+        assert lifecycle.retry(session, reel_id, actor="ana").ok
     assert run_until(worker, session_factory, reel_id).status == "completed"
     first, second = attempts_of(session_factory, reel_id)
     assert first.idempotency_key != second.idempotency_key and first.video_id != second.video_id
@@ -318,7 +319,7 @@ def test_not_found_fails_only_after_grace(session_factory, catalog_index, sandbo
     worker = make_worker(session_factory, server, catalog_index, clock=clock)
     worker.run_once()
     assert reel(session_factory, reel_id).status == "pending"
-    clock.offset = generation.NOT_FOUND_GRACE_S + 1
+    clock.offset = lifecycle.NOT_FOUND_GRACE_S + 1
     worker.run_once()
     gone = reel(session_factory, reel_id)
     assert gone.status == "failed" and gone.failure_code == "video_not_found"
@@ -387,7 +388,7 @@ def test_events_are_ordered_for_every_reel(session_factory, catalog_index, sandb
 
 def test_command_line_once_loads_catalog_and_submits(db_url, session_factory, catalog_index, sandbox_factory,
                                                      monkeypatch, tmp_path):
-    from core import worker as worker_module
+
 
     server = sandbox_factory(render_media=False)
     reel_id = launched(session_factory, catalog_index)
@@ -395,7 +396,7 @@ def test_command_line_once_loads_catalog_and_submits(db_url, session_factory, ca
     monkeypatch.setenv("DATA_DIR", str(tmp_path))
     monkeypatch.delenv("HEYGEN_API_KEY", raising=False)
     with pytest.raises(SystemExit, match="--base-url"):
-        worker_module.main(["--once"])
-    assert worker_module.main(["--once", "--base-url", server.url]) == 0
+        jobs_main.main(["--once"])
+    assert jobs_main.main(["--once", "--base-url", server.url]) == 0
     assert reel(session_factory, reel_id).status in ("pending", "processing", "completed")
     assert stats(server)["videos_created"] == 1

@@ -15,7 +15,7 @@ What one run does:
    dropped connection and malformed JSON. ``--render-failures`` of the jobs fail at HeyGen
    (``fail_next``), so the failure path is exercised too.
 3. ``--reels`` valid drafts (1–5 scenes, real catalog ids), all launched.
-4. ``python -m core.worker`` as a subprocess; ``--kills`` times during the run it is killed with
+4. ``python -m core.jobs`` as a subprocess; ``--kills`` times during the run it is killed with
    SIGKILL and a new one started (which must wait for the dead one's lease to expire).
 5. When every reel is terminal (or ``--timeout`` passed) the checks run:
 
@@ -50,11 +50,12 @@ from typing import Any
 import requests
 from sqlalchemy import func, select, text
 
-from core import generation
 from core.config import PROJECT_ROOT, SANDBOX_API_KEY
 from core.db import make_engine, make_session_factory, migrate, normalise_url
+from core.jobs import lifecycle
 from core.models import TERMINAL_STATUSES, Reel, ReelAttempt, ReelEvent
-from core.reels import SceneInput, create_reel
+from core.reels.drafts import create_reel
+from core.reels.validation import SceneInput
 
 #: Real catalog ids (the vendored 2026 catalog): an expressive look and a voice with accents.
 AVATAR_ID = "Abigail_expressive_2024112501"
@@ -182,7 +183,7 @@ class CountingFaults:
 
 def catalog_index() -> Any:
     """CatalogIndex over the sandbox's converted vendored catalog (what the sandbox serves)."""
-    from core.catalog import CatalogIndex
+    from core.catalog.index import CatalogIndex
     from core.heygen.types import AvatarLook, Voice
     from core.sandbox.catalog import load_sandbox_catalog
 
@@ -238,7 +239,7 @@ def make_reels(session_factory: Any, index: Any, count: int, seed: int) -> list[
         with session_factory() as session:
             reel = create_reel(session, owner=f"owner{n % 4}", title=f"Soak reel {n}", mode=mode, scenes=scenes)
             session.commit()
-            result = generation.launch(session, reel.id, actor=reel.owner, index=index)
+            result = lifecycle.launch(session, reel.id, actor=reel.owner, index=index)
             if not result.ok:
                 raise RuntimeError(f"reel {reel.id} did not launch: {result.message} {result.problems}")
             ids.append(reel.id)
@@ -249,7 +250,7 @@ def make_reels(session_factory: Any, index: Any, count: int, seed: int) -> list[
 
 
 class WorkerProcess:
-    """``python -m core.worker`` in a subprocess, its output in a log file."""
+    """``python -m core.jobs`` in a subprocess, its output in a log file."""
 
     def __init__(self, number: int, sandbox_url: str, db_url: str, folder: Path, *, poll_s: float,
                  lease_s: float) -> None:
@@ -262,7 +263,7 @@ class WorkerProcess:
         })
         self._log = self.log_path.open("wb")
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "core.worker", "--base-url", sandbox_url, "--api-key", SANDBOX_API_KEY],
+            [sys.executable, "-m", "core.jobs", "--base-url", sandbox_url, "--api-key", SANDBOX_API_KEY],
             cwd=PROJECT_ROOT, env=env, stdout=self._log, stderr=subprocess.STDOUT,
         )
 

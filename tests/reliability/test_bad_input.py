@@ -24,8 +24,7 @@ import requests
 import responses
 from sqlalchemy import func, select
 
-from core import generation
-from core.catalog import load_catalog
+from core.catalog.store import load_catalog
 from core.config import SANDBOX_API_KEY
 from core.heygen import HeyGenClient
 from core.heygen.errors import (
@@ -34,16 +33,11 @@ from core.heygen.errors import (
     MalformedResponseError,
     PermissionDeniedError,
 )
+from core.jobs import lifecycle
 from core.models import Reel, ReelAttempt, ReelEvent
-from core.reels import (
-    ReelValidationError,
-    SceneInput,
-    build_studio_body,
-    create_reel,
-    get_reel,
-    set_scenes,
-    update_reel,
-)
+from core.reels.body import build_studio_body
+from core.reels.drafts import create_reel, get_reel, set_scenes, update_reel
+from core.reels.validation import ReelValidationError, SceneInput
 from core.runtime import StartupError, ensure_data_dir
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -67,7 +61,7 @@ def edit(number: int, **changes: Any) -> Callable[[list[SceneInput]], list[Scene
 class Case:
     """One input. ``stage``: ``create`` (new draft), ``settings`` (update_reel), ``save`` (set_scenes),
     ``launch`` (stored, then launched) or ``accept`` (stored and sent verbatim). ``field``/``fragment``:
-    the expected :class:`core.reels.Problem` (field exactly, fragment within the message)."""
+    the expected :class:`core.reels.validation.Problem` (field exactly, fragment within the message)."""
 
     id: str
     stage: str
@@ -222,7 +216,7 @@ def test_bad_input_is_named_and_changes_nothing(session_factory, catalog_index, 
         session.commit()
     stored = snapshot(session_factory, reel_id)
     with session_factory() as session:
-        result = generation.launch(session, reel_id, actor="bo", index=catalog_index)
+        result = lifecycle.launch(session, reel_id, actor="bo", index=catalog_index)
     if case.stage == "launch":
         assert not result.ok and result.status == "draft" and result.message.startswith("Fix ")
         expect(result.problems, case)
@@ -303,7 +297,7 @@ def test_expired_video_link_is_refreshed(sandbox, sandbox_client, session_factor
     assert requests.get(video.video_url, timeout=10).status_code == 403
     requests.post(f"{sandbox.url}/_sandbox/faults", json={"expire_urls": False}, timeout=10).raise_for_status()
     with session_factory() as session:
-        fresh = generation.refresh_links(session, sandbox_client, reel_id)
+        fresh = lifecycle.refresh_links(session, sandbox_client, reel_id)
         assert fresh.video_url != video.video_url
     assert sandbox_client.download(fresh.video_url, tmp_path / "v.mp4").stat().st_size > 0
 
@@ -338,7 +332,7 @@ def test_malformed_catalog_entries_are_tolerated():
     voices = HeyGenClient("k", cache_location=None, max_retries=0).list_voices()
     assert [v.voice_id for v in voices] == ["ok1", "nulls", "odd"]
     assert voices[1].name == "" and voices[1].support_locale is False
-    from core.catalog import voices_frame
+    from core.catalog.tables import voices_frame
 
     frame = voices_frame(voices, None)
     assert len(frame) == 3

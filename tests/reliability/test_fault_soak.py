@@ -1,6 +1,6 @@
 """A reduced fault soak on SQLite and PostgreSQL: nothing lost, nothing doubled, no unhandled exception.
 
-24 reels go through real ``python -m core.worker`` processes against the sandbox with 20 % of the
+24 reels go through real ``python -m core.jobs`` processes against the sandbox with 20 % of the
 job requests faulted (429, 500, 502, 503, slow, dropped connection, malformed JSON); the worker is
 SIGKILLed and restarted twice. The full run (300 reels, 5 kills) is ``python -m
 tests.reliability.soak``; its figures are in docs/reliability.md.

@@ -1,6 +1,6 @@
 """Several worker processes on one PostgreSQL: the lease lets exactly one act at a time.
 
-Two ``python -m core.worker`` processes share one database and one sandbox. Only the lease
+Two ``python -m core.jobs`` processes share one database and one sandbox. Only the lease
 holder writes events; when it is SIGKILLed (no clean-up, the lease stays taken) the other
 takes over once the lease has expired, and every reel still reaches HeyGen exactly once.
 (Two app processes launching the same reel at once: tests/engine/test_generation.py,

@@ -22,13 +22,13 @@ import requests
 from sqlalchemy import MetaData, select
 from streamlit.testing.v1 import AppTest
 
-from core import generation
 from core.config import Settings, load_settings
 from core.heygen import HeyGenClient
 from core.heygen.errors import HeyGenError
+from core.jobs import lifecycle
+from core.jobs.worker import Worker
 from core.models import Reel
 from core.runtime import get_runtime, reset_runtime
-from core.worker import Worker
 from tests.reliability.soak import make_reels
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -167,7 +167,7 @@ def test_key_never_in_the_database(keyed_sandbox, engine, session_factory, catal
         time.sleep(0.05)
     assert sorted(statuses) == ["completed", "completed", "failed"]
     with session_factory() as session:
-        generation.refresh_links(session, client, reel_ids[0])
+        lifecycle.refresh_links(session, client, reel_ids[0])
     text = dump_database(engine)
     assert "Soak reel" in text and "RENDER_FAILED" in text  # the dump holds real data
     assert not leaked(text)

@@ -22,8 +22,8 @@ from sqlalchemy import select
 
 from core.config import SANDBOX_API_KEY
 from core.heygen import HeyGenClient
+from core.jobs.webhooks import create_app, sign
 from core.models import Reel, ReelEvent
-from core.webhooks import create_app, sign
 from tests.engine.test_worker import make_worker
 from tests.reliability.soak import SoakReport, check_reels, make_reels
 

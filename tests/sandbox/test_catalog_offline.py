@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 
-from core.catalog import CatalogStore, load_catalog
+from core.catalog.store import CatalogStore, load_catalog
 from core.config import SANDBOX_API_KEY
 from core.heygen import HeyGenClient
 

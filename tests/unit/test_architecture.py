@@ -57,3 +57,98 @@ def test_no_legacy_heygen_endpoints_in_code() -> None:
             if needle in text and path.name not in {"app.py"} and "sandbox" not in path.parts:
                 offenders.append(f"{path.relative_to(ROOT)}: {needle}")
     assert offenders == []
+
+
+# --------------------------------------------------------------------------------------------
+# Import direction of core/'s domain packages: board → jobs → reels → catalog, access
+# --------------------------------------------------------------------------------------------
+
+#: What each domain package may import from core (besides itself and the foundations).
+ALLOWED = {
+    "access": set(),
+    "catalog": {"access", "heygen"},
+    "reels": {"catalog", "access", "heygen"},
+    "jobs": {"reels", "catalog", "access", "heygen"},
+    "board": {"jobs", "reels", "catalog", "access", "heygen"},
+    "heygen": set(),
+    "sandbox": {"heygen", "catalog", "reels"},
+}
+FOUNDATIONS = {"config", "db", "models"}
+#: Only these wire packages together (the composition root and the worker's entry point).
+WIRING = {"core/runtime.py", "core/jobs/__main__.py", "core/worker.py"}
+
+
+def _core_imports(path: Path, *, module_level_only: bool) -> set[str]:
+    """Dotted ``core.…`` modules imported by ``path`` (``TYPE_CHECKING`` blocks excluded)."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    found: set[str] = set()
+    nodes = tree.body if module_level_only else list(ast.walk(tree))
+    skip: set[int] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test):
+            skip.update(id(n) for n in ast.walk(node))
+    for node in nodes:
+        if id(node) in skip:
+            continue
+        if isinstance(node, ast.Import):
+            found.update(a.name for a in node.names if a.name.startswith("core."))
+        elif (isinstance(node, ast.ImportFrom) and node.module and node.level == 0
+              and (node.module == "core" or node.module.startswith("core."))):
+            for a in node.names:  # ``from core.x import y``: the module core.x.y when y is one
+                sub = f"{node.module}.{a.name}"
+                is_module = (ROOT / Path(*sub.split("."))).with_suffix(".py").exists() or (
+                    ROOT / Path(*sub.split(".")) / "__init__.py").exists()
+                found.add(sub if is_module else node.module)
+    return found
+
+
+def _package(dotted: str) -> str:
+    return dotted.split(".")[1]
+
+
+CORE_FILES = sorted(p for p in (ROOT / "core").rglob("*.py"))
+
+
+@pytest.mark.parametrize("path", CORE_FILES, ids=lambda p: str(p.relative_to(ROOT)))
+def test_core_imports_point_one_way(path: Path) -> None:
+    rel = str(path.relative_to(ROOT))
+    if rel in WIRING or path.parent == ROOT / "core":
+        if rel not in WIRING:  # a foundation imports no domain package
+            wrong = {m for m in _core_imports(path, module_level_only=False) if _package(m) not in FOUNDATIONS}
+            assert wrong == set(), f"{rel} is a foundation and must not import {sorted(wrong)}"
+        return
+    own = path.relative_to(ROOT / "core").parts[0]
+    allowed = ALLOWED[own] | FOUNDATIONS | {own}
+    wrong = {m for m in _core_imports(path, module_level_only=False) if _package(m) not in allowed}
+    assert wrong == set(), f"core/{own} may not import {sorted(wrong)} (allowed: {sorted(allowed - {own})})"
+
+
+def _module_name(path: Path) -> str:
+    parts = path.relative_to(ROOT).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def test_no_import_circles_in_core() -> None:
+    """Module-level imports between core modules form no cycle (function-local imports count too)."""
+    graph = {_module_name(p): {m for m in _core_imports(p, module_level_only=False)} for p in CORE_FILES}
+    known = set(graph)
+    graph = {m: {d for d in deps if d in known and d != m} for m, deps in graph.items()}
+    # a package's __init__ is imported before its modules: an edge to core.x.y also reaches core.x
+    state: dict[str, int] = {}
+    stack: list[str] = []
+
+    def visit(node: str) -> list[str] | None:
+        state[node] = 1
+        stack.append(node)
+        for dep in sorted(graph[node]):
+            if state.get(dep) == 1:
+                return stack[stack.index(dep):] + [dep]
+            if dep not in state and (cycle := visit(dep)):
+                return cycle
+        stack.pop()
+        state[node] = 2
+        return None
+
+    for module in sorted(graph):
+        if module not in state and (cycle := visit(module)):
+            pytest.fail("import circle: " + " → ".join(cycle))

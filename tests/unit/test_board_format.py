@@ -9,9 +9,13 @@ import pandas as pd
 import pytest
 import responses
 
-from core import board, overview
-from core import videos as core_videos
-from core.generation import BoardRow, RenderTimeModel
+from core import config
+from core.board import history as board_history
+from core.board import rows as board_rows
+from core.board import text as board_text
+from core.board import videos as core_videos
+from core.board.rows import BoardRow
+from core.board.timing import RenderTimeModel
 
 NOW = datetime(2026, 5, 12, 12, 0, tzinfo=UTC)
 MODEL = RenderTimeModel(median_ratio=6.0, p90_ratio=12.0, samples=10)
@@ -28,7 +32,7 @@ def row(status: str, **kw) -> BoardRow:
     (None, "—"), (0, "0 s"), (44.6, "45 s"), (60, "1 min"), (150, "2 min"), (3600, "1 h"), (3900, "1 h 5 min"),
 ])
 def test_human_duration(seconds, text):
-    assert board.human_duration(seconds) == text
+    assert board_text.human_duration(seconds) == text
 
 
 @pytest.mark.parametrize(("delta", "text"), [
@@ -36,54 +40,54 @@ def test_human_duration(seconds, text):
     (timedelta(days=3), "3 days ago"),
 ])
 def test_human_ago(delta, text):
-    assert board.human_ago(NOW - delta, NOW) == text
-    assert board.human_ago(None, NOW) == "never"
+    assert board_text.human_ago(NOW - delta, NOW) == text
+    assert board_text.human_ago(None, NOW) == "never"
 
 
 def test_status_labels_cover_every_status():
     from core.models import REEL_STATUSES
 
-    assert set(board.STATUS_LABELS) == {*REEL_STATUSES, "stuck"} == set(board.STATUS_COLORS)
-    assert board.status_label("pending") == "Pending at HeyGen"
-    assert board.status_label("weird") == "weird"
+    assert set(board_text.STATUS_LABELS) == {*REEL_STATUSES, "stuck"} == set(board_text.STATUS_COLORS)
+    assert board_text.status_label("pending") == "Pending at HeyGen"
+    assert board_text.status_label("weird") == "weird"
 
 
 def test_stage_text_per_status():
-    assert board.stage_text(row("draft"), MODEL, NOW) == "Not launched yet"
-    assert board.stage_text(row("queued"), MODEL, NOW) == "Waiting for a free HeyGen slot"
-    assert board.stage_text(row("queued", attempt=2), MODEL, NOW) == "Queued again (attempt 2)"
-    assert board.stage_text(row("submitting"), MODEL, NOW) == "Sending to HeyGen"
+    assert board_text.stage_text(row("draft"), MODEL, NOW) == "Not launched yet"
+    assert board_text.stage_text(row("queued"), MODEL, NOW) == "Waiting for a free HeyGen slot"
+    assert board_text.stage_text(row("queued", attempt=2), MODEL, NOW) == "Queued again (attempt 2)"
+    assert board_text.stage_text(row("submitting"), MODEL, NOW) == "Sending to HeyGen"
     # 30 s video × 6 = 180 s expected; 60 s elapsed → 2 min left
     rendering = row("processing", submitted_at=NOW - timedelta(seconds=60), estimated_duration_s=30.0)
-    assert board.stage_text(rendering, MODEL, NOW) == "Rendering — about 2 min left"
+    assert board_text.stage_text(rendering, MODEL, NOW) == "Rendering — about 2 min left"
     late = replace(rendering, submitted_at=NOW - timedelta(seconds=400))
-    assert board.stage_text(late, MODEL, NOW) == "Rendering — taking longer than usual"
+    assert board_text.stage_text(late, MODEL, NOW) == "Rendering — taking longer than usual"
     almost = replace(rendering, submitted_at=NOW - timedelta(seconds=170))
-    assert board.stage_text(almost, MODEL, NOW) == "Rendering — less than a minute left"
+    assert board_text.stage_text(almost, MODEL, NOW) == "Rendering — less than a minute left"
     stuck = replace(late, stuck=True, processing_at=NOW - timedelta(minutes=45))
-    assert board.stage_text(stuck, MODEL, NOW) == "⚠️ Stuck — no result after 45 min"
-    assert board.stage_text(row("completed", duration_s=75.0), MODEL, NOW) == "Ready — 1 min video"
-    assert board.stage_text(row("failed", attempt=3), MODEL, NOW) == "Failed (attempt 3)"
-    assert board.stage_text(row("cancelled"), MODEL, NOW) == "Cancelled before submission"
+    assert board_text.stage_text(stuck, MODEL, NOW) == "⚠️ Stuck — no result after 45 min"
+    assert board_text.stage_text(row("completed", duration_s=75.0), MODEL, NOW) == "Ready — 1 min video"
+    assert board_text.stage_text(row("failed", attempt=3), MODEL, NOW) == "Failed (attempt 3)"
+    assert board_text.stage_text(row("cancelled"), MODEL, NOW) == "Cancelled before submission"
 
 
 def test_failure_reason():
-    assert board.failure_reason(row("completed")) is None
-    assert board.failure_reason(row("failed")) == "HeyGen gave no reason."
-    assert board.failure_reason(row("failed", failure_code="X", failure_message="Bad look.")) == "Bad look. (X)"
+    assert board_text.failure_reason(row("completed")) is None
+    assert board_text.failure_reason(row("failed")) == "HeyGen gave no reason."
+    assert board_text.failure_reason(row("failed", failure_code="X", failure_message="Bad look.")) == "Bad look. (X)"
 
 
 def test_day_bounds_cover_whole_days_in_the_zone():
-    since, until = board.day_bounds(date(2026, 5, 1), date(2026, 5, 2), "Europe/Berlin")
+    since, until = board_rows.day_bounds(date(2026, 5, 1), date(2026, 5, 2), "Europe/Berlin")
     assert since == datetime(2026, 4, 30, 22, 0, tzinfo=UTC)
     assert until == datetime(2026, 5, 2, 22, 0, tzinfo=UTC)
-    assert board.day_bounds(None, None) == (None, None)
+    assert board_rows.day_bounds(None, None) == (None, None)
 
 
 def test_table_and_csv_of_no_rows():
-    frame = board._table(pd.DataFrame(columns=board._FETCH), MODEL, NOW, 30.0)
-    assert list(frame.columns) == board.FRAME_COLUMNS and frame.empty
-    assert board.board_csv(frame).decode().strip() == ",".join(board.CSV_COLUMNS.values())
+    frame = board_rows.board_table(pd.DataFrame(columns=board_rows._FETCH), MODEL, NOW, 30.0)
+    assert list(frame.columns) == board_rows.FRAME_COLUMNS and frame.empty
+    assert board_history.board_csv(frame).decode().strip() == ",".join(board_history.CSV_COLUMNS.values())
 
 
 @pytest.mark.parametrize(("aspect", "resolution", "size"), [
@@ -145,17 +149,17 @@ def test_remote_size_unknown_on_error():
     ("/data/http_cache_live.sqlite", "/data/http_cache_live.sqlite"),
 ])
 def test_hide_password(url, shown):
-    assert overview.hide_password(url) == shown
+    assert config.hide_password(url) == shown
 
 
 def _raw(rows: list[BoardRow]) -> pd.DataFrame:
-    return pd.DataFrame({name: pd.Series([getattr(r, name) for r in rows], dtype=object) for name in board._FETCH})
+    return pd.DataFrame({name: pd.Series([getattr(r, name) for r in rows], dtype=object) for name in board_rows._FETCH})
 
 
 @pytest.mark.parametrize("status", ["pending", "processing"])
 def test_vectorised_table_matches_the_per_row_functions(status):
     """Stage, progress and stuck of many rendering reels equal stage_text / progress / is_stuck per row."""
-    from core.generation import is_stuck
+    from core.board.timing import is_stuck
 
     rows = [row(status, id=i, submitted_at=NOW - timedelta(seconds=s), estimated_duration_s=d,
                 processing_at=(NOW - timedelta(seconds=s)) if status == "processing" else None)
@@ -163,9 +167,9 @@ def test_vectorised_table_matches_the_per_row_functions(status):
                                         for d in (None, 0.0, 12.0, 30.0, 95.0)])]
     rows += [row(status, id=999, estimated_duration_s=20.0), row("queued", id=1000, attempt=3),
              row("completed", id=1001, duration_s=61.0), row("completed", id=1002), row("failed", id=1003, attempt=2)]
-    frame = board._table(_raw(rows), MODEL, NOW, 30.0)
+    frame = board_rows.board_table(_raw(rows), MODEL, NOW, 30.0)
     for (_, got), r in zip(frame.iterrows(), rows, strict=True):
         stuck = is_stuck(r, MODEL, NOW, 30.0)
         assert bool(got["stuck"]) is stuck, r
         assert got["progress"] == pytest.approx(MODEL.progress(r, NOW)), r
-        assert got["stage"] == board.stage_text(replace(r, stuck=stuck), MODEL, NOW), r
+        assert got["stage"] == board_text.stage_text(replace(r, stuck=stuck), MODEL, NOW), r

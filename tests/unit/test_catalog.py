@@ -18,23 +18,27 @@ from types import SimpleNamespace
 
 import pytest
 
-from core import catalog as cat
-from core.catalog import (
+from bench._common import synthetic_voices
+from core.catalog import store as catalog_store
+from core.catalog import tables
+from core.catalog.index import CatalogIndex
+from core.catalog.normalise import (
     ALL_LOCALES,
     LOCALES,
     STYLE_WORDS,
-    CatalogIndex,
+    clean_voice_name,
+    locale_label,
+    locales_for,
+    normalise_gender,
+    normalise_language,
+)
+from core.catalog.tables import (
     LookFilter,
     VoiceFilter,
-    clean_voice_name,
     facet_counts,
     filter_looks,
     filter_voices,
-    locale_label,
-    locales_for,
     looks_frame,
-    normalise_gender,
-    normalise_language,
     voices_frame,
 )
 from core.heygen.types import AvatarLook, Voice
@@ -557,8 +561,8 @@ def test_catalog_index_lookups(voices, looks):
     assert index.locales(chad.voice_id) == [] and index.locales("nope") == []
     turkey = next(v for v in voices if v.language == "Turkey")
     assert index.locales(turkey.voice_id) == (["tr-TR"] if turkey.support_locale else [])
-    assert cat.is_starfish_id(chad.voice_id)
-    assert not cat.is_starfish_id(next(v.voice_id for v in voices if len(v.voice_id) == 20))
+    assert tables.is_starfish_id(chad.voice_id)
+    assert not tables.is_starfish_id(next(v.voice_id for v in voices if len(v.voice_id) == 20))
     derya = next(v for v in voices if v.name == "Derya - Lifelike - Excited 🤩")
     assert index.voice_label(derya.voice_id).startswith("Derya (Lifelike · Excited) · ")
     assert index.voice_label("nope") == "Unknown voice (nope)"
@@ -595,7 +599,7 @@ def test_load_catalog_combines_progress_and_reports_cache(voices, looks):
     client = _FakeClient(voices, looks[:120])
     client.catalog_fetched_at = lambda kind: old
     seen = []
-    loaded = cat.load_catalog(client, refresh=True, progress=lambda f, msg: seen.append((f, msg)))
+    loaded = catalog_store.load_catalog(client, refresh=True, progress=lambda f, msg: seen.append((f, msg)))
     assert client.calls == [("voices", "private", True), ("voices", None, True), ("looks", True)]
     fractions = [f for f, _ in seen]
     assert fractions[0] == 0.0 and fractions[-1] == 1.0 and fractions == sorted(fractions)
@@ -607,27 +611,27 @@ def test_load_catalog_combines_progress_and_reports_cache(voices, looks):
 
 
 def test_load_catalog_without_freshness_support(voices, looks):
-    loaded = cat.load_catalog(_FakeClient(voices[:3], looks[:3]))
+    loaded = catalog_store.load_catalog(_FakeClient(voices[:3], looks[:3]))
     assert loaded.fetched_at is None and not loaded.from_cache and len(loaded.looks) == 3
 
 
 def test_synthetic_voices_have_unique_ids_of_the_same_kind(voices):
-    big = cat.synthetic_voices(3, voices)
+    big = synthetic_voices(3, voices)
     assert len(big) == 3 * len(voices) == len({v.voice_id for v in big})
-    assert sum(map(cat.is_starfish_id, (v.voice_id for v in big))) == 3 * 2111
+    assert sum(map(tables.is_starfish_id, (v.voice_id for v in big))) == 3 * 2111
     df = voices_frame(big)
     assert facet_counts(df, "language")["English"] == 3 * 1409
 
 
 def test_catalog_store_loads_once_and_reloads_on_refresh_or_age(voices, looks, monkeypatch):
     client = _FakeClient(voices[:5], looks[:5])
-    store = cat.CatalogStore(client, ttl_s=60)
+    store = catalog_store.CatalogStore(client, ttl_s=60)
     assert store.current is None and not store.is_fresh()
     first = store.get()
     assert store.get() is first and len(client.calls) == 3  # private, public, looks: one walk
     assert store.get(refresh=True) is not first and client.calls[-1] == ("looks", True)
-    now = cat.time.monotonic()
-    monkeypatch.setattr(cat.time, "monotonic", lambda: now + 61)
+    now = catalog_store.time.monotonic()
+    monkeypatch.setattr(catalog_store.time, "monotonic", lambda: now + 61)
     assert not store.is_fresh()
     store.get()
     assert len(client.calls) == 9
@@ -637,7 +641,7 @@ def test_catalog_store_shares_one_load_between_threads(voices, looks):
     import threading
 
     client = _FakeClient(voices[:5], looks[:5])
-    store = cat.CatalogStore(client, ttl_s=60)
+    store = catalog_store.CatalogStore(client, ttl_s=60)
     results = []
     threads = [threading.Thread(target=lambda: results.append(store.get())) for _ in range(8)]
     for t in threads:

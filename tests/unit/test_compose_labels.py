@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from core.compose import display_title, first_open_scene, format_seconds, time_ago, unique_labels
+from core.board.text import format_seconds, human_ago
+from core.catalog.index import unique_labels
 from core.models import Reel, Scene
+from core.reels.drafts import display_title, first_open_scene
 
 
 def test_unique_labels_disambiguate_only_shared_labels() -> None:
@@ -15,12 +17,11 @@ def test_unique_labels_disambiguate_only_shared_labels() -> None:
     assert len(set(labels.values())) == len(labels)
 
 
-def test_format_seconds_and_time_ago() -> None:
+def test_format_seconds_and_human_ago() -> None:
     assert [format_seconds(s) for s in (0, 42.4, 59.6, 65)] == ["0 s", "42 s", "1 min 00 s", "1 min 05 s"]
     now = datetime(2026, 3, 1, 12, tzinfo=UTC)
-    ago = [time_ago(now - timedelta(seconds=s), now) for s in (5, 300, 7200, 86400, 3 * 86400)]
-    assert ago == ["just now", "5 min ago", "2 h ago", "1 day ago", "3 days ago"]
-    assert time_ago(None) == ""
+    ago = [human_ago(now - timedelta(seconds=s), now) for s in (5, 300, 7200, 86400, 3 * 86400)]
+    assert ago == ["just now", "5 min ago", "2 h ago", "24 h ago", "3 days ago"]
 
 
 def test_display_title_and_first_open_scene() -> None:

@@ -6,7 +6,7 @@ import math
 
 import pytest
 
-from core import pricing
+from core.reels import pricing
 
 
 @pytest.mark.parametrize(

@@ -38,9 +38,9 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse
 from starlette.routing import Route
 
-from core import generation
 from core.heygen.errors import HeyGenError
 from core.heygen.types import Video
+from core.jobs import lifecycle
 from core.models import Reel
 
 log = logging.getLogger(__name__)
@@ -120,7 +120,7 @@ def handle_event(session_factory: sessionmaker, payload: Mapping[str, Any], clie
                 video = client.get_video(video.id)
             except HeyGenError as exc:  # keep the delivered facts; polling will correct them
                 log.warning("webhook: GET video %s failed (%s); using the event", video.id, exc.code)
-        changed = generation.apply_video(session, reel, video, actor=ACTOR)
+        changed = lifecycle.apply_video(session, reel, video, actor=ACTOR)
         session.commit()
         return {"result": "updated" if changed else "unchanged", "status": reel.status}
 

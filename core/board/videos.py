@@ -17,8 +17,8 @@ from urllib.parse import urlsplit
 import requests
 from sqlalchemy.orm import Session
 
-from core import generation
-from core.generation import BoardRow
+from core.board import rows as board_rows
+from core.board.rows import BoardRow
 from core.models import Reel, utcnow
 
 #: Short side in pixels per HeyGen ``resolution``.
@@ -30,7 +30,7 @@ _SAFE = re.compile(r"[^A-Za-z0-9_.-]+")
 
 def finished_videos(session: Session, *, owner: str | None = None, query: str = "", limit: int = 500) -> list[BoardRow]:
     """Completed reels, newest activity first (one query)."""
-    return generation.board(session, statuses=("completed",), owner=owner or None, query=query, limit=limit)
+    return board_rows.board(session, statuses=("completed",), owner=owner or None, query=query, limit=limit)
 
 
 def dimensions(aspect_ratio: str, resolution: str) -> tuple[int, int] | None:

@@ -19,7 +19,7 @@ from urllib.parse import urlsplit
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from core.catalog import is_starfish_id
+from core.catalog.tables import is_starfish_id
 from core.models import SpeechSample
 
 MAX_TEXT_CHARS = 5000
@@ -129,3 +129,17 @@ def speech_sample(session: Session, client: Any, data_dir: Path | str, voice_id:
             setattr(row, name, value)
         session.flush()
         return row
+def measured_durations(session: Session, reel: Any) -> dict[int, float]:
+    """``{scene position: seconds}`` of the stored speech samples matching each scene's current voice,
+    script, speed and accent (no HeyGen call); scenes never listened to are absent."""
+    out: dict[int, float] = {}
+    for scene in reel.scenes:
+        if not scene.voice_id or not (scene.script or "").strip():
+            continue
+        sample = find_speech_sample(session, scene.voice_id, scene.script, speed=scene.speed,
+                                    locale=scene.locale)
+        if sample is not None:
+            out[scene.position] = float(sample.duration_s)
+    return out
+
+

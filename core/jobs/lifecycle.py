@@ -32,7 +32,6 @@ from __future__ import annotations
 
 import functools
 import logging
-import statistics
 import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -40,12 +39,19 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from sqlalchemy import Select, bindparam, func, insert, or_, select, update
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
 from core.heygen.types import Video
-from core.models import ACTIVE_STATUSES, REEL_STATUSES, Reel, ReelAttempt, ReelEvent, utcnow
+from core.models import (
+    ACTIVE_STATUSES,
+    REEL_STATUSES,
+    Reel,
+    ReelAttempt,
+    ReelEvent,
+    utcnow,
+)
 
 log = logging.getLogger(__name__)
 
@@ -53,8 +59,6 @@ log = logging.getLogger(__name__)
 NOT_FOUND_GRACE_S = 300.0
 #: How long HeyGen's presigned media links live when the URL does not say (seconds).
 DEFAULT_LINK_LIFETIME_S = 7 * 24 * 3600.0
-#: Statuses in which HeyGen is rendering (progress and stuck checks apply).
-RENDERING_STATUSES = ("pending", "processing")
 
 #: Plain tables for the hot UPDATE/INSERT statements (no ORM bulk-persistence layer to go through).
 _REELS, _ATTEMPTS, _EVENTS = Reel.__table__, ReelAttempt.__table__, ReelEvent.__table__
@@ -238,7 +242,7 @@ class LaunchResult:
 
     ``ok``: the action happened. ``status``: the reel's status afterwards (``missing``
     for an unknown id). ``message``: one sentence for the user. ``problems``: the
-    :class:`core.reels.Problem` list when validation failed.
+    :class:`core.reels.validation.Problem` list when validation failed.
     """
 
     ok: bool
@@ -271,9 +275,10 @@ def launch(session: Session, reel_id: int, *, actor: str, index: Any) -> LaunchR
     validation problems stays a draft and nothing is written. Commits on success.
 
     Args:
-        index: the :class:`core.catalog.CatalogIndex` used by :func:`core.reels.validate_reel`.
+        index: the :class:`core.catalog.index.CatalogIndex` used by :func:`core.reels.validation.validate_reel`.
     """
-    from core.reels import estimate_reel, validate_reel
+    from core.reels.estimate import estimate_reel
+    from core.reels.validation import validate_reel
 
     reel = session.get(Reel, reel_id)
     if reel is None:
@@ -476,200 +481,3 @@ def refresh_links(session: Session, client: Any, reel_id: int) -> Reel:
         note(session, reel, actor="links", detail="fresh download links")
     session.commit()
     return reel
-
-
-# --------------------------------------------------------------------------- board and statistics
-
-
-@dataclass(frozen=True)
-class RenderTimeModel:
-    """Render time per second of output video, learned from completed attempts.
-
-    ``median_ratio``/``p90_ratio``: seconds of rendering per second of output;
-    ``samples``: attempts used (0 = the default prior). ``overhead_s``: fixed queue time.
-    """
-
-    median_ratio: float = 8.0
-    p90_ratio: float = 20.0
-    samples: int = 0
-    overhead_s: float = 0.0
-
-    def expected_seconds(self, duration_s: float | None, *, p90: bool = False) -> float:
-        """Predicted render seconds for an output of ``duration_s`` seconds (30 s when unknown)."""
-        duration = duration_s if duration_s and duration_s > 0 else 30.0
-        return self.overhead_s + (self.p90_ratio if p90 else self.median_ratio) * duration
-
-    def progress(self, reel: Any, now: datetime | None = None) -> float:
-        """Estimated progress 0..1 of ``reel`` (a Reel or :class:`BoardRow`).
-
-        completed → 1; draft/queued/cancelled/failed → 0; submitting → 0.02; rendering →
-        elapsed since submission ÷ expected seconds, capped at 0.95.
-        """
-        if reel.status == "completed":
-            return 1.0
-        if reel.status == "submitting":
-            return 0.02
-        started = reel.submitted_at
-        if reel.status not in RENDERING_STATUSES or started is None:
-            return 0.0
-        elapsed = ((now or utcnow()) - started).total_seconds()
-        expected = max(self.expected_seconds(reel.estimated_duration_s), 1.0)
-        return max(0.02, min(0.95, elapsed / expected))
-
-
-#: Used until enough history exists: 5–15 min renders for about a minute of video (docs §1.7).
-DEFAULT_RENDER_MODEL = RenderTimeModel()
-#: Completed attempts needed before history replaces the prior.
-MIN_SAMPLES = 3
-
-
-def render_time_model(session: Session, *, recent: int = 200) -> RenderTimeModel:
-    """The :class:`RenderTimeModel` from the last ``recent`` completed attempts (one query).
-
-    Uses attempts with ``render_seconds`` and ``duration_s`` > 0; with fewer than
-    :data:`MIN_SAMPLES` returns :data:`DEFAULT_RENDER_MODEL`.
-    """
-    rows = session.execute(
-        select(ReelAttempt.render_seconds, ReelAttempt.duration_s)
-        .where(ReelAttempt.render_seconds.is_not(None), ReelAttempt.duration_s > 0)
-        .order_by(ReelAttempt.id.desc()).limit(recent)
-    ).all()
-    ratios = sorted(r / d for r, d in rows)
-    if len(ratios) < MIN_SAMPLES:
-        return DEFAULT_RENDER_MODEL
-    p90 = statistics.quantiles(ratios, n=10, method="inclusive")[-1]
-    return RenderTimeModel(median_ratio=statistics.median(ratios), p90_ratio=max(p90, ratios[0]),
-                           samples=len(ratios))
-
-
-#: Floor of the "stuck" threshold in seconds, so tiny reels are not flagged after seconds.
-STUCK_FLOOR_S = 120.0
-
-
-def is_stuck(reel: Any, model: RenderTimeModel, now: datetime | None = None, max_minutes: float = 30.0) -> bool:
-    """True when a rendering reel has taken too long.
-
-    Threshold = min(max(3 × p90 prediction, :data:`STUCK_FLOOR_S`), ``max_minutes`` × 60)
-    seconds, counted from ``processing_at`` (else ``submitted_at``). Only ``pending`` and
-    ``processing`` reels can be stuck.
-    """
-    if reel.status not in RENDERING_STATUSES:
-        return False
-    started = reel.processing_at or reel.submitted_at
-    if started is None:
-        return False
-    elapsed = ((now or utcnow()) - started).total_seconds()
-    predicted = 3 * model.expected_seconds(reel.estimated_duration_s, p90=True)
-    return elapsed > min(max(predicted, STUCK_FLOOR_S), max_minutes * 60.0)
-
-
-@dataclass(frozen=True)
-class BoardRow:
-    """One line of the status board. Times aware UTC; seconds; USD; ``progress`` 0..1."""
-
-    id: int
-    title: str
-    owner: str
-    status: str
-    attempt: int
-    video_id: str | None
-    created_at: datetime | None
-    updated_at: datetime | None
-    queued_at: datetime | None
-    submitted_at: datetime | None
-    processing_at: datetime | None
-    completed_at: datetime | None
-    estimated_duration_s: float | None
-    estimated_cost_usd: float | None
-    duration_s: float | None
-    video_url: str | None
-    thumbnail_url: str | None
-    links_expire_at: datetime | None
-    failure_code: str | None
-    failure_message: str | None
-    progress: float = 0.0
-    stuck: bool = False
-
-
-_BOARD_COLUMNS = [c for c in BoardRow.__dataclass_fields__ if c not in ("progress", "stuck")]
-
-
-def board_filters(
-    stmt: Select,
-    *,
-    statuses: Sequence[str] = (),
-    owner: str | None = None,
-    since: datetime | None = None,
-    until: datetime | None = None,
-    query: str = "",
-) -> Select:
-    """The board's filters and order on a ``SELECT … FROM reels``: newest activity first.
-
-    ``statuses`` any of; ``owner`` exact; ``since``/``until`` bound ``updated_at`` (until
-    exclusive); ``query`` a case-insensitive substring of title, owner or video_id.
-    """
-    if statuses:
-        stmt = stmt.where(Reel.status.in_(list(statuses)))
-    if owner:
-        stmt = stmt.where(Reel.owner == owner)
-    if since is not None:
-        stmt = stmt.where(Reel.updated_at >= since)
-    if until is not None:
-        stmt = stmt.where(Reel.updated_at < until)
-    if query.strip():
-        pattern = f"%{query.strip()}%"
-        stmt = stmt.where(or_(Reel.title.ilike(pattern), Reel.owner.ilike(pattern), Reel.video_id.ilike(pattern)))
-    return stmt.order_by(Reel.updated_at.desc(), Reel.id.desc())
-
-
-def board(
-    session: Session,
-    *,
-    statuses: Sequence[str] = (),
-    owner: str | None = None,
-    since: datetime | None = None,
-    query: str = "",
-    limit: int | None = None,
-    model: RenderTimeModel | None = None,
-    now: datetime | None = None,
-    stuck_after_minutes: float = 30.0,
-) -> list[BoardRow]:
-    """Reels for the status board, newest activity first, in one indexed query (no HeyGen calls).
-
-    Filters: ``statuses`` (any of), ``owner`` (exact), ``since`` (updated at or after),
-    ``query`` (case-insensitive substring of title, owner or video_id), ``limit`` rows.
-    ``progress`` and ``stuck`` come from ``model`` (default: :func:`render_time_model`,
-    one more small query).
-    """
-    model = model or render_time_model(session)
-    now = now or utcnow()
-    stmt = board_filters(select(*(getattr(Reel, c) for c in _BOARD_COLUMNS)),
-                         statuses=statuses, owner=owner, since=since, query=query)
-    if limit:
-        stmt = stmt.limit(limit)
-    rows = []
-    for row in session.execute(stmt).mappings():
-        base = BoardRow(**row)
-        rows.append(BoardRow(**{**row, "progress": model.progress(base, now),
-                                "stuck": is_stuck(base, model, now, stuck_after_minutes)}))
-    return rows
-
-
-def status_counts(session: Session) -> dict[str, int]:
-    """Number of reels per status, every status present (0 when none): one GROUP BY query."""
-    counts = dict.fromkeys(REEL_STATUSES, 0)
-    for status, count in session.execute(select(Reel.status, func.count()).group_by(Reel.status)):
-        counts[status] = count
-    return counts
-
-
-def history(session: Session, reel_id: int) -> list[ReelEvent]:
-    """The reel's events in the order they happened (oldest first)."""
-    return list(session.scalars(select(ReelEvent).where(ReelEvent.reel_id == reel_id).order_by(ReelEvent.id)))
-
-
-def attempts(session: Session, reel_id: int) -> list[ReelAttempt]:
-    """The reel's attempts, first to last."""
-    return list(session.scalars(
-        select(ReelAttempt).where(ReelAttempt.reel_id == reel_id).order_by(ReelAttempt.number)
-    ))

@@ -1,0 +1,472 @@
+"""The worker: submits queued reels to HeyGen and follows them until they finish.
+
+One cycle (:meth:`Worker.run_once`):
+
+1. **Lease.** Only the holder of the ``worker_leases`` row ``"worker"`` acts. Acquire or
+   renew with ``UPDATE … WHERE name='worker' AND (holder = me OR expires_at < now)``;
+   a dead holder's lease expires after ``settings.lease_seconds`` and another worker
+   takes over. The lease is renewed at the start of each cycle, and again before a
+   ``POST`` or a status call only when a third of the lease time has passed since the
+   last renewal: until it expires nobody else can take it, so a worker whose lease is
+   not at least two thirds fresh renews (or stops) before it sends anything.
+2. **Submit.** Reels left in ``submitting`` (a crash between ``POST /v3/videos`` and
+   saving the video_id) are sent again with the SAME Idempotency-Key, so HeyGen
+   replays the first response: same video_id, never a second paid video. Then queued
+   reels are claimed oldest first, in one transaction, with ``UPDATE … SET
+   status='submitting' WHERE id IN (…) AND status='queued'`` within
+   ``settings.heygen_concurrency`` (submitting + pending + processing) and
+   ``settings.per_owner_cap`` (0 = no cap).
+3. **Poll.** Active reels with a video_id are read with ``GET /v3/videos/statuses``, 100
+   ids per call (⌈active / 100⌉ calls); a finished one is read once more with
+   ``GET /v3/videos/{id}`` for links or the failure reason.
+
+Errors of ``POST /v3/videos``: 429 → back to ``queued`` with the same key, no submission
+until ``Retry-After`` has passed; 5xx, network errors, 409 ``request_in_progress`` →
+stays ``submitting`` and is sent again with the same key next cycle; other 4xx
+(invalid request, insufficient credit, authentication, permission) → ``failed`` with
+HeyGen's code and one sentence.
+
+Run standalone with ``python -m core.jobs [--webhook-port P]``.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, selectinload, sessionmaker
+
+from core.config import Settings
+from core.heygen.errors import (
+    HeyGenError,
+    MalformedResponseError,
+    NetworkError,
+    RateLimitError,
+    RequestInProgressError,
+    ServerError,
+)
+from core.jobs import lease, lifecycle
+from core.models import ACTIVE_STATUSES, Reel, ReelAttempt, ReelEvent
+
+log = logging.getLogger(__name__)
+
+#: ``GET /v3/videos/statuses`` accepts at most this many ids per call.
+STATUS_BATCH = 100
+#: Errors after which the same request is sent again with the same Idempotency-Key.
+RESUBMIT_ERRORS = (ServerError, NetworkError, RequestInProgressError, MalformedResponseError)
+#: HeyGen remembers an Idempotency-Key for 24 h; a reel still unconfirmed this long after its first
+#: send is not sent again (a repeat could make a second, paid video). One hour of margin.
+IDEMPOTENCY_WINDOW_S = 23 * 3600
+UNCONFIRMED_CODE = "submission_unconfirmed"
+UNCONFIRMED_MESSAGE = ("HeyGen never confirmed this reel within 24 hours, so it was not sent again; check the "
+                       "HeyGen dashboard for the video before retrying, so it is not paid for twice.")
+#: Errors that make every other submission this cycle fail the same way.
+_STOP_SUBMITTING = ("unauthorized", "forbidden", "insufficient_credit")
+
+
+@dataclass
+class CycleReport:
+    """What one :meth:`Worker.run_once` did.
+
+    ``acted``: this worker held the lease. ``submitted``: reels that got a video_id;
+    ``resubmit``: reels left ``submitting`` for another try with the same key;
+    ``requeued``: reels sent back to ``queued`` after a 429; ``polled_calls``: calls to
+    ``GET /v3/videos/statuses``; ``completed``/``failed``: reels that finished this
+    cycle; ``errors``: one line per problem (no secrets).
+    """
+
+    acted: bool = False
+    submitted: int = 0
+    resubmit: int = 0
+    requeued: int = 0
+    polled: int = 0
+    polled_calls: int = 0
+    completed: int = 0
+    failed: int = 0
+    errors: list[str] = field(default_factory=list)
+
+
+class Worker:
+    """Submits queued reels and polls active ones; one per process, many processes allowed.
+
+    Args:
+        session_factory: sessionmaker bound to the migrated database.
+        client: a :class:`core.heygen.HeyGenClient` (its own, not shared with pages).
+        settings: heygen_concurrency, per_owner_cap, poll_interval_s, lease_seconds.
+        name: lease holder id (default ``host:pid:random``).
+        index_provider: ``() -> CatalogIndex`` for :func:`core.reels.body.build_studio_body`;
+            default loads the catalog through ``client`` once.
+        clock: ``() -> Unix seconds``; injectable for lease and grace-period tests.
+    """
+
+    def __init__(
+        self,
+        session_factory: sessionmaker,
+        client: Any,
+        settings: Settings,
+        *,
+        name: str | None = None,
+        index_provider: Callable[[], Any] | None = None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.session_factory = session_factory
+        self.client = client
+        self.settings = settings
+        self.name = name or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+        self.clock = clock
+        self._index_provider = index_provider
+        self._index: Any = None
+        self._not_before = 0.0  # no submissions before this Unix time (after a 429)
+        self._lease_renewed = None  # clock() of the last successful acquire_lease, None = not held
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    # ------------------------------------------------------------------ loop
+
+    def start(self) -> None:
+        """Start the daemon thread that runs :meth:`run_once` every ``settings.poll_interval_s`` seconds."""
+        if self._thread and self._thread.is_alive():
+            return
+        self._stop.clear()
+        self._thread = threading.Thread(target=self._loop, name=f"reel-worker-{self.name}", daemon=True)
+        self._thread.start()
+
+    def stop(self, timeout_s: float = 10.0) -> None:
+        """Stop the loop, wait up to ``timeout_s`` seconds, and give up the lease."""
+        self._stop.set()
+        if self._thread and self._thread is not threading.current_thread():
+            self._thread.join(timeout_s)
+        self._thread = None
+        try:
+            self.release_lease()
+        except Exception:  # the database may already be gone at shutdown
+            log.debug("lease release failed", exc_info=True)
+
+    @property
+    def running(self) -> bool:
+        """True while the loop thread is alive."""
+        return bool(self._thread and self._thread.is_alive())
+
+    def _loop(self) -> None:
+        while not self._stop.is_set():
+            try:
+                self.run_once()
+            except Exception:
+                log.exception("worker cycle failed")
+            self._stop.wait(max(self.settings.poll_interval_s, 0.05))
+
+    # ------------------------------------------------------------------ cycle
+
+    def run_once(self) -> CycleReport:
+        """One cycle: lease, submit, poll. Returns a :class:`CycleReport` (``acted=False`` without lease)."""
+        report = CycleReport()
+        self._warm_index()  # before the lease: a slow first catalog load must not outlive it
+        if not self.acquire_lease():
+            return report
+        report.acted = True
+        self._submit_phase(report)
+        if self._hold_lease():
+            self._poll_phase(report)
+        return report
+
+    def _warm_index(self) -> None:
+        """Load the catalog index once, outside the lease (errors are retried when a body is built)."""
+        if self._index_provider is not None or self._index is not None:
+            return
+        try:
+            self._index_for_body()
+        except Exception as exc:  # the catalog is unreachable: _submit reports it per reel
+            log.warning("could not load the catalog yet: %s", type(exc).__name__)
+
+    def _now(self) -> datetime:
+        return datetime.fromtimestamp(self.clock(), UTC)
+
+    # ------------------------------------------------------------------ lease
+
+    def acquire_lease(self) -> bool:
+        """Take or renew the lease until now + ``settings.lease_seconds``; True when this worker holds it
+        (:func:`core.jobs.lease.acquire`)."""
+        started = self.clock()
+        self._lease_renewed = None
+        held = lease.acquire(self.session_factory, self.name, datetime.fromtimestamp(started, UTC),
+                             self.settings.lease_seconds)
+        if held:
+            self._lease_renewed = started
+        return held
+
+    def _hold_lease(self) -> bool:
+        """True when this worker holds the lease with at least two thirds of it left; renews it otherwise.
+
+        No database round trip while less than ``lease_seconds / 3`` seconds have passed since the
+        last successful :meth:`acquire_lease` (nobody else can take the lease before it expires);
+        else :meth:`acquire_lease`.
+        """
+        renewed = self._lease_renewed
+        if renewed is not None and 0 <= self.clock() - renewed < self.settings.lease_seconds / 3:
+            return True
+        return self.acquire_lease()
+
+    def release_lease(self) -> None:
+        """Give up the lease if this worker holds it (lets another worker act at once)."""
+        self._lease_renewed = None
+        lease.release(self.session_factory, self.name)
+
+    # ------------------------------------------------------------------ submission
+
+    def _submit_phase(self, report: CycleReport) -> None:
+        if self.clock() < self._not_before:
+            return
+        with self.session_factory() as session:
+            leftovers = session.scalars(
+                select(Reel).where(Reel.status == "submitting").order_by(Reel.queued_at, Reel.id)
+            ).all()
+            for reel in leftovers:
+                if self._outside_idempotency_window(session, reel):
+                    lifecycle.fail_reel(session, reel, UNCONFIRMED_CODE, UNCONFIRMED_MESSAGE, actor=self.name,
+                                         expected=("submitting",), now=self._now())
+                    session.commit()
+                    report.failed += 1
+                    continue
+                if not self._submit(session, reel, report):
+                    return
+            claimed = self._claim(session)
+            for n, reel in enumerate(claimed):
+                if not self._submit(session, reel, report):
+                    self._unclaim(session, claimed[n + 1:], report)
+                    return
+
+    def _outside_idempotency_window(self, session: Session, reel: Reel) -> bool:
+        """True when this attempt was first claimed for sending more than :data:`IDEMPOTENCY_WINDOW_S` ago.
+
+        The first claim of the current attempt (its earliest ``→ submitting`` event) bounds the first
+        ``POST /v3/videos`` from below; only reels left in ``submitting`` are checked, so it is rare.
+        """
+        attempt_queued = select(ReelAttempt.queued_at).where(
+            ReelAttempt.reel_id == reel.id, ReelAttempt.number == reel.attempt).scalar_subquery()
+        first_claim = session.scalar(
+            select(func.min(ReelEvent.at)).where(ReelEvent.reel_id == reel.id, ReelEvent.to_status == "submitting",
+                                                 ReelEvent.at >= attempt_queued))
+        if first_claim is None:
+            return False
+        if first_claim.tzinfo is None:
+            first_claim = first_claim.replace(tzinfo=UTC)
+        return (self._now() - first_claim).total_seconds() > IDEMPOTENCY_WINDOW_S
+
+    def _unclaim(self, session: Session, reels: list[Reel], report: CycleReport) -> None:
+        """Give claimed reels that were not sent back to ``queued`` (still cancellable; same key)."""
+        if not reels or "lease lost" in report.errors:  # the new holder sends them as leftovers
+            return
+        for reel in reels:
+            lifecycle.transition(session, reel, "queued", actor=self.name, expected=("submitting",),
+                                  values={"claimed_by": None}, now=self._now(),
+                                  detail="not sent this cycle; back in the queue with the same key")
+        session.commit()
+
+    def _claim(self, session: Session) -> list[Reel]:
+        """Claim queued reels (``queued → submitting``), oldest first, within the caps; one commit.
+
+        Picks the candidates within ``heygen_concurrency`` and ``per_owner_cap``, then claims them
+        with :func:`core.jobs.lifecycle.claim_queued` (one conditional UPDATE, attempts and events in
+        bulk). Returns the claimed reels, scenes loaded, oldest first.
+        """
+        active = dict(session.execute(
+            select(Reel.owner, func.count()).where(Reel.status.in_(ACTIVE_STATUSES)).group_by(Reel.owner)
+        ).all())
+        room = self.settings.heygen_concurrency - sum(active.values())
+        if room <= 0:
+            return []
+        cap = self.settings.per_owner_cap
+        candidates = session.execute(
+            select(Reel.id, Reel.owner).where(Reel.status == "queued")
+            .order_by(Reel.queued_at, Reel.id).limit(max(room * 5, 50))
+        ).all()
+        chosen: list[int] = []
+        for reel_id, owner in candidates:
+            if len(chosen) >= room:
+                break
+            if cap and active.get(owner, 0) >= cap:
+                continue
+            chosen.append(reel_id)
+            active[owner] = active.get(owner, 0) + 1
+        if not chosen:
+            return []
+        claimed = lifecycle.claim_queued(session, chosen, actor=self.name, now=self._now())
+        session.commit()
+        if not claimed:
+            return []
+        reels = session.scalars(
+            select(Reel).where(Reel.id.in_(claimed)).options(selectinload(Reel.scenes))
+            .execution_options(populate_existing=True)
+        ).all()
+        order = {reel_id: n for n, reel_id in enumerate(chosen)}
+        return sorted(reels, key=lambda reel: order[reel.id])
+
+    def _index_for_body(self, *, refresh: bool = False) -> Any:
+        """The catalog index for request bodies: ``index_provider()``, else the catalog via ``client``.
+
+        ``refresh=True`` re-reads the catalog past the HTTP cache (a look or voice may be new).
+        """
+        if self._index_provider is not None:
+            return self._index_provider()
+        if self._index is None or refresh:
+            from core.catalog.store import load_catalog
+
+            self._index = load_catalog(self.client, refresh=refresh).index
+        return self._index
+
+    def _body(self, reel: Reel) -> dict[str, Any]:
+        """The ``POST /v3/videos`` body; on a validation problem retries once with a fresh catalog.
+
+        Raises:
+            core.reels.validation.ReelValidationError: the reel is not valid against the current catalog.
+        """
+        from core.reels.body import build_studio_body
+        from core.reels.validation import ReelValidationError
+
+        callback_id = f"reel-{reel.id}-{reel.attempt}"
+        try:
+            return build_studio_body(reel, self._index_for_body(), callback_id=callback_id)
+        except ReelValidationError:
+            if self._index_provider is not None:
+                raise
+            return build_studio_body(reel, self._index_for_body(refresh=True), callback_id=callback_id)
+
+    def _submit(self, session: Session, reel: Reel, report: CycleReport) -> bool:
+        """``POST /v3/videos`` for one ``submitting`` reel; False when submissions should stop this cycle."""
+        from core.reels.validation import ReelValidationError
+
+        try:
+            body = self._body(reel)
+        except ReelValidationError as exc:  # the catalog changed since launch (a look or voice is gone)
+            first = exc.problems[0].message if exc.problems else str(exc)
+            lifecycle.fail_reel(session, reel, "invalid_reel", first, actor=self.name, expected=("submitting",),
+                                 now=self._now())
+            session.commit()
+            report.failed += 1
+            return True
+        except Exception as exc:  # the catalog is unreachable: try again next cycle
+            log.warning("could not build the request for reel %s: %s", reel.id, type(exc).__name__)
+            session.rollback()
+            report.errors.append(f"reel {reel.id}: {type(exc).__name__}")
+            return True
+        if not self._hold_lease():  # the cycle outlived the lease: the new holder re-sends with the same key
+            session.rollback()
+            report.errors.append("lease lost")
+            return False
+        try:
+            created = self.client.create_video(body, idempotency_key=reel.idempotency_key)
+        except RateLimitError as exc:
+            self._requeue_after_rate_limit(session, reel, exc, report)
+            return False
+        except RESUBMIT_ERRORS as exc:
+            lifecycle.note(session, reel, actor=self.name, now=self._now(),
+                            detail=f"{exc.code}: {exc.user_message} Will send again with the same key.")
+            session.commit()
+            report.resubmit += 1
+            report.errors.append(f"reel {reel.id}: {exc.code}")
+            return True
+        except HeyGenError as exc:
+            lifecycle.fail_reel(session, reel, exc.code, exc.user_message, actor=self.name,
+                                 expected=("submitting",), now=self._now())
+            session.commit()
+            report.failed += 1
+            report.errors.append(f"reel {reel.id}: {exc.code}")
+            return exc.code not in _STOP_SUBMITTING
+        self._store_video_id(session, reel, created)
+        report.submitted += 1
+        return True
+
+    def _store_video_id(self, session: Session, reel: Reel, created: Any) -> None:
+        """Save HeyGen's video_id: ``submitting → pending`` and the attempt's video_id. Commits."""
+        now = self._now()
+        lifecycle.transition(
+            session, reel, "pending", actor=self.name, expected=("submitting",), now=now,
+            values={"video_id": created.video_id, "heygen_status": created.status, "submitted_at": now},
+            attempt_values={"video_id": created.video_id, "submitted_at": now},
+            detail=f"HeyGen accepted video {created.video_id}",
+        )
+        session.commit()
+
+    def _requeue_after_rate_limit(self, session: Session, reel: Reel, exc: RateLimitError,
+                                  report: CycleReport) -> None:
+        wait_s = exc.retry_after if exc.retry_after is not None else self.settings.poll_interval_s
+        self._not_before = self.clock() + max(wait_s, 0.0)
+        lifecycle.transition(session, reel, "queued", actor=self.name, expected=("submitting",),
+                              values={"claimed_by": None}, now=self._now(),
+                              detail=f"HeyGen is busy; trying again in {wait_s:.0f} s with the same key")
+        session.commit()
+        report.requeued += 1
+
+    # ------------------------------------------------------------------ polling
+
+    def _poll_phase(self, report: CycleReport) -> None:
+        with self.session_factory() as session:
+            rows = session.execute(
+                select(Reel.id, Reel.video_id).where(Reel.status.in_(("pending", "processing")),
+                                                     Reel.video_id.is_not(None)).order_by(Reel.id)
+            ).all()
+            by_video = {video_id: reel_id for reel_id, video_id in rows}
+            ids = list(by_video)
+            report.polled = len(ids)
+            for start in range(0, len(ids), STATUS_BATCH):
+                if not self._hold_lease():  # another worker holds it now
+                    report.errors.append("lease lost")
+                    return
+                chunk = ids[start:start + STATUS_BATCH]
+                try:
+                    items = self.client.get_video_statuses(chunk)
+                except HeyGenError as exc:
+                    report.errors.append(f"statuses: {exc.code}")
+                    continue
+                finally:
+                    report.polled_calls += 1
+                for item in items:
+                    reel_id = by_video.get(item.video_id or "")
+                    if reel_id is not None:
+                        self._apply_status(session, reel_id, item, report)
+
+    def _apply_status(self, session: Session, reel_id: int, item: Any, report: CycleReport) -> None:
+        reel = session.get(Reel, reel_id)
+        if reel is None:
+            return
+        ours = lifecycle.map_heygen_status(item.status)
+        try:
+            if ours in ("completed", "failed"):
+                self._finish(session, reel, report)
+            elif ours == "processing" and reel.status == "pending":
+                lifecycle.transition(session, reel, "processing", actor=self.name, expected=("pending",),
+                                      values={"heygen_status": item.status}, now=self._now(),
+                                      detail="HeyGen is rendering")
+            elif ours == "not_found":
+                self._handle_not_found(session, reel, report)
+            session.commit()
+        except HeyGenError as exc:
+            session.rollback()
+            report.errors.append(f"reel {reel_id}: {exc.code}")
+
+    def _finish(self, session: Session, reel: Reel, report: CycleReport) -> None:
+        """``GET /v3/videos/{id}`` once and store the result (links or failure reason)."""
+        video = self.client.get_video(reel.video_id)
+        if lifecycle.apply_video(session, reel, video, actor=self.name, now=self._now()):
+            if reel.status == "completed":
+                report.completed += 1
+            elif reel.status == "failed":
+                report.failed += 1
+
+    def _handle_not_found(self, session: Session, reel: Reel, report: CycleReport) -> None:
+        submitted = reel.submitted_at or reel.queued_at
+        if submitted and (self._now() - submitted).total_seconds() < lifecycle.NOT_FOUND_GRACE_S:
+            return
+        if lifecycle.fail_reel(session, reel, "video_not_found",
+                                "HeyGen no longer knows this video; it may have been deleted.",
+                                actor=self.name, expected=("pending", "processing"), now=self._now()):
+            report.failed += 1

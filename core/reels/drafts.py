@@ -1,0 +1,492 @@
+"""Drafts: create, edit, duplicate, delete, list, and prefill a scene with a voice or look chosen elsewhere.
+
+A reel is a title, output settings (mode, aspect ratio, resolution, captions, engine) and an
+ordered list of scenes (avatar look + voice + script + voice settings + background colour).
+
+Editing rules:
+
+- Only drafts are editable (:class:`~core.reels.validation.ReelStateError` otherwise). An edit
+  first runs a conditional ``UPDATE reels … WHERE id=:id AND status='draft'``, so an edit racing a
+  launch either lands before it or is refused; it never changes a launched reel.
+- Every change writes a :class:`~core.models.ReelEvent` (``from_status == to_status``,
+  ``detail`` such as ``"edited scenes: scene 2: script"``). No-op edits write nothing.
+
+Stored positions are always 1..n. Functions take a SQLAlchemy session, flush, and leave
+committing to the caller.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.exc import InvalidRequestError
+from sqlalchemy.orm import Session
+
+from core.models import Reel, ReelEvent, Scene, utcnow
+from core.reels import validation
+from core.reels.validation import (
+    DELETABLE_STATUSES,
+    EDITABLE_FIELDS,
+    SCENE_BASED_SCENES,
+    SCENE_FIELDS,
+    TITLE_MAX_CHARS,
+    Problem,
+    ReelNotFoundError,
+    ReelStateError,
+    ReelValidationError,
+    SceneInput,
+    position_problems,
+    scene_count_problems,
+    scene_value_problems,
+    settings_problems,
+    sorted_scenes,
+)
+
+# --------------------------------------------------------------------------------------------
+# Drafts: create, edit, duplicate, delete
+# --------------------------------------------------------------------------------------------
+
+log = logging.getLogger(__name__)
+
+
+def get_reel(session: Session, reel_id: int) -> Reel:
+    """The reel with this id (scenes loaded).
+
+    Raises:
+        ReelNotFoundError: no such reel.
+    """
+    reel = session.get(Reel, reel_id)
+    if reel is None:
+        raise ReelNotFoundError(f"Reel {reel_id} does not exist (it may have been deleted).")
+    return reel
+
+
+def _empty_scenes(count: int) -> list[SceneInput]:
+    return [SceneInput(position=i) for i in range(1, count + 1)]
+
+
+def _clean_input(scene: SceneInput) -> SceneInput:
+    """Empty strings → ``None`` for ids, locale and colour; CRLF/CR line ends → LF; ``None`` script → ``""``."""
+
+    def blank_to_none(value: Any) -> Any:
+        return None if isinstance(value, str) and value.strip() == "" else value
+
+    script = scene.script if scene.script is not None else ""
+    if isinstance(script, str):
+        script = script.replace("\r\n", "\n").replace("\r", "\n")
+    return dataclasses.replace(
+        scene,
+        avatar_id=blank_to_none(scene.avatar_id),
+        voice_id=blank_to_none(scene.voice_id),
+        locale=blank_to_none(scene.locale),
+        background_color=blank_to_none(scene.background_color),
+        script=script,
+    )
+
+
+def _check_scene_inputs(mode: str, scenes: Sequence[SceneInput]) -> list[SceneInput]:
+    """Clean, check and order ``scenes`` for storage; returns them sorted by position.
+
+    Raises:
+        ReelValidationError: wrong count for the mode, duplicate positions or impossible values.
+    """
+    cleaned = [_clean_input(s) for s in scenes]
+    problems = position_problems(cleaned)
+    if problems:
+        raise ReelValidationError(problems)
+    ordered = sorted_scenes(cleaned)
+    problems = scene_count_problems(mode, len(ordered))
+    for n, scene in enumerate(ordered, start=1):
+        problems += scene_value_problems(n, scene)
+    if problems:
+        raise ReelValidationError(problems)
+    return ordered
+
+
+def _scene_rows(inputs: Sequence[SceneInput]) -> list[Scene]:
+    return [Scene(position=n, **{name: getattr(s, name) for name in SCENE_FIELDS})
+            for n, s in enumerate(inputs, start=1)]
+
+
+def _event(session: Session, reel: Reel, actor: str, detail: str, from_status: str | None = None) -> None:
+    to_status = reel.status or "draft"
+    from_status = to_status if from_status is None else from_status
+    session.add(ReelEvent(reel_id=reel.id, actor=actor or "", from_status=from_status or None,
+                          to_status=to_status, detail=detail))
+
+
+def create_reel(
+    session: Session,
+    *,
+    owner: str,
+    title: str = "",
+    mode: str = "scene_based",
+    aspect_ratio: str = "16:9",
+    resolution: str = "1080p",
+    captions: bool = False,
+    engine: str = "avatar_iv",
+    scenes: Sequence[SceneInput] | None = None,
+) -> Reel:
+    """Create a draft owned by ``owner`` and record a "created" event; flushes (the id is set).
+
+    Without ``scenes`` a scene-based draft gets 3 empty scenes and a studio draft 1.
+
+    Raises:
+        ReelValidationError: a setting or scene has a value a draft can never hold, or the
+            scene count does not fit the mode. Nothing is written.
+    """
+    settings = {"title": title, "mode": mode, "aspect_ratio": aspect_ratio, "resolution": resolution,
+                "captions": captions, "engine": engine}
+    problems = settings_problems(settings)
+    if problems:
+        raise ReelValidationError(problems)
+    if scenes is None:
+        scenes = _empty_scenes(SCENE_BASED_SCENES if mode == "scene_based" else 1)
+    ordered = _check_scene_inputs(mode, scenes)
+    reel = Reel(owner=owner, status="draft", attempt=0, **settings)
+    reel.scenes = _scene_rows(ordered)
+    session.add(reel)
+    session.flush()
+    _event(session, reel, owner, "created", from_status="")
+    session.flush()
+    return reel
+
+
+def _editable(session: Session, reel_id: int) -> Reel:
+    """Load a reel and make sure it is a draft (before any check or write)."""
+    reel = get_reel(session, reel_id)
+    if reel.status != "draft":
+        raise _not_editable(reel)
+    return reel
+
+
+def _reload(session: Session, reel: Reel) -> None:
+    """Re-read ``reel`` after a conditional write matched nothing.
+
+    Raises:
+        ReelNotFoundError: the reel was deleted meanwhile.
+    """
+    reel_id = reel.id
+    try:
+        session.refresh(reel)
+    except InvalidRequestError:
+        raise ReelNotFoundError(f"Reel {reel_id} does not exist (it may have been deleted).") from None
+
+
+def _not_editable(reel: Reel) -> ReelStateError:
+    return ReelStateError(f"Reel {reel.id} is {reel.status}; only drafts can be edited. Duplicate it to "
+                          "make an editable copy.")
+
+
+def _claim_draft(session: Session, reel: Reel) -> None:
+    """``UPDATE reels SET updated_at=now WHERE id=:id AND status='draft'``: the edit's first write.
+
+    Holds the row (PostgreSQL) or the database write lock (SQLite) until commit, so a launch
+    cannot slip in between this check and the edit.
+
+    Raises:
+        ReelStateError: the reel stopped being a draft since it was loaded.
+    """
+    result = session.execute(
+        update(Reel).where(Reel.id == reel.id, Reel.status == "draft").values(updated_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:
+        _reload(session, reel)
+        raise _not_editable(reel)
+
+
+def update_reel(session: Session, reel_id: int, *, actor: str = "", **fields: Any) -> Reel:
+    """Change reel settings of a draft: any of ``title``, ``mode``, ``aspect_ratio``,
+    ``resolution``, ``captions``, ``engine``. Records "edited title, engine"-style events.
+
+    Switching to ``scene_based`` pads a reel with fewer than 3 scenes with empty ones and is
+    refused for more than 3.
+
+    Raises:
+        TypeError: a field that is not editable.
+        ReelNotFoundError: no such reel.
+        ReelStateError: the reel is not a draft.
+        ReelValidationError: a value a draft can never hold; nothing is written.
+    """
+    unknown = sorted(set(fields) - set(EDITABLE_FIELDS))
+    if unknown:
+        raise TypeError(f"update_reel() cannot change {', '.join(unknown)}; editable: {', '.join(EDITABLE_FIELDS)}.")
+    reel = _editable(session, reel_id)
+    changed = {name: value for name, value in fields.items() if getattr(reel, name) != value
+               or type(getattr(reel, name)) is not type(value)}
+    problems = settings_problems(changed)
+    if not problems and changed.get("mode") == "scene_based" and len(reel.scenes) > SCENE_BASED_SCENES:
+        problems = scene_count_problems("scene_based", len(reel.scenes))
+    if problems:
+        raise ReelValidationError(problems)
+    if not changed:
+        return reel
+    _claim_draft(session, reel)
+    for name, value in changed.items():
+        setattr(reel, name, value)
+    if reel.mode == "scene_based" and len(reel.scenes) < SCENE_BASED_SCENES:
+        current = [SceneInput.from_scene(s) for s in sorted_scenes(reel.scenes)]
+        _replace_scenes(session, reel, current + _empty_scenes(SCENE_BASED_SCENES - len(current)))
+    _event(session, reel, actor, "edited " + ", ".join(changed))
+    session.flush()
+    return reel
+
+
+def _replace_scenes(session: Session, reel: Reel, inputs: Sequence[SceneInput]) -> None:
+    """Store ``inputs`` as the reel's scenes with positions 1..n (old rows deleted first)."""
+    reel.scenes.clear()
+    session.flush()
+    reel.scenes.extend(_scene_rows(inputs))
+    session.flush()
+
+
+def _scenes_detail(old: Sequence[SceneInput], new: Sequence[SceneInput]) -> str:
+    """Human summary of a scene edit, e.g. ``"scene 2: script, speed"``; ``""`` when nothing changed."""
+    parts = []
+    if len(old) != len(new):
+        parts.append(f"{len(old)} → {len(new)} scenes")
+    for n, (a, b) in enumerate(zip(old, new, strict=False), start=1):
+        changed = [name for name in SCENE_FIELDS if getattr(a, name) != getattr(b, name)]
+        if changed:
+            parts.append(f"scene {n}: {', '.join(changed)}")
+    return "; ".join(parts)
+
+
+def _edit_scenes(session: Session, reel_id: int, make: Any, actor: str, detail: str | None = None) -> Reel:
+    """Shared path of the scene edits: ``make(current_inputs) -> new_inputs``; check, claim, store, record."""
+    reel = _editable(session, reel_id)
+    current = [SceneInput.from_scene(s) for s in sorted_scenes(reel.scenes)]
+    for n, scene in enumerate(current, start=1):
+        scene.position = n
+    ordered = _check_scene_inputs(reel.mode, make([dataclasses.replace(s) for s in current]))
+    summary = _scenes_detail(current, ordered)
+    if not summary:
+        return reel
+    _claim_draft(session, reel)
+    _replace_scenes(session, reel, ordered)
+    _event(session, reel, actor, detail or f"edited scenes: {summary}")
+    session.flush()
+    return reel
+
+
+def set_scenes(session: Session, reel_id: int, scenes: Sequence[SceneInput], *, actor: str = "") -> Reel:
+    """Replace the scenes of a draft with ``scenes`` (ordered by their ``position``; stored as 1..n).
+
+    Records ``"edited scenes: scene 2: script"``; an identical list writes nothing.
+
+    Raises:
+        ReelNotFoundError: no such reel.
+        ReelStateError: the reel is not a draft.
+        ReelValidationError: wrong count for the mode (scene_based 3, studio 1–50), duplicate
+            positions, or values a draft can never hold; nothing is written.
+    """
+    return _edit_scenes(session, reel_id, lambda _current: list(scenes), actor)
+
+
+def _scene_number_problem(number: Any, count: int, field: str = "scenes") -> ReelValidationError:
+    return ReelValidationError([Problem(field, f"Scene {number} does not exist; this reel has {count} scenes.")])
+
+
+def add_scene(session: Session, reel_id: int, scene: SceneInput | None = None, *, actor: str = "") -> Reel:
+    """Append a scene (empty by default) to a studio draft; records "added scene N".
+
+    Raises:
+        ReelNotFoundError, ReelStateError: as :func:`set_scenes`.
+        ReelValidationError: the reel would have too many scenes (scene_based 3, studio 50).
+    """
+
+    def make(current: list[SceneInput]) -> list[SceneInput]:
+        new = dataclasses.replace(scene) if scene else SceneInput(position=0)
+        new.position = len(current) + 1
+        return [*current, new]
+
+    reel = _editable(session, reel_id)
+    return _edit_scenes(session, reel_id, make, actor, f"added scene {len(reel.scenes) + 1}")
+
+
+def remove_scene(session: Session, reel_id: int, number: int, *, actor: str = "") -> Reel:
+    """Remove scene ``number`` (1-based) from a studio draft; records "removed scene N".
+
+    Raises:
+        ReelNotFoundError, ReelStateError: as :func:`set_scenes`.
+        ReelValidationError: no such scene, or too few would remain (scene_based 3, studio 1).
+    """
+
+    def make(current: list[SceneInput]) -> list[SceneInput]:
+        if not isinstance(number, int) or not 1 <= number <= len(current):
+            raise _scene_number_problem(number, len(current))
+        return [s for n, s in enumerate(current, start=1) if n != number]
+
+    return _edit_scenes(session, reel_id, make, actor, f"removed scene {number}")
+
+
+def move_scene(session: Session, reel_id: int, number: int, to_number: int, *, actor: str = "") -> Reel:
+    """Move scene ``number`` to place ``to_number`` (both 1-based); records "moved scene N to M".
+
+    Raises:
+        ReelNotFoundError, ReelStateError: as :func:`set_scenes`.
+        ReelValidationError: either number is not a scene of the reel.
+    """
+
+    def make(current: list[SceneInput]) -> list[SceneInput]:
+        for value in (number, to_number):
+            if not isinstance(value, int) or not 1 <= value <= len(current):
+                raise _scene_number_problem(value, len(current))
+        moved = current.pop(number - 1)
+        current.insert(to_number - 1, moved)
+        for n, s in enumerate(current, start=1):
+            s.position = n
+        return current
+
+    return _edit_scenes(session, reel_id, make, actor, f"moved scene {number} to {to_number}")
+
+
+def duplicate_reel(session: Session, reel_id: int, owner: str) -> Reel:
+    """Copy any reel (whatever its status) as a new draft owned by ``owner``, titled "<title> (copy)".
+
+    Settings and scenes are copied; status, attempts, video and history are not. The copy's
+    first event says which reel it came from. Flushes.
+
+    Raises:
+        ReelNotFoundError: no such reel.
+    """
+    source = get_reel(session, reel_id)
+    suffix = " (copy)"
+    title = (source.title or "").strip() or "Untitled reel"
+    title = title[: TITLE_MAX_CHARS - len(suffix)] + suffix
+    scenes = [SceneInput.from_scene(s) for s in sorted_scenes(source.scenes)]
+    reel = Reel(owner=owner, status="draft", attempt=0, title=title, mode=source.mode,
+                aspect_ratio=source.aspect_ratio, resolution=source.resolution, captions=source.captions,
+                engine=source.engine)
+    reel.scenes = _scene_rows(scenes)
+    session.add(reel)
+    session.flush()
+    _event(session, reel, owner, f"created as a copy of reel {source.id}", from_status="")
+    session.flush()
+    return reel
+
+
+def delete_reel(session: Session, reel_id: int, *, actor: str = "") -> None:
+    """Delete a draft, failed, cancelled or completed reel with its scenes, attempts and events.
+
+    The video at HeyGen (if any) is not touched. Conditional ``DELETE … WHERE status IN
+    (deletable)``, so a reel launched meanwhile is not deleted.
+
+    Raises:
+        ReelNotFoundError: no such reel.
+        ReelStateError: the reel is queued or being generated; cancel it first.
+    """
+    reel = get_reel(session, reel_id)
+    result = session.execute(
+        delete(Reel).where(Reel.id == reel_id, Reel.status.in_(DELETABLE_STATUSES))
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:
+        _reload(session, reel)
+        raise ReelStateError(f"Reel {reel_id} is {reel.status} and cannot be deleted while it is queued or "
+                             "being generated; cancel it first, or wait until it finishes.")
+    for scene in list(reel.scenes):
+        session.expunge(scene)
+    session.expunge(reel)
+    log.info("reel %s deleted by %s", reel_id, actor or "unknown")
+
+
+@dataclass(frozen=True)
+class DraftRow:
+    """One line of the drafts list: reel ``id``, ``title``, ``status``, number of ``scenes``, last edit."""
+
+    id: int
+    title: str
+    status: str
+    scenes: int
+    updated_at: datetime | None
+    owner: str = ""
+
+
+def _rows(session: Session, where: Sequence[Any], limit: int | None) -> list[DraftRow]:
+    count = (select(func.count(Scene.id)).where(Scene.reel_id == Reel.id).correlate(Reel)
+             .scalar_subquery())
+    stmt = (select(Reel.id, Reel.title, Reel.status, count, Reel.updated_at, Reel.owner).where(*where)
+            .order_by(Reel.updated_at.desc(), Reel.id.desc()))
+    if limit:
+        stmt = stmt.limit(limit)
+    return [DraftRow(*row) for row in session.execute(stmt)]
+
+
+def list_drafts(session: Session, owner: str, *, query: str = "", limit: int | None = 100) -> list[DraftRow]:
+    """``owner``'s drafts, most recently edited first (one query, scene counts included).
+
+    ``query`` keeps drafts whose title contains it (case-insensitive); ``limit`` caps the rows.
+    """
+    where = [Reel.owner == owner, Reel.status == "draft"]
+    if query.strip():
+        where.append(Reel.title.ilike(f"%{query.strip()}%"))
+    return _rows(session, where, limit)
+
+
+def display_title(title: str | None, reel_id: int) -> str:
+    """The reel's title, or ``"Untitled reel #<id>"`` when it has none."""
+    return (title or "").strip() or f"Untitled reel #{reel_id}"
+
+
+# --------------------------------------------------------------------------------------------
+# "Use in a reel": prefill a scene with a voice and/or avatar look chosen on another page
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Prefill:
+    """Where a chosen voice/look went: ``reel_id``, 1-based ``scene`` number, ``created`` a new draft."""
+
+    reel_id: int
+    scene: int
+    created: bool
+
+
+def first_open_scene(reel: Any, *, voice: bool, avatar: bool) -> int | None:
+    """1-based number of the first scene (in position order) with no voice (when ``voice``) and no
+    avatar look (when ``avatar``); ``None`` when every scene has them (or neither is asked for)."""
+    if not voice and not avatar:
+        return None
+    for n, scene in enumerate(sorted(reel.scenes, key=lambda s: s.position), start=1):
+        if (not voice or not scene.voice_id) and (not avatar or not scene.avatar_id):
+            return n
+    return None
+
+
+def prefill(session: Session, *, owner: str, reel_id: int | None, voice_id: str | None = None,
+            avatar_id: str | None = None) -> Prefill:
+    """Put ``voice_id`` and/or ``avatar_id`` into the first scene of draft ``reel_id`` that lacks them;
+    when there is no such draft or scene, create a new draft owned by ``owner`` with them in scene 1.
+
+    Records the usual edit/creation events (actor ``owner``); flushes, the caller commits.
+
+    Raises:
+        ValueError: neither ``voice_id`` nor ``avatar_id`` given.
+        core.reels.validation.ReelValidationError: an id longer than a draft can hold.
+    """
+    if not voice_id and not avatar_id:
+        raise ValueError("Give a voice_id or an avatar_id to prefill.")
+    reel = session.get(Reel, reel_id) if reel_id is not None else None
+    if reel is not None and reel.status == "draft":
+        number = first_open_scene(reel, voice=bool(voice_id), avatar=bool(avatar_id))
+        if number is not None:
+            inputs = [validation.SceneInput.from_scene(s) for s in sorted(reel.scenes, key=lambda s: s.position)]
+            target = inputs[number - 1]
+            if voice_id:
+                target.voice_id, target.locale = voice_id, None
+            if avatar_id:
+                target.avatar_id = avatar_id
+            set_scenes(session, reel.id, inputs, actor=owner)
+            return Prefill(reel.id, number, False)
+    first = validation.SceneInput(position=1, voice_id=voice_id or None, avatar_id=avatar_id or None)
+    rest = [validation.SceneInput(position=n) for n in (2, 3)]
+    created = create_reel(session, owner=owner, scenes=[first, *rest])
+    return Prefill(created.id, 1, True)
