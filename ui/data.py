@@ -13,11 +13,13 @@ from dataclasses import dataclass
 import pandas as pd
 import streamlit as st
 
-from core.catalog.annotations import annotations_version, get_annotations, local_revision
+from core.catalog.annotations import annotations_version, get_annotations
+from core.catalog.normalise import locale_label
 from core.catalog.store import Catalog
 from core.catalog.tables import facet_counts, looks_frame, voices_frame
 from core.heygen.errors import HeyGenError
 from core.runtime import Runtime
+from ui.columns import VOICE_TABLE_COLUMNS
 
 
 @dataclass
@@ -76,13 +78,17 @@ class VoicesTable:
 
     ``frame`` is a :func:`core.catalog.tables.voices_frame` (read-only); ``counts[facet]`` maps a value to its
     number of voices (:func:`core.catalog.tables.facet_counts`); ``has_preview`` counts voices with a usable
-    preview; ``version`` is the annotations version the frame was built from.
+    preview; ``version`` is the annotations version the frame was built from. ``display`` is ``frame``'s
+    :data:`ui.columns.VOICE_TABLE_COLUMNS` (rows are picked by a mask on each rerun); ``accents`` the accent
+    options sorted by label, with their labels.
     """
 
     frame: pd.DataFrame
     counts: dict[str, dict[str, int]]
     has_preview: int
     version: tuple
+    display: pd.DataFrame
+    accents: tuple[list[str], dict[str, str]]
 
 
 @st.cache_resource(max_entries=4, show_spinner=False)
@@ -91,27 +97,23 @@ def _voices_table(_view: CatalogView, _runtime: Runtime, view_key: tuple, versio
         annotations = get_annotations(session)
     frame = voices_frame(_view.catalog.voices, annotations)
     counts = {facet: facet_counts(frame, facet) for facet in VOICE_FACETS}
-    return VoicesTable(frame, counts, int(frame["has_preview"].sum()), version)
+    accents = sorted(counts["accents"], key=locale_label)
+    return VoicesTable(frame, counts, int(frame["has_preview"].sum()), version, frame[VOICE_TABLE_COLUMNS],
+                       (accents, {t: locale_label(t) for t in accents}))
 
 
 #: Seconds an annotations version read is reused: another process's annotation shows within this time,
-#: this process's own at once (the cache is keyed by :func:`core.catalog.annotations.local_revision`).
+#: this process's own at once (saving clears :func:`annotations_version_cached`).
 ANNOTATIONS_VERSION_TTL_S = 2.0
-_ANNOTATIONS_VERSION: dict[int, tuple[float, int, tuple, object]] = {}
 
 
-def _annotations_version(runtime: Runtime) -> tuple:
+@st.cache_data(ttl=ANNOTATIONS_VERSION_TTL_S, max_entries=8, show_spinner=False)
+def annotations_version_cached(_runtime: Runtime, base_url: str) -> tuple:
     """``(count, latest ISO time)`` of the annotations (:func:`core.catalog.annotations.annotations_version`),
     read at most once per :data:`ANNOTATIONS_VERSION_TTL_S` seconds for all sessions of this process."""
-    now, revision, factory = time.monotonic(), local_revision(), runtime.session_factory
-    hit = _ANNOTATIONS_VERSION.get(id(factory))
-    if hit is not None and hit[3] is factory and hit[1] == revision and now - hit[0] < ANNOTATIONS_VERSION_TTL_S:
-        return hit[2]
-    with factory() as session:
+    with _runtime.session_factory() as session:
         count, latest = annotations_version(session)
-    version = (count, latest.isoformat() if latest else "")
-    _ANNOTATIONS_VERSION[id(factory)] = (now, revision, version, factory)
-    return version
+    return (count, latest.isoformat() if latest else "")
 
 
 def voices_table(runtime: Runtime, view: CatalogView) -> VoicesTable:
@@ -121,7 +123,7 @@ def voices_table(runtime: Runtime, view: CatalogView) -> VoicesTable:
     :data:`ANNOTATIONS_VERSION_TTL_S` seconds per process; the table itself is shared by every session
     (never mutate it).
     """
-    version = _annotations_version(runtime)
+    version = annotations_version_cached(runtime, runtime.base_url)
     return _voices_table(view, runtime, (runtime.base_url, view.loaded_at), version)
 
 

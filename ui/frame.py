@@ -8,7 +8,6 @@ Usage, as the first statement of every page::
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
 
 import streamlit as st
@@ -46,31 +45,28 @@ def _runtime() -> Runtime:
 
 #: Seconds the account summary is shared by every session of the process.
 ACCOUNT_TTL_S = 30.0
-#: (id(runtime), mode) → (monotonic time, summary, runtime). A plain dict, not ``st.cache_data``: every
-#: page run reads it, and a cache_data lookup (argument hashing, a pickled copy) costs more than the read.
-_ACCOUNT: dict[tuple[int, str], tuple[float, tuple[str, str | None], Runtime]] = {}
 
 
-def account_summary(_runtime: Runtime, mode: str) -> tuple[str, str | None]:
-    """``(balance text, account name)`` from ``GET /v3/users/me``, shared by all sessions for 30 seconds.
-
-    ``account_summary.clear()`` forgets it (the next call asks HeyGen again).
-    """
-    now = time.monotonic()
-    hit = _ACCOUNT.get((id(_runtime), mode))
-    if hit is not None and hit[2] is _runtime and now - hit[0] < ACCOUNT_TTL_S:
-        return hit[1]
+@st.cache_data(ttl=ACCOUNT_TTL_S, max_entries=8, show_spinner=False)
+def _account_summary(_runtime: Runtime, base_url: str, mode: str) -> tuple[str, str | None]:
     try:
         me = _runtime.client.get_current_user()
     except HeyGenError as exc:
-        summary: tuple[str, str | None] = ("unavailable", str(exc))
-    else:
-        summary = (me.balance_text, " ".join(p for p in (me.first_name, me.last_name) if p) or me.username)
-    _ACCOUNT[(id(_runtime), mode)] = (now, summary, _runtime)
-    return summary
+        return ("unavailable", str(exc))
+    return (me.balance_text, " ".join(p for p in (me.first_name, me.last_name) if p) or me.username)
 
 
-account_summary.clear = _ACCOUNT.clear
+def account_summary(runtime: Runtime, mode: str) -> tuple[str, str | None]:
+    """``(balance text, account name)`` from ``GET /v3/users/me``, shared by all sessions for 30 seconds.
+
+    After spending (a listen or a launch), :func:`forget_account_summary` makes the next call ask HeyGen.
+    """
+    return _account_summary(runtime, runtime.base_url, mode)
+
+
+def forget_account_summary() -> None:
+    """The next :func:`account_summary` asks HeyGen again."""
+    _account_summary.clear()
 
 
 def current_user() -> str:

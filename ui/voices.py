@@ -30,7 +30,7 @@ from core.reels.speech import (
     speech_sample,
 )
 from ui.columns import VOICE_TABLE_COLUMNS, voice_column_config
-from ui.data import VoicesTable, catalog_view, voices_table
+from ui.data import VoicesTable, annotations_version_cached, catalog_view, voices_table
 from ui.facets import counted, seed_from_url
 from ui.frame import FrameContext
 
@@ -89,7 +89,7 @@ def filter_bar(table: VoicesTable) -> tuple[VoiceFilter, DeltaGenerator]:
         icon=":material/search:")
     languages = facet(row1[1], "multiselect", "Language", "v_lang", list(counts["language"]),
                       counted(counts["language"]), placeholder="Any language")
-    accent_options, accent_labels = _prepared(table)["accents"]
+    accent_options, accent_labels = table.accents
     accents = facet(row1[2], "multiselect", "Accent (locale)", "v_accent", accent_options,
                     counted(counts["accents"], accent_labels),
                     placeholder="Any accent", help="Voices with accent choice that can speak with this locale")
@@ -119,25 +119,6 @@ def filter_bar(table: VoicesTable) -> tuple[VoiceFilter, DeltaGenerator]:
         has_preview={"with": True, "without": False}.get(preview), tags=tuple(tags), approved_only=approved,
         age_groups=tuple(ages), query=query or "",
     ), caption
-
-
-#: id(VoicesTable) → (table, what the page derives from it once): tables are shared and never modified.
-_PREPARED: dict[int, tuple[VoicesTable, dict]] = {}
-
-
-def _prepared(table: VoicesTable) -> dict:
-    """Per table, made once: ``display`` (the frame's :data:`VOICE_TABLE_COLUMNS`, rows filtered by a
-    mask on each rerun) and ``accents`` (accent options sorted by label, and their labels)."""
-    hit = _PREPARED.get(id(table))
-    if hit is not None and hit[0] is table:
-        return hit[1]
-    accents = sorted(table.counts["accents"], key=locale_label)
-    prepared = {"display": table.frame[VOICE_TABLE_COLUMNS],
-                "accents": (accents, {t: locale_label(t) for t in accents})}
-    if len(_PREPARED) >= 2:  # the current table (and the one it replaces)
-        _PREPARED.clear()
-    _PREPARED[id(table)] = (table, prepared)
-    return prepared
 
 
 def _table_key(f: VoiceFilter) -> str:
@@ -233,6 +214,7 @@ def _save_annotation(ctx: FrameContext, voice_id: str) -> None:
     except AnnotationError as exc:
         state[_FLASH] = ("error", str(exc))
     else:
+        annotations_version_cached.clear()
         state[_FLASH] = ("ok", "Annotation saved.")
 
 
@@ -333,7 +315,7 @@ def voices_page(ctx: FrameContext) -> None:
     view = catalog_view(ctx.runtime)
     table = voices_table(ctx.runtime, view)
     f, caption = filter_bar(table)
-    display = _prepared(table)["display"]
+    display = table.display
     mask = voice_mask(table.frame, f)
     shown = display if mask is None else display[mask]
     caption.caption(f"**{len(shown):,}** of {len(table.frame):,} voices · select a row to hear it, sample it, "

@@ -16,8 +16,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from core import models
 from core.board import timing
-from core.board.rows import BOARD_LIMIT, BoardFilter, _tags, board_statement, board_table, raw_frame
-from core.board.text import human_duration
+from core.board.rows import BOARD_LIMIT, BoardFilter, board_statement, board_table, raw_frame
 from core.board.timing import RenderTimeModel
 from core.models import Reel, utcnow
 
@@ -57,7 +56,7 @@ class _Board:
     model: RenderTimeModel
     watermark: datetime  # newest updated_at seen in the whole reels table (capped at the read time)
     recent: dict[int, object]  # id → updated_at (as the driver returns it) of the reels in the last overlap read
-    live: _Live | None  # inputs of the time-dependent columns (rendering reels of `raw`)
+    live: np.ndarray | None  # row positions of the rendering reels of `raw` (time-dependent columns)
     count: int  # reels in the whole table at the last read
     max_id: int  # highest reel id at the last read
     loaded: float  # monotonic seconds of the last full build
@@ -170,7 +169,7 @@ class BoardStore:
             live = _live_inputs(raw)
         else:
             live = board.live
-        frame = _with_live_columns(table, live, model, now, stuck_after_minutes)
+        frame = _with_live_columns(table, raw, live, model, now, stuck_after_minutes)
         return _Board(raw, table, frame, model, watermark, recent, live, count, max_id, board.loaded,
                       clock.monotonic(), modelled)
 
@@ -184,87 +183,31 @@ class BoardStore:
                       modelled)
 
 
-@dataclass(frozen=True)
-class _Live:
-    """What the time-dependent columns of a board's rendering reels are computed from (numpy arrays)."""
-
-    positions: np.ndarray  # row positions in the board
-    statuses: list[str]
-    submitted: np.ndarray  # µs since the epoch (int64; see has_submitted)
-    has_submitted: np.ndarray
-    started: np.ndarray  # processing_at, else submitted_at, µs since the epoch
-    has_started: np.ndarray
-    length: np.ndarray  # estimated seconds of video, 30 when unknown
-
-
-def _live_inputs(raw: pd.DataFrame) -> _Live | None:
-    """The :class:`_Live` of a board's rows (``None`` when no reel is rendering)."""
+def _live_inputs(raw: pd.DataFrame) -> np.ndarray | None:
+    """Row positions of a board's rendering reels (``None`` when no reel is rendering)."""
     positions = np.flatnonzero(raw["status"].isin(models.RENDERING_STATUSES).to_numpy())
-    if not len(positions):
-        return None
-    live = raw.iloc[positions]
-    started = live["processing_at"].fillna(live["submitted_at"])
-    estimate = live["estimated_duration_s"].to_numpy(dtype=float)
-    return _Live(
-        positions, live["status"].tolist(),
-        live["submitted_at"].to_numpy(dtype="datetime64[us]").astype("int64"), live["submitted_at"].notna().to_numpy(),
-        started.to_numpy(dtype="datetime64[us]").astype("int64"), started.notna().to_numpy(),
-        np.where(estimate > 0, estimate, 30.0),  # NaN > 0 is False: unknown → 30 s
-    )
+    return positions if len(positions) else None
 
 
-def _with_live_columns(table: pd.DataFrame, live: _Live | None, model: RenderTimeModel, now: datetime,
-                       stuck_after_minutes: float) -> pd.DataFrame:
-    """``table`` with ``progress``, ``stage``, ``stuck`` and ``status_tags`` of rendering reels as of ``now``.
+def _with_live_columns(table: pd.DataFrame, raw: pd.DataFrame, live: np.ndarray | None, model: RenderTimeModel,
+                       now: datetime, stuck_after_minutes: float) -> pd.DataFrame:
+    """``table`` with ``progress``, ``stuck``, ``stage`` and ``status_tags`` of the rendering reels (rows ``live``) recomputed as of ``now``.
 
-    Only rendering reels (pending, processing) have time-dependent values; the others are kept. Same
-    formulas as :func:`table` and :func:`_stages`, in numpy over the rendering rows only.
+    The values come from :func:`core.board.rows.board_table` on those rows only, so each formula
+    (progress, stuck, stage text) exists once; the other rows are kept as they are.
     """
     if live is None:
         return table
-    positions, submitted, has_submitted = live.positions, live.submitted, live.has_submitted
-    started, has_started, length = live.started, live.has_started, live.length
-    now_us = pd.Timestamp(now).value // 1000  # ns → µs since the epoch
-    elapsed = (now_us - submitted) / 1e6
-    expected = model.overhead_s + model.median_ratio * length
-    progress = np.where(has_submitted, np.clip(elapsed / np.maximum(expected, 1.0), 0.02, 0.95), 0.0)
-    waited = (now_us - started) / 1e6
-    limit = np.minimum(np.maximum(3 * (model.overhead_s + model.p90_ratio * length), timing.STUCK_FLOOR_S),
-                       stuck_after_minutes * 60.0)
-    stuck = has_started & (waited > limit)
-    left = expected - elapsed
-    minutes = np.round(np.where(stuck, waited, left) / 60)  # as _minutes_text rounds
-    texts = {m: human_duration(m * 60) for m in np.unique(minutes[np.isfinite(minutes)]).tolist()}
-    stages = []
-    for status, is_stuck, sent, remaining, rounded in zip(
-            live.statuses, stuck.tolist(), has_submitted.tolist(), left.tolist(), minutes.tolist(),
-            strict=True):
-        verb = "Waiting at HeyGen" if status == "pending" else "Rendering"
-        if is_stuck:
-            stages.append("⚠️ Stuck — no result after " + texts[rounded])
-        elif not sent:
-            stages.append(verb)
-        elif remaining <= 0:
-            stages.append(f"{verb} — taking longer than usual")
-        elif remaining < 60:
-            stages.append(f"{verb} — less than a minute left")
-        else:
-            stages.append(f"{verb} — about {texts[rounded]} left")
+    fresh = board_table(raw.take(live), model, now, stuck_after_minutes)
     out = table.copy(deep=False)
-    for column, values in (("progress", progress), ("stuck", stuck)):
+    for column in ("progress", "stuck", "status_tags"):
         merged = out[column].to_numpy(copy=True)
-        merged[positions] = values
+        merged[live] = fresh[column].to_numpy()
         out[column] = merged
-    out["stage"] = _splice(out["stage"], positions, stages)
-    tags = out["status_tags"].to_numpy(dtype=object, copy=True)
-    for position, status, flag in zip(positions.tolist(), live.statuses, stuck.tolist(), strict=True):
-        tags[position] = _tags(status, flag)
-    out["status_tags"] = tags
+    out["stage"] = _splice(out["stage"], live, fresh["stage"].tolist())
     return out
 
 
-#: The tag lists of the ``status_tags`` column, shared by every row with the same tags (never modified):
-#: no Python list is allocated per row and per refresh.
 def _splice(column: pd.Series, positions: np.ndarray, values: list[str]) -> pd.Series:
     """``column`` with ``values`` at ``positions``; Arrow-backed text stays Arrow-backed (cheap to send)."""
     try:

@@ -43,24 +43,6 @@ class AnnotationError(ValueError):
         self.field = field
 
 
-#: Count of annotation saves and deletes made by this process (see :func:`local_revision`).
-_local_revision = 0
-
-
-def local_revision() -> int:
-    """A number that changes whenever this process saves or deletes an annotation.
-
-    A cache of :func:`annotations_version` keyed by it sees this process's own edits at once (and
-    other processes' edits when it re-reads the version).
-    """
-    return _local_revision
-
-
-def _bump() -> None:
-    global _local_revision
-    _local_revision += 1
-
-
 def get_annotations(session: Session) -> dict[str, VoiceAnnotation]:
     """Every annotation keyed by ``voice_id`` (one ``SELECT``; the rows stay readable after the session)."""
     return {row.voice_id: row for row in session.scalars(select(VoiceAnnotation))}
@@ -152,7 +134,6 @@ def save_annotation(session: Session, voice_id: str, *, tags: Iterable[str] | No
             with session.begin_nested():  # another replica may insert the same voice at the same moment
                 row = VoiceAnnotation(voice_id=voice_id, **clean)
                 session.add(row)
-            _bump()
             return row
         except IntegrityError:
             row = session.get(VoiceAnnotation, voice_id, populate_existing=True)
@@ -161,5 +142,4 @@ def save_annotation(session: Session, voice_id: str, *, tags: Iterable[str] | No
     for key, value in clean.items():
         setattr(row, key, value)
     session.flush()
-    _bump()
     return row

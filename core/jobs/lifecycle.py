@@ -30,7 +30,6 @@ durations are seconds; money is USD.
 
 from __future__ import annotations
 
-import functools
 import logging
 import uuid
 from collections.abc import Iterable, Sequence
@@ -39,7 +38,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -61,25 +60,9 @@ NOT_FOUND_GRACE_S = 300.0
 DEFAULT_LINK_LIFETIME_S = 7 * 24 * 3600.0
 
 #: Plain tables for the hot UPDATE/INSERT statements (no ORM bulk-persistence layer to go through).
-_REELS, _ATTEMPTS, _EVENTS = Reel.__table__, ReelAttempt.__table__, ReelEvent.__table__
+_ATTEMPTS, _EVENTS = ReelAttempt.__table__, ReelEvent.__table__
 _EVENT_INSERT, _ATTEMPT_INSERT = insert(_EVENTS), insert(_ATTEMPTS)
 
-
-@functools.lru_cache(maxsize=256)
-def _update_statement(table_name: str, keys: tuple[str, ...]):
-    """``UPDATE <reels|reel_attempts> SET <keys> WHERE <id and status | reel_id and number>``, built once
-    per shape with bind parameters (``v_<column>`` for values, ``w_0``/``w_1`` for the WHERE)."""
-    table = _REELS if table_name == "reels" else _ATTEMPTS
-    where = (table.c.id, table.c.status) if table is _REELS else (table.c.reel_id, table.c.number)
-    return (update(table).where(where[0] == bindparam("w_0", type_=where[0].type),
-                                where[1] == bindparam("w_1", type_=where[1].type))
-            .values({key: bindparam(f"v_{key}", type_=table.c[key].type) for key in keys}))
-
-
-def _update(session: Session, table_name: str, where: tuple[Any, Any], values: dict[str, Any]) -> int:
-    """Run :func:`_update_statement`; the number of rows changed."""
-    params = {"w_0": where[0], "w_1": where[1], **{f"v_{key}": value for key, value in values.items()}}
-    return session.execute(_update_statement(table_name, tuple(values)), params).rowcount
 
 #: Reel column stamped (once) when a reel enters a status.
 _TIMESTAMP_FOR = {
@@ -158,7 +141,9 @@ def transition(
             current = session.execute(select(Reel.status).where(Reel.id == reel.id)).scalar_one_or_none()
             if current is None or current not in allowed:
                 return False
-        if _update(session, "reels", (reel.id, current), changes) == 1:
+        changed = session.execute(update(Reel).where(Reel.id == reel.id, Reel.status == current)
+                                  .values(changes).execution_options(synchronize_session=False)).rowcount
+        if changed == 1:
             _after_transition(session, reel, current, to_status, changes, actor, detail, now,
                               attempt_values=attempt_values)
             return True
@@ -182,7 +167,10 @@ def _after_transition(
     for key, value in changes.items():
         set_committed_value(reel, key, value)
     if reel.attempt and "attempt" not in changes:  # a new attempt's row is written by the caller
-        _update(session, "reel_attempts", (reel.id, reel.attempt), {"status": to_status, **(attempt_values or {})})
+        session.execute(update(ReelAttempt)
+                        .where(ReelAttempt.reel_id == reel.id, ReelAttempt.number == reel.attempt)
+                        .values(status=to_status, **(attempt_values or {}))
+                        .execution_options(synchronize_session=False))
     _write_event(session, reel.id, actor, from_status, to_status, detail, now)
 
 
