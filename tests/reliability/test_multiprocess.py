@@ -3,7 +3,7 @@
 Two ``python -m core.jobs`` processes share one database and one sandbox. Only the lease
 holder writes events; when it is SIGKILLed (no clean-up, the lease stays taken) the other
 takes over once the lease has expired, and every reel still reaches HeyGen exactly once.
-(Two app processes launching the same reel at once: tests/engine/test_generation.py,
+(Two app processes launching the same reel at once: tests/engine/test_jobs_lifecycle.py,
 ``test_launch_race_two_processes_exactly_one_wins``.)
 """
 

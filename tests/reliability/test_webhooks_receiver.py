@@ -1,6 +1,6 @@
 """Webhooks under stress, on SQLite and PostgreSQL: rejected deliveries, duplicates racing polling.
 
-tests/engine/test_webhooks.py covers the receiver's unit behaviour (missing/wrong signature →
+tests/engine/test_jobs_webhooks.py covers the receiver's unit behaviour (missing/wrong signature →
 401 before parsing, valid → applied, repeat → no-op, unknown type or video → ignored, the
 sandbox's signed delivery end to end). Here: when every delivery is rejected, polling alone
 still finishes every reel; when every delivery arrives twice while the worker polls too, each
@@ -24,7 +24,7 @@ from core.config import SANDBOX_API_KEY
 from core.heygen import HeyGenClient
 from core.jobs.webhooks import create_app, sign
 from core.models import Reel, ReelEvent
-from tests.engine.test_worker import make_worker
+from tests.engine.test_jobs_worker import make_worker
 from tests.reliability.soak import SoakReport, check_reels, make_reels
 
 REELS = 4

@@ -17,8 +17,8 @@ from core.heygen import HeyGenClient
 from core.heygen.types import Video
 from core.jobs.webhooks import MAX_BODY_BYTES, RateLimiter, create_app, sign, verify_signature
 from core.models import Reel
-from tests.engine.test_generation import assert_history_consistent, events_of, make_reel, status_of
-from tests.engine.test_worker import launched, make_worker
+from tests.engine.test_jobs_lifecycle import assert_history_consistent, events_of, make_reel, status_of
+from tests.engine.test_jobs_worker import launched, make_worker
 
 SECRET = "whsec_test_secret"
 

@@ -22,7 +22,7 @@ from core.jobs import __main__ as jobs_main
 from core.jobs import lifecycle
 from core.jobs.worker import IDEMPOTENCY_WINDOW_S, UNCONFIRMED_CODE, Worker
 from core.models import Reel, ReelEvent, WorkerLease
-from tests.engine.test_generation import assert_history_consistent, attempts_of, events_of, make_reel
+from tests.engine.test_jobs_lifecycle import assert_history_consistent, attempts_of, events_of, make_reel
 
 
 class Clock:
