@@ -29,6 +29,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -132,6 +133,12 @@ class Reel(Base):
     processing_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
+    #: A template is a draft whose title and scripts hold Jinja2 variables; it is never launched itself.
+    is_template: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    #: The batch this reel was made for, and its row there (1-based); unique together.
+    batch_id: Mapped[int | None] = mapped_column(ForeignKey("batches.id", ondelete="SET NULL"), index=True)
+    batch_row: Mapped[int | None] = mapped_column(Integer)
+
     scenes: Mapped[list[Scene]] = relationship(
         back_populates="reel", order_by="Scene.position", cascade="all, delete-orphan", lazy="selectin"
     )
@@ -146,6 +153,7 @@ class Reel(Base):
         Index("ix_reels_status_updated", "status", "updated_at"),
         Index("ix_reels_owner_status", "owner", "status"),
         Index("ix_reels_updated_at", "updated_at"),  # the board's "changed since" reads (migration 0002)
+        Index("uq_reels_batch_row", "batch_id", "batch_row", unique=True),  # one reel per batch row
     )
 
 
@@ -271,3 +279,49 @@ class WorkerLease(Base):
     holder: Mapped[str | None] = mapped_column(String(100))
     acquired_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class Batch(Base):
+    """A batch: one template rendered for every row of a spreadsheet, one reel per valid row.
+
+    ``columns`` keeps the spreadsheet's header order; ``template_id`` the template it renders
+    (``None`` once the template is deleted: the batch keeps its rows and reels).
+    """
+
+    __tablename__ = "batches"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    title: Mapped[str] = mapped_column(String(200), default="")
+    owner: Mapped[str] = mapped_column(String(200), default="", index=True)
+    template_id: Mapped[int | None] = mapped_column(ForeignKey("reels.id", ondelete="SET NULL", use_alter=True,
+                                                               name="fk_batches_template_id_reels"))
+    file_name: Mapped[str] = mapped_column(String(255), default="")
+    #: SHA-256 (hex) of the rows as stored: the same sheet for the same template is one batch, not two.
+    rows_sha256: Mapped[str] = mapped_column(String(64), default="")
+    columns: Mapped[list] = mapped_column(JSON, default=list)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    launched_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    rows: Mapped[list[BatchRow]] = relationship(
+        back_populates="batch", order_by="BatchRow.number", cascade="all, delete-orphan", lazy="raise",
+        passive_deletes=True,
+    )
+
+    __table_args__ = (UniqueConstraint("owner", "template_id", "rows_sha256", name="uq_batches_owner_template_rows"),)
+
+
+class BatchRow(Base):
+    """One spreadsheet row of a batch: its values (column → text), whether it is excluded, its reel."""
+
+    __tablename__ = "batch_rows"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    batch_id: Mapped[int] = mapped_column(ForeignKey("batches.id", ondelete="CASCADE"), index=True)
+    number: Mapped[int] = mapped_column(Integer)
+    values: Mapped[dict] = mapped_column(JSON, default=dict)
+    excluded: Mapped[bool] = mapped_column(Boolean, default=False)
+    reel_id: Mapped[int | None] = mapped_column(ForeignKey("reels.id", ondelete="SET NULL"), index=True)
+
+    batch: Mapped[Batch] = relationship(back_populates="rows")
+
+    __table_args__ = (UniqueConstraint("batch_id", "number", name="uq_batch_rows_batch_number"),)

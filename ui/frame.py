@@ -21,6 +21,7 @@ PAGES = [
     ("pages/1_Voices.py", "Voices", ":material/record_voice_over:"),
     ("pages/2_Avatars.py", "Avatars", ":material/face:"),
     ("pages/3_Compose.py", "Compose", ":material/movie_edit:"),
+    ("pages/7_Batches.py", "Batches", ":material/table_view:"),
     ("pages/4_Status.py", "Status", ":material/monitoring:"),
     ("pages/5_Videos.py", "Videos", ":material/video_library:"),
     ("pages/6_Settings.py", "Settings", ":material/settings:"),

@@ -72,14 +72,15 @@ def column_config(tz: str) -> dict:
 
 
 def board_data(runtime: Runtime, db_url: str, statuses: tuple[str, ...], owner: str, start: date | None,
-               end: date | None, query: str, tz: str, stuck_after: float) -> tuple[pd.DataFrame, int]:
+               end: date | None, query: str, tz: str, stuck_after: float,
+               batch_id: int | None = None) -> tuple[pd.DataFrame, int]:
     """``(board frame, render samples)`` for the filters, from the process-wide :class:`core.board.store.BoardStore`.
 
     All tabs share one refresh per 2 s, and a refresh reads only the reels changed since the last
     one. The frame is shared: do not modify it. After an action or "Refresh now", :func:`expire_boards`
     makes the next call read the database.
     """
-    f = BoardFilter(statuses=statuses, owner=owner, start=start, end=end, query=query, tz=tz)
+    f = BoardFilter(statuses=statuses, owner=owner, start=start, end=end, query=query, tz=tz, batch_id=batch_id)
     frame, model = runtime.boards.get(f, stuck_after_minutes=stuck_after)
     return frame, model.samples
 
@@ -141,7 +142,19 @@ def filters(ctx: FrameContext) -> BoardFilter:
         st.warning("“Active until” is before “Active from”; no reel can match. Swap the two days.",
                    icon=":material/event_busy:")
     return BoardFilter(statuses=tuple(statuses), owner=owner or "", start=start, end=end,
-                       query=(query or "").strip(), tz=browser_timezone())
+                       query=(query or "").strip(), tz=browser_timezone(), batch_id=_batch_filter())
+
+
+def _batch_filter() -> int | None:
+    """The batch in ``?s_batch=`` (a link from the Batches page), with a button to show every reel again."""
+    raw = st.query_params.get("s_batch", "")
+    if not raw.isdigit():
+        return None
+    c1, c2 = st.columns([4, 1], vertical_alignment="center")
+    c1.caption(f"Showing the reels of batch {int(raw)} only.")
+    c2.button("Show all reels", key="s_batch_clear", on_click=lambda: st.query_params.pop("s_batch", None),
+              icon=":material/filter_alt_off:", type="tertiary")
+    return int(raw)
 
 
 # --------------------------------------------------------------------------- actions
@@ -267,7 +280,7 @@ def status_board(ctx: FrameContext, f: BoardFilter) -> None:
     runtime = ctx.runtime
     settings = runtime.settings
     frame, samples = board_data(runtime, settings.db_url, f.statuses, f.owner, f.start, f.end, f.query, f.tz,
-                                settings.stuck_after_minutes)
+                                settings.stuck_after_minutes, f.batch_id)
     _counters(frame)
     stuck = frame["title"][frame["stuck"].to_numpy()]
     if len(stuck):

@@ -65,12 +65,17 @@ def board_filters(
     since: datetime | None = None,
     until: datetime | None = None,
     query: str = "",
+    batch_id: int | None = None,
 ) -> Select:
     """The board's filters and order on a ``SELECT … FROM reels``: newest activity first.
 
     ``statuses`` any of; ``owner`` exact; ``since``/``until`` bound ``updated_at`` (until
-    exclusive); ``query`` a case-insensitive substring of title, owner or video_id.
+    exclusive); ``query`` a case-insensitive substring of title, owner or video_id; ``batch_id``
+    the reels of one batch. Templates are never on the board.
     """
+    stmt = stmt.where(Reel.is_template.is_(False))
+    if batch_id is not None:
+        stmt = stmt.where(Reel.batch_id == batch_id)
     if statuses:
         stmt = stmt.where(Reel.status.in_(list(statuses)))
     if owner:
@@ -121,7 +126,8 @@ def board(
 def status_counts(session: Session) -> dict[str, int]:
     """Number of reels per status, every status present (0 when none): one GROUP BY query."""
     counts = dict.fromkeys(REEL_STATUSES, 0)
-    for status, count in session.execute(select(Reel.status, func.count()).group_by(Reel.status)):
+    for status, count in session.execute(select(Reel.status, func.count()).where(Reel.is_template.is_(False))
+                                         .group_by(Reel.status)):
         counts[status] = count
     return counts
 
@@ -144,7 +150,8 @@ class BoardFilter:
 
     ``statuses``: any of these (empty = all); ``owner``: exact owner (empty = everyone);
     ``start``/``end``: last activity (``updated_at``) on or after ``start`` and on or before
-    ``end`` (whole days in ``tz``); ``query``: case-insensitive text in title, owner or video_id.
+    ``end`` (whole days in ``tz``); ``query``: case-insensitive text in title, owner or video_id;
+    ``batch_id``: the reels of one batch (``None`` = any).
     """
 
     statuses: tuple[str, ...] = ()
@@ -153,6 +160,7 @@ class BoardFilter:
     end: date | None = None
     query: str = ""
     tz: str = "UTC"
+    batch_id: int | None = None
 
 
 def day_bounds(start: date | None, end: date | None, tz: str = "UTC") -> tuple[datetime | None, datetime | None]:
@@ -189,8 +197,8 @@ def board_statement(f: BoardFilter, *, limit: int = BOARD_LIMIT, ids: Sequence[i
     stmt = select(*columns)
     if ids is not None:
         stmt = stmt.where(Reel.id.in_(list(ids)))
-    stmt = board_filters(stmt, statuses=f.statuses, owner=f.owner, since=since,
-                                    until=until, query=f.query)
+    stmt = board_filters(stmt, statuses=f.statuses, owner=f.owner, since=since, until=until, query=f.query,
+                         batch_id=f.batch_id)
     return stmt.limit(limit)
 
 

@@ -273,6 +273,9 @@ def launch(session: Session, reel_id: int, *, actor: str, index: Any) -> LaunchR
         return _not_found(reel_id)
     if reel.status != "draft":
         return LaunchResult(False, reel.status, f"This reel was already launched; it is now {reel.status}.")
+    if reel.is_template:
+        return LaunchResult(False, "draft", "A template is not launched itself; make a batch from it on the "
+                                            "Batches page.")
     problems = list(validate_reel(reel, index))
     if problems:
         session.rollback()

@@ -1,7 +1,7 @@
 """Every benchmark in bench/ still runs: each script at its ``--small`` size exits 0 and prints its figures.
 
 Timing targets are not asserted here (speed is measured by the benchmarks themselves and recorded in
-bench/README.md). The five scripts run concurrently in subprocesses to keep this module short.
+bench/README.md). The scripts run concurrently in subprocesses to keep this module short.
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ EXPECTED = {
     "launch": ["default_launch_median", "default_submit_overhead_mean", "default_overhead_per_launch",
                "normal_overhead_per_launch", "heygen_calls", "RESULT"],
     "memory": ["rss_after_first_session", "rss_with_2_sessions", "rss_peak", "RESULT"],
+    "batch": ["rows", "preview_median", "launch", "tick_median", "floor_median", "tick_ratio", "RESULT"],
 }
 
 
