@@ -215,7 +215,7 @@ def _batch_actions(ctx: FrameContext, batch_id: int, verb: str) -> None:
 
 
 def _batches(ctx: FrameContext) -> None:
-    st.subheader("Batches")
+    st.subheader("Your batches", anchor=False)
     with closing(ctx.runtime.session_factory()) as session:
         progress = batch_progress(session)
     if not progress:
@@ -228,7 +228,11 @@ def _batches(ctx: FrameContext) -> None:
     event = st.dataframe(table, hide_index=True, width="stretch", on_select="rerun", selection_mode="single-row",
                          key="b_list", column_config={
                              "id": cc.NumberColumn("Batch", format="%d", width="small"),
+                             "title": cc.TextColumn("Title", width="medium"), "owner": cc.TextColumn("Owner"),
+                             "rows": cc.NumberColumn("Rows"), "reels": cc.NumberColumn("Reels"),
                              "done": cc.ProgressColumn("Done", min_value=0.0, max_value=1.0, format="percent"),
+                             "completed": cc.NumberColumn("Completed"), "failed": cc.NumberColumn("Failed"),
+                             "rendering": cc.NumberColumn("Rendering"), "queued": cc.NumberColumn("Queued"),
                          })
     rows = list(event.selection.rows)
     chosen = progress[rows[0]] if rows else progress[0]
@@ -258,11 +262,13 @@ def _batches(ctx: FrameContext) -> None:
 
 def render(ctx: FrameContext) -> None:
     """Draw the Batches page."""
+    st.title("Batches", anchor=False)
     st.caption("One template, a spreadsheet with one row per person or product, one reel per row. "
                "Nothing is spent until you launch.")
     flash = st.session_state.pop("b_flash", None)
     if flash:
         (st.success if flash[0] == "ok" else st.error)(flash[1])
+    st.subheader("1 · Template", anchor=False)
     template = _template_picker(ctx)
     if template is not None:
         try:
@@ -280,6 +286,7 @@ def render(ctx: FrameContext) -> None:
             st.download_button("Sample CSV with these columns", to_csv_bytes(pd.DataFrame(columns=variables)),
                                "template-columns.csv", "text/csv", key="b_sample_csv", on_click="ignore")
         _try_template(ctx, template, variables)
+        st.subheader("2 · Spreadsheet", anchor=False)
         uploaded = _upload()
         if uploaded is not None:
             _review(ctx, template, *uploaded)
@@ -288,6 +295,7 @@ def render(ctx: FrameContext) -> None:
 
 def _review(ctx: FrameContext, template: Reel, frame: pd.DataFrame, file_name: str) -> None:
     edited = _edit_rows(frame, file_name)
+    st.subheader("3 · Check and launch", anchor=False)
     rows = edited.drop(columns=["Include"])
     excluded = [n for n, keep in enumerate(edited["Include"].tolist(), start=1) if not keep]
     view = catalog_view(ctx.runtime)
@@ -308,6 +316,8 @@ def _review(ctx: FrameContext, template: Reel, frame: pd.DataFrame, file_name: s
     st.dataframe(_preview_table(preview), hide_index=True, width="stretch", key="b_preview", column_config={
         "row": cc.NumberColumn("Row", width="small"),
         "state": cc.TextColumn("State", width="small"),
+        "title": cc.TextColumn("Title", width="medium"),
+        "scripts": cc.TextColumn("Scripts", width="large"),
         "length_s": cc.NumberColumn("Length", format="%d s", width="small"),
         "cost_usd": cc.NumberColumn("Cost", format="$%.2f", width="small"),
         "problems": cc.TextColumn("Problems", width="large"),
