@@ -17,6 +17,7 @@ from core.db import session_scope
 from core.heygen.types import Voice
 from core.models import Scene, SpeechSample, VoiceAnnotation
 from core.runtime import Runtime
+from ui.data import annotations_version_cached
 
 PAGE = "pages/1_Voices.py"
 NO_PREVIEW_STARFISH = "96d72b63cd0b413db47e5795e703ce1b"  # "Nicholas": no preview, Starfish
@@ -161,9 +162,10 @@ def test_annotation_saves_with_the_users_name_and_then_filters(open_page, app_ru
         row = s.get(VoiceAnnotation, voice_id)
     assert (row.age_group, row.approved, row.notes, row.updated_by) == ("senior", True, "Great for explainers",
                                                                          "Bea")
-    with session_scope(app_runtime.session_factory) as s:
+    with session_scope(app_runtime.session_factory) as s:  # as another app process would
         save_annotation(s, voices[7].voice_id, tags=["explainer"], age_group="adult", approved=False,
                         notes="", actor="Cy")
+    annotations_version_cached.clear()  # another process's edit shows once this 2 s cache expires
     with app_runtime.session_factory() as s:
         anns = {a.voice_id: a for a in s.scalars(select(VoiceAnnotation))}
     approved = [v.voice_id for v in voices if v.voice_id in anns and anns[v.voice_id].approved]
