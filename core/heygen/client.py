@@ -38,6 +38,7 @@ from requests_cache import CachedSession
 from core.config import mask_secret
 from core.heygen.errors import (
     HeyGenError,
+    MalformedKeyError,
     MalformedResponseError,
     NetworkError,
     RateLimitError,
@@ -161,6 +162,22 @@ def error_from_response(response: requests.Response, secret: str | None = None) 
     if issubclass(cls, RateLimitError):
         return cls(retry_after=parse_retry_after(response.headers.get("Retry-After")), **fields)
     return cls(**fields)
+
+
+def key_problem(api_key: str) -> str | None:
+    """One sentence saying why ``api_key`` cannot be sent as an ``X-Api-Key`` header, or ``None`` when it can.
+
+    A line break (``\\r``/``\\n``), a tab or space, another control character or a non-ASCII character (a
+    typographic dash pasted from a document) cannot travel in an HTTP header.
+    """
+    if "\n" in api_key or "\r" in api_key:
+        return MalformedKeyError.default_sentence
+    if any(ch.isspace() for ch in api_key):
+        return "The HeyGen API key contains a space or tab; set HEYGEN_API_KEY again without it."
+    if any(ord(ch) < 32 or ord(ch) == 127 for ch in api_key) or not api_key.isascii():
+        return ("The HeyGen API key contains a character that is not plain ASCII text; "
+                "copy it again from HeyGen and set HEYGEN_API_KEY.")
+    return None
 
 
 def network_error(exc: requests.RequestException, url: str) -> NetworkError:
@@ -304,8 +321,12 @@ class HeyGenClient:
         """One HTTP exchange with the key attached; non-2xx answers raise their typed error.
 
         Raises:
-            HeyGenError: the subclass for the status/code; NetworkError without a response.
+            HeyGenError: the subclass for the status/code; NetworkError without a response;
+                MalformedKeyError (nothing sent) when the key cannot travel in a header.
         """
+        problem = key_problem(self._api_key)
+        if problem:
+            raise MalformedKeyError(None, "malformed_api_key", problem)
         url = self.base_url + path
         all_headers = {"X-Api-Key": self._api_key, "Accept": "application/json", **(headers or {})}
         extra = {"force_refresh": True} if force_refresh and isinstance(self._session, CachedSession) else {}

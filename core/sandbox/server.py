@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 import threading
 import time
 from typing import Any
@@ -52,6 +53,21 @@ class SandboxServer:
         self.server.should_exit = True
         self._thread.join(timeout_s)
         self.sandbox.close()
+
+
+def port_is_free(port: int, host: str = "127.0.0.1") -> bool:
+    """True when a server could listen on ``host:port`` now.
+
+    The probe sets ``SO_REUSEADDR`` as uvicorn's own listener does, so connections of a previous process still
+    closing on the port (``TIME_WAIT``) do not make it look taken; a socket listening there does.
+    """
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((host, port))
+        except OSError:
+            return False
+    return True
 
 
 def start_in_thread(config: SandboxConfig | None = None, host: str = "127.0.0.1", port: int = 0) -> SandboxServer:
