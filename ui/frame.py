@@ -9,6 +9,7 @@ Usage, as the first statement of every page::
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 import streamlit as st
 
@@ -26,6 +27,20 @@ PAGES = [
     ("pages/5_Videos.py", "Videos", ":material/video_library:"),
     ("pages/6_Settings.py", "Settings", ":material/settings:"),
 ]
+
+
+ICONS_DIR = Path(__file__).parent / "icons"
+
+
+def favicon(icon: str) -> str:
+    """The local PNG (drawn by ``tools/favicons.py``) for a ``:material/NAME:`` icon, else ``icon`` itself.
+
+    Streamlit fetches a material page icon from fonts.gstatic.com, which fails offline; a file path is served
+    by the app itself.
+    """
+    name = icon.removeprefix(":material/").removesuffix(":")
+    path = ICONS_DIR / f"{name}.png"
+    return str(path) if icon.startswith(":material/") and path.is_file() else icon
 
 
 @dataclass(frozen=True)
@@ -117,7 +132,7 @@ def frame(title: str, *, icon: str) -> FrameContext:
     Stops the page with a clear message when the app cannot start (unwritable data
     folder, unreachable database).
     """
-    st.set_page_config(page_title=f"{title} · Reel Studio", page_icon=icon, layout="wide")
+    st.set_page_config(page_title=f"{title} · Reel Studio", page_icon=favicon(icon), layout="wide")
     try:
         runtime = _runtime()
     except StartupError as exc:
