@@ -275,6 +275,10 @@ class HeyGenClient:
         max_retries: retries after the first attempt (transport and idempotent POSTs).
         session: a ready ``requests.Session`` (tests); ``cache_location``/``catalog_ttl_s`` are
             then ignored and the session's own cache/retry set-up is used.
+        observer: told of every exchange that reached the network (not cache hits), e.g. a
+            :class:`core.metrics.Metrics`: ``observe_heygen(method, path, status, retried_statuses=…,
+            replayed=…)`` (``status`` ``None`` when no answer came) and ``observe_heygen_retry(method, path,
+            reason)`` for each idempotent re-send.
 
     Attributes:
         last_from_cache: whether every page of the last catalog listing came from the cache.
@@ -293,8 +297,10 @@ class HeyGenClient:
         timeout_s: float = 30.0,
         max_retries: int = 2,
         session: requests.Session | None = None,
+        observer: Any = None,
     ) -> None:
         self._api_key = api_key
+        self.observer = observer
         self.base_url = base_url.rstrip("/")
         self.timeout_s = timeout_s
         self.max_retries = max_retries
@@ -336,15 +342,30 @@ class HeyGenClient:
                 response = self._session.request(method, url, params=params, json=json, headers=all_headers,
                                                  timeout=timeout, **extra)
         except requests.RequestException as exc:
-            log.debug("HeyGen %s %s failed: %s", method, path, type(exc).__name__)
+            log.info("HeyGen %s %s got no answer: %s", method, path, type(exc).__name__)
+            if self.observer is not None:
+                self.observer.observe_heygen(method, path, None)
             raise network_error(exc, url) from exc
         from_cache = bool(getattr(response, "from_cache", False))
         self.last_response_from_cache = from_cache
-        log.debug("HeyGen %s %s -> %s request_id=%s from_cache=%s", method, path, response.status_code,
-                  response.headers.get("X-Request-Id"), from_cache)
+        request_id = response.headers.get("X-Request-Id")
+        if not from_cache:
+            self._observe(method, path, response)
+        quiet = response.ok and method == "GET"  # reads are many; writes and failures are worth a line
+        log.log(logging.DEBUG if quiet else logging.INFO, "HeyGen %s %s -> %s", method, path,
+                response.status_code, extra={"heygen_request_id": request_id, "from_cache": from_cache})
         if not response.ok:
             raise error_from_response(response, self._api_key)
         return response
+
+    def _observe(self, method: str, path: str, response: requests.Response) -> None:
+        """Tell the observer about a network answer and the answers urllib3 retried before it."""
+        if self.observer is None:
+            return
+        history = getattr(getattr(getattr(response, "raw", None), "retries", None), "history", ()) or ()
+        self.observer.observe_heygen(method, path, response.status_code,
+                                     retried_statuses=[h.status for h in history],
+                                     replayed=response.headers.get("Idempotent-Replayed", "").lower() == "true")
 
     def _request(self, method: str, path: str, **kwargs: Any) -> dict[str, Any]:
         """:meth:`_send` and return the JSON object body (``{}`` for an empty body)."""
@@ -406,6 +427,8 @@ class HeyGenClient:
                 if attempt + 1 >= attempts:
                     raise
                 delay = _retry_delay(exc, attempt)
+                if self.observer is not None:
+                    self.observer.observe_heygen_retry("POST", path, exc.code)
                 log.info("HeyGen POST %s failed (%s); re-sending the same Idempotency-Key in %.1f s",
                          path, exc.code, delay)
                 _sleep(delay)
