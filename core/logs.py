@@ -98,7 +98,7 @@ def configure_logging(fmt: str = "text", level: str | int = "INFO", *, stream: T
         structlog.contextvars.merge_contextvars,
         structlog.stdlib.add_log_level,
         structlog.stdlib.add_logger_name,
-        structlog.stdlib.ExtraAdder(allow=(*CONTEXT_KEYS, "from_cache")),
+        structlog.stdlib.ExtraAdder(allow=CONTEXT_KEYS),
         structlog.processors.TimeStamper(fmt="iso", utc=True),
     ]
     renderer = structlog.processors.JSONRenderer() if fmt == "json" else _text_line

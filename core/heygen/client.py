@@ -23,6 +23,7 @@ from __future__ import annotations
 import email.utils
 import logging
 import random
+import sqlite3
 import threading
 import time
 from collections.abc import Callable, Iterable
@@ -32,6 +33,7 @@ from typing import Any, TypeVar
 from urllib.parse import quote, urljoin, urlsplit
 
 import pydantic
+import redis
 import requests
 from requests_cache import CachedSession
 
@@ -46,7 +48,7 @@ from core.heygen.errors import (
     ServerError,
     error_class_for,
 )
-from core.heygen.session import RETRY_AFTER_MAX_S, build_session, mount_retries
+from core.heygen.session import RETRY_AFTER_MAX_S, build_session, disable_cache, mount_retries
 from core.heygen.types import (
     AvatarGroup,
     AvatarLook,
@@ -162,6 +164,10 @@ def error_from_response(response: requests.Response, secret: str | None = None) 
     if issubclass(cls, RateLimitError):
         return cls(retry_after=parse_retry_after(response.headers.get("Retry-After")), **fields)
     return cls(**fields)
+
+
+#: Errors of a cache backend (not of HeyGen): the call is repeated without the cache.
+_CACHE_ERRORS = (sqlite3.DatabaseError, redis.RedisError)
 
 
 def key_problem(api_key: str) -> str | None:
@@ -315,6 +321,12 @@ class HeyGenClient:
     def __repr__(self) -> str:
         return f"HeyGenClient(base_url={self.base_url!r}, api_key={mask_secret(self._api_key)!r})"
 
+    @property
+    def cache_warning(self) -> str | None:
+        """One sentence when the HTTP cache could not be used (damaged file moved aside, Redis unreachable,
+        failure mid-run), else ``None``."""
+        return getattr(self._session, "cache_warning", None)
+
     def close(self) -> None:
         """Close the HTTP session (and its cache connection)."""
         self._session.close()
@@ -339,8 +351,13 @@ class HeyGenClient:
         timeout = (CONNECT_TIMEOUT_S, read_timeout or self.timeout_s)
         try:
             with self._lock:
-                response = self._session.request(method, url, params=params, json=json, headers=all_headers,
-                                                 timeout=timeout, **extra)
+                try:
+                    response = self._session.request(method, url, params=params, json=json,
+                                                     headers=all_headers, timeout=timeout, **extra)
+                except _CACHE_ERRORS as exc:  # the cache broke mid-run: carry on without it
+                    disable_cache(self._session, type(exc).__name__)
+                    response = self._session.request(method, url, params=params, json=json,
+                                                     headers=all_headers, timeout=timeout, **extra)
         except requests.RequestException as exc:
             log.info("HeyGen %s %s got no answer: %s", method, path, type(exc).__name__)
             if self.observer is not None:
@@ -352,8 +369,9 @@ class HeyGenClient:
         if not from_cache:
             self._observe(method, path, response)
         quiet = response.ok and method == "GET"  # reads are many; writes and failures are worth a line
-        log.log(logging.DEBUG if quiet else logging.INFO, "HeyGen %s %s -> %s", method, path,
-                response.status_code, extra={"heygen_request_id": request_id, "from_cache": from_cache})
+        log.log(logging.DEBUG if quiet else logging.INFO, "HeyGen %s %s -> %s request_id=%s from_cache=%s",
+                method, path, response.status_code, request_id, from_cache,
+                extra={"heygen_request_id": request_id})
         if not response.ok:
             raise error_from_response(response, self._api_key)
         return response
