@@ -282,7 +282,7 @@ class HeyGenClient:
         session: a ready ``requests.Session`` (tests); ``cache_location``/``catalog_ttl_s`` are
             then ignored and the session's own cache/retry set-up is used.
         observer: told of every exchange that reached the network (not cache hits), e.g. a
-            :class:`core.metrics.Metrics`: ``observe_heygen(method, path, status, retried_statuses=…,
+            :class:`core.jobs.metrics.Metrics`: ``observe_heygen(method, path, status, retried_statuses=…,
             replayed=…)`` (``status`` ``None`` when no answer came) and ``observe_heygen_retry(method, path,
             reason)`` for each idempotent re-send.
 

@@ -36,11 +36,17 @@ class SandboxServer:
         self.url = ""
 
     def start(self) -> SandboxServer:
-        """Start serving and wait until the socket is bound (raises RuntimeError after 30 s)."""
+        """Start serving and wait until the socket is bound.
+
+        Raises:
+            RuntimeError: the server did not start within 30 s or its thread ended (port taken); everything
+                started is stopped first.
+        """
         self._thread.start()
         deadline = time.monotonic() + START_TIMEOUT_S
         while not self.server.started:
             if not self._thread.is_alive() or time.monotonic() > deadline:
+                self.stop()  # leave no thread, socket or job ticker behind
                 raise RuntimeError("the sandbox server did not start")
             time.sleep(0.01)
         sockets: list[Any] = [s for srv in self.server.servers for s in srv.sockets]

@@ -7,7 +7,7 @@ from datetime import timedelta
 from sqlalchemy import text
 
 from core.db import make_engine
-from core.health import readiness
+from core.jobs.health import readiness
 from core.models import WorkerLease, utcnow
 
 

@@ -9,12 +9,12 @@ import pytest
 import requests
 from prometheus_client.parser import text_string_to_metric_families
 
-from core import generation
 from core.config import SANDBOX_API_KEY, Settings
 from core.heygen import HeyGenClient, NetworkError
-from core.metrics import Metrics, endpoint_template
+from core.jobs import lifecycle as generation
+from core.jobs.metrics import Metrics, endpoint_template
+from core.jobs.worker import Worker
 from core.models import Reel, WorkerLease, utcnow
-from core.worker import Worker
 from tests.engine.test_generation import make_reel
 
 

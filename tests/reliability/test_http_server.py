@@ -15,7 +15,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from core.http_server import BodyTooLarge, read_body, server_config
+from core.jobs.http_server import BodyTooLarge, read_body, server_config
 
 
 async def whoami(request: Request) -> JSONResponse:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from core.webhook_checks import (
+from core.jobs.webhook_checks import (
     MAX_SKEW_S,
     EventIds,
     event_id,

@@ -76,6 +76,7 @@ class Metrics:
                                       "1 when the last HeyGen call got an HTTP answer, 0 when it got none.",
                                       registry=r)
         self.heygen_reachable.set(1)
+        self.heygen_answered = True  # the last HeyGen call got an HTTP answer (also before any call)
         self.webhook_deliveries = Counter("reelstudio_webhook_deliveries", "HeyGen webhook deliveries by result.",
                                           ["result"], registry=r)
         self.worker_cycle = Histogram("reelstudio_worker_cycle_seconds", "Duration of one worker cycle.",
@@ -99,7 +100,8 @@ class Metrics:
         self._count_status(endpoint, method, status)
         if replayed:
             self.idempotent_replays.inc()
-        self.heygen_reachable.set(0 if status is None else 1)
+        self.heygen_answered = status is not None
+        self.heygen_reachable.set(1 if self.heygen_answered else 0)
 
     def observe_heygen_retry(self, method: str, path: str, reason: str) -> None:
         """Count a request the client itself sends again (an idempotent ``POST`` after 5xx or 409)."""

@@ -2,8 +2,8 @@
 
 - ``GET /healthz``: ``ok`` while the process serves requests (liveness).
 - ``GET /readyz``: 200 ``{"ready": true, "checks": {...}, "reason": null}`` when every check of
-  :func:`core.health.readiness` passes, else 503 with the first problem as ``reason``.
-- ``GET /metrics``: every metric of the process's :class:`core.metrics.Metrics` (Prometheus text format).
+  :func:`core.jobs.health.readiness` passes, else 503 with the first problem as ``reason``.
+- ``GET /metrics``: every metric of the process's :class:`core.jobs.metrics.Metrics` (Prometheus text format).
 """
 
 from __future__ import annotations
@@ -16,8 +16,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
-from core.health import Readiness
-from core.metrics import CONTENT_TYPE, Metrics
+from core.jobs.health import Readiness
+from core.jobs.metrics import CONTENT_TYPE, Metrics
 
 log = logging.getLogger(__name__)
 
