@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.orm import sessionmaker
 
 from core.board.store import BoardStore
@@ -109,6 +109,7 @@ def ensure_data_dir(path: Path) -> None:
         probe.write_text("ok")
         probe.unlink()
     except OSError as exc:
+        log.debug("data folder check failed", exc_info=True)
         raise StartupError(
             f"The data folder {path} is not writable ({exc.strerror or exc}); "
             "set DATA_DIR to a folder this user can write."
@@ -220,9 +221,11 @@ def open_database(settings: Settings) -> tuple[Engine, sessionmaker]:
         StartupError: the database cannot be opened or migrated (the message never holds the URL).
     """
     try:
+        register_secret(make_url(settings.db_url).password)  # a driver error may quote the URL
         engine = make_engine(settings.db_url)
         migrate(engine)
     except Exception as exc:  # the driver's message may contain the URL's password
+        log.debug("opening the database failed", exc_info=True)
         raise StartupError(
             f"The database could not be opened or migrated ({type(exc).__name__}); "
             "check DATABASE_URL and that the server is running."

@@ -73,15 +73,21 @@ def main(argv: list[str] | None = None, *, client_factory: ClientFactory | None 
         configure_logging()
         return _refuse(str(exc))
     configure_logging(settings.log_format, settings.log_level)
+    listener = None
     try:
         base_url, api_key = _client_target(settings, args)
-        runtime = build_worker_runtime(settings, base_url, api_key, client_factory=client_factory or make_client)
         port = settings.webhook_port if args.webhook_port is None else args.webhook_port
         listener = _bind(settings.webhook_host, port) if port and not args.once else None
+        runtime = build_worker_runtime(settings, base_url, api_key, client_factory=client_factory or make_client)
     except (_Refused, StartupError) as exc:
+        log.debug("start-up failed", exc_info=True)
+        if listener is not None:
+            listener.close()
         return _refuse(str(exc))
     except Exception as exc:  # an unexpected start-up failure: one sentence, the traceback only at DEBUG
         log.debug("start-up failed", exc_info=True)
+        if listener is not None:
+            listener.close()
         return _refuse(f"The worker could not start ({type(exc).__name__}: {redact(str(exc))[:200]}); "
                        "run with LOG_LEVEL=DEBUG for details.")
     worker = runtime.worker
