@@ -13,6 +13,7 @@ from pathlib import Path
 
 import streamlit as st
 
+from core.access.actor import MAX_NAME_CHARS, ActorError, clean_name
 from core.config import Settings
 from core.heygen.errors import HeyGenError
 from core.runtime import Runtime, StartupError, get_runtime, runtime_started
@@ -115,6 +116,8 @@ def _sidebar(settings: Settings, runtime: Runtime) -> None:
             st.badge("LIVE", icon=":material/bolt:", color="green",
                      help="Connected to api.heygen.com with your API key.")
             st.caption("Connected to HeyGen: every launch spends real credit.")
+        if runtime.client.cache_warning:
+            st.warning(runtime.client.cache_warning, icon=":material/warning:")
         balance, account = account_summary(runtime, settings.mode)
         st.metric("HeyGen balance", balance, help=f"Account: {account}" if account else None)
         st.text_input(
@@ -122,6 +125,7 @@ def _sidebar(settings: Settings, runtime: Runtime) -> None:
             key="me",
             placeholder="Who is making reels?",
             help="Recorded as the owner of the reels you create and in their history.",
+            max_chars=MAX_NAME_CHARS,
             bind="query-params",
         )
 
@@ -149,4 +153,8 @@ def require_user(ctx: FrameContext) -> str:
         st.info("Enter your name in the sidebar first: reels and their history record who made them.",
                 icon=":material/badge:")
         st.stop()
-    return ctx.user
+    try:
+        return clean_name(ctx.user)
+    except ActorError as exc:  # e.g. a 100,000-character ?me= link: say so instead of storing it
+        st.error(str(exc), icon=":material/badge:")
+        st.stop()
