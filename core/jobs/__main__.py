@@ -142,6 +142,7 @@ def _serve(runtime: Runtime, worker: Worker, listener: socket.socket) -> int:
         return readiness(runtime.engine, worker_name=worker.name, worker_running=lambda: worker.running,
                          heygen_reachable=lambda: metrics.heygen_answered)
 
+    metrics.watch_readiness(check)
     app = create_app(runtime.session_factory, settings.webhook_secret or "", runtime.client, metrics=metrics,
                      extra_routes=probe_routes(metrics, check))
     host, port = listener.getsockname()[:2]

@@ -10,7 +10,8 @@ runtime and passed to the HeyGen client, worker and webhook receiver; tests buil
 - **Read from the database** at each scrape (:meth:`Metrics.watch_database`), so every replica reports the
   same truth and nothing is lost on restart: reels by status, queue depth, reels in flight per account, the
   age of the oldest rendering reel, the render-time histogram (submission → completed, from each attempt's
-  ``render_seconds``) and the worker lease holder.
+  ``render_seconds``) and the worker lease holder; with :meth:`Metrics.watch_readiness`, also
+  ``reelstudio_ready``.
 
 Archiving calls ``metrics.archive_bytes.inc(n_bytes)`` after each stored file and
 ``metrics.archive_failures.labels(reason="upload").inc()`` (``reason`` a short code) when one fails.
@@ -86,6 +87,7 @@ class Metrics:
                                         ["reason"], registry=r)
         self._lock = threading.Lock()
         self._db_collector: Collector | None = None
+        self._ready_collector: Collector | None = None
 
     # -- HeyGen ----------------------------------------------------------------------------------
 
@@ -138,6 +140,14 @@ class Metrics:
         """
         server, _thread = start_http_server(port, addr=host, registry=self.registry)
         return server
+
+    def watch_readiness(self, check: Callable[[], Any]) -> None:
+        """Report ``reelstudio_ready`` (1/0) from ``check()`` (a :class:`core.jobs.health.Readiness`) at every
+        scrape, so an alert can fire on "not ready" without probing ``/readyz`` separately (once)."""
+        with self._lock:
+            if self._ready_collector is None:
+                self._ready_collector = _ReadinessCollector(check)
+                self.registry.register(self._ready_collector)
 
     def exposition(self) -> bytes:
         """Every metric in Prometheus text format (see :data:`CONTENT_TYPE`); database errors raise."""
@@ -206,6 +216,20 @@ class _DatabaseCollector(Collector):
             mine = self.holder()
             yield GaugeMetricFamily("reelstudio_worker_lease_held", "1 when this process's worker holds the lease.",
                                     value=1 if live and mine and lease.holder == mine else 0)
+
+
+class _ReadinessCollector(Collector):
+    """``reelstudio_ready``: 1 when every readiness check passes, computed at scrape time."""
+
+    def __init__(self, check: Callable[[], Any]) -> None:
+        self.check = check
+
+    def describe(self) -> Iterable[Any]:
+        return []
+
+    def collect(self) -> Iterable[Any]:
+        yield GaugeMetricFamily("reelstudio_ready", "1 when /readyz would answer 200.",
+                                value=1 if self.check().ready else 0)
 
 
 def _render_histogram(row: Sequence[Any]) -> HistogramMetricFamily:

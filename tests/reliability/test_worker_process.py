@@ -120,6 +120,7 @@ def test_endpoints_metrics_and_json_logs_after_a_sandbox_run(worker, catalog_ind
                 if name == "reelstudio_heygen_requests_total" and ("endpoint", "/v3/videos") in labels)
     assert posts == stats["requests"]["POST /v3/videos"] == REELS + 2
     assert got[("reelstudio_worker_lease_held", ())] == 1
+    assert got[("reelstudio_ready", ())] == 1
 
     lines = process.log_lines()
     submitted = [line for line in lines if line["event"].startswith("reel ") and "submitted" in line["event"]]
