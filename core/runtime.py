@@ -32,7 +32,7 @@ from core.db import make_engine, make_session_factory, migrate
 from core.heygen import HeyGenClient
 from core.jobs.metrics import Metrics
 from core.jobs.worker import Worker
-from core.logs import register_secret
+from core.logs import configure_logging, register_secret
 from core.sandbox import SandboxConfig, SandboxServer, start_in_thread
 from core.sandbox.server import port_is_free
 
@@ -262,7 +262,9 @@ def get_runtime(settings: Settings | None = None) -> Runtime:
     global _runtime
     with _lock:
         if _runtime is None:
-            _runtime = build_runtime(settings or load_settings())
+            settings = settings or load_settings()
+            configure_logging(settings.log_format, settings.log_level)
+            _runtime = build_runtime(settings)
             log.info("runtime ready: mode=%s database=%s pid=%s", _runtime.settings.mode,
                      _runtime.engine.url.render_as_string(hide_password=True), os.getpid())
         return _runtime
