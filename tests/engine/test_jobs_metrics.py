@@ -15,7 +15,7 @@ from core.jobs import lifecycle as generation
 from core.jobs.metrics import Metrics, endpoint_template
 from core.jobs.worker import Worker
 from core.models import Reel, WorkerLease, utcnow
-from tests.engine.test_generation import make_reel
+from tests.engine.test_jobs_lifecycle import make_reel
 
 
 def samples(text: str) -> dict[tuple[str, tuple], float]:
