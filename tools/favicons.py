@@ -6,19 +6,25 @@ pages use these local PNGs instead. Run after adding a page: ``.venv/bin/python 
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import streamlit
 from PIL import Image, ImageDraw, ImageFont
 
 ROOT = Path(__file__).resolve().parents[1]
-ICONS = ("home", "record_voice_over", "face", "movie_edit", "monitoring", "video_library", "settings")
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from ui.frame import PAGES  # noqa: E402
+
+ICONS = tuple(icon.removeprefix(":material/").removesuffix(":") for _, _, icon in PAGES)
 COLOUR = (91, 75, 219, 255)  # theme.primaryColor #5B4BDB
 SIZE_PX = 64
 
 
 def main() -> None:
-    """Write one PNG per name in :data:`ICONS` to ``ui/icons/``."""
+    """Write one PNG per page icon (:data:`ICONS`, from ``ui.frame.PAGES``) to ``ui/icons/``."""
     media = Path(streamlit.__file__).parent / "static" / "static" / "media"
     font = ImageFont.truetype(str(next(media.glob("MaterialSymbols-Rounded*.woff2"))), SIZE_PX)
     out = ROOT / "ui" / "icons"
