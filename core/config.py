@@ -74,6 +74,16 @@ SPEC: dict[str, Setting] = {
                                    "Upper bound before a rendering reel is flagged as stuck, in minutes."),
     "webhook_port": Setting("WEBHOOK_PORT", "worker", "webhook_port", int,
                             "Port of the standalone worker's webhook receiver; 0 disables it."),
+    "webhook_host": Setting("WEBHOOK_HOST", "worker", "webhook_host", str,
+                            "Address the webhook receiver binds to; 0.0.0.0 to accept connections from other hosts."),
+    "trusted_proxies": Setting("TRUSTED_PROXIES", "worker", "trusted_proxies", str,
+                               "Comma-separated proxy addresses whose X-Forwarded-For is believed; empty trusts none."),
+    "metrics_port": Setting("METRICS_PORT", "worker", "metrics_port", int,
+                            "Loopback port serving /metrics from the app process (embedded worker); 0 disables it."),
+    "log_format": Setting("LOG_FORMAT", "logging", "format", str,
+                          "text (readable lines) or json (one JSON object per line)."),
+    "log_level": Setting("LOG_LEVEL", "logging", "level", str,
+                         "DEBUG, INFO, WARNING or ERROR; DEBUG also shows start-up tracebacks."),
     "default_engine": Setting("DEFAULT_ENGINE", "heygen", "default_engine", str,
                               "Avatar engine for new scenes: avatar_iv, avatar_v or avatar_iii."),
     "sandbox_time_scale": Setting("SANDBOX_TIME_SCALE", "sandbox", "time_scale", float,
@@ -109,6 +119,11 @@ class Settings:
     lease_seconds: float = 30.0
     stuck_after_minutes: float = 30.0
     webhook_port: int = 0
+    webhook_host: str = "127.0.0.1"
+    trusted_proxies: str = ""
+    metrics_port: int = 0
+    log_format: str = "text"
+    log_level: str = "INFO"
     default_engine: str = "avatar_iv"
     sandbox_time_scale: float = 1.0
     sandbox_balance_usd: float = 100.0
@@ -134,6 +149,11 @@ class Settings:
     def http_cache_location(self) -> str:
         """Where HTTP responses are cached: a Redis URL, or a SQLite file path per mode."""
         return self.http_cache_url or str(self.data_dir / f"http_cache_{self.mode}.sqlite")
+
+    @property
+    def trusted_proxy_list(self) -> tuple[str, ...]:
+        """``TRUSTED_PROXIES`` as a tuple of addresses or CIDR ranges (empty: trust no forwarded header)."""
+        return tuple(p.strip() for p in self.trusted_proxies.split(",") if p.strip())
 
     @property
     def catalog_cache_seconds(self) -> float:
@@ -222,6 +242,11 @@ def load_settings(env: Mapping[str, str] | None = None, secrets_path: Path | Non
         raise SettingsError("DEFAULT_ENGINE must be avatar_iv, avatar_v or avatar_iii.")
     if settings.heygen_concurrency < 1:
         raise SettingsError("HEYGEN_CONCURRENCY must be at least 1.")
+    if settings.log_format not in {"text", "json"}:
+        raise SettingsError("LOG_FORMAT must be text or json.")
+    object.__setattr__(settings, "log_level", settings.log_level.upper())
+    if settings.log_level not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
+        raise SettingsError("LOG_LEVEL must be DEBUG, INFO, WARNING or ERROR.")
     return settings
 
 

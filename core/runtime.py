@@ -16,13 +16,13 @@ from __future__ import annotations
 
 import logging
 import os
-import socket
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.orm import sessionmaker
 
 from core.board.store import BoardStore
@@ -30,8 +30,11 @@ from core.catalog.store import CatalogStore
 from core.config import SANDBOX_API_KEY, Settings, load_settings
 from core.db import make_engine, make_session_factory, migrate
 from core.heygen import HeyGenClient
+from core.jobs.metrics import Metrics
 from core.jobs.worker import Worker
+from core.logs import configure_logging, register_secret
 from core.sandbox import SandboxConfig, SandboxServer, start_in_thread
+from core.sandbox.server import port_is_free
 
 log = logging.getLogger(__name__)
 
@@ -54,6 +57,8 @@ class Runtime:
         sandbox: the in-process sandbox server in sandbox mode, else ``None``.
         worker: the embedded worker when ``WORKER_MODE=embedded`` (or the standalone worker of
             ``python -m core.jobs``), else ``None``.
+        metrics: the process's Prometheus metrics (every client and the worker report to it).
+        metrics_server: the ``/metrics`` server on ``METRICS_PORT`` in the app process, else ``None``.
     """
 
     settings: Settings
@@ -66,17 +71,26 @@ class Runtime:
     boards: BoardStore | None = None
     sandbox: SandboxServer | None = None
     worker: Worker | None = None
+    metrics: Metrics | None = None
+    metrics_server: Any = None
 
     def new_client(self) -> HeyGenClient:
         """A separate :class:`~core.heygen.HeyGenClient` for another thread (same cache file)."""
-        return make_client(self.settings, self.base_url, self.api_key)
+        client = make_client(self.settings, self.base_url, self.api_key)
+        client.observer = self.metrics
+        return client
 
     def stop(self) -> None:
-        """Stop the worker and the sandbox (idempotent)."""
+        """Stop the worker, the metrics server and the sandbox, and close the database (idempotent)."""
         if self.worker is not None:
             self.worker.stop()
+        if self.metrics_server is not None:
+            self.metrics_server.shutdown()
+            self.metrics_server.server_close()
+            self.metrics_server = None
         if self.sandbox is not None:
             self.sandbox.stop()
+        self.engine.dispose()
 
 
 _lock = threading.Lock()
@@ -95,19 +109,11 @@ def ensure_data_dir(path: Path) -> None:
         probe.write_text("ok")
         probe.unlink()
     except OSError as exc:
+        log.debug("data folder check failed", exc_info=True)
         raise StartupError(
             f"The data folder {path} is not writable ({exc.strerror or exc}); "
             "set DATA_DIR to a folder this user can write."
         ) from None
-
-
-def _port_is_free(port: int) -> bool:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        try:
-            sock.bind(("127.0.0.1", port))
-        except OSError:
-            return False
-    return True
 
 
 def start_sandbox(settings: Settings) -> SandboxServer:
@@ -125,7 +131,7 @@ def start_sandbox(settings: Settings) -> SandboxServer:
         original_media=settings.sandbox_original_media,
     )
     port = settings.sandbox_port
-    if port and not _port_is_free(port):
+    if port and not port_is_free(port):
         log.info("sandbox port %s is taken; using a free port", port)
         port = 0
     return start_in_thread(config, host="127.0.0.1", port=port)
@@ -146,39 +152,66 @@ def make_client(settings: Settings, base_url: str, api_key: str) -> HeyGenClient
 
 
 def build_runtime(settings: Settings, *, start_worker: bool | None = None) -> Runtime:
-    """Build every service for ``settings``: data folder, migrated database, sandbox, client, worker.
+    """Build every service for ``settings``: data folder, migrated database, sandbox, client, worker, and the
+    ``/metrics`` server when ``METRICS_PORT`` is set. A failure stops whatever was already started.
 
     Args:
         start_worker: override ``settings.worker_mode == "embedded"``.
 
     Raises:
-        StartupError: unwritable data folder or unreachable database, with the fix.
+        StartupError: unwritable data folder, unreachable database or unusable metrics port, with the fix.
     """
+    register_secret(settings.heygen_api_key)
+    register_secret(settings.webhook_secret)
     ensure_data_dir(settings.data_dir)
     engine, session_factory = open_database(settings)
+    sandbox: SandboxServer | None = None
+    runtime: Runtime | None = None
+    try:
+        if settings.sandbox:
+            sandbox = start_sandbox(settings)
+            base_url, api_key = sandbox.url, SANDBOX_API_KEY
+        else:
+            base_url, api_key = settings.heygen_base_url.rstrip("/"), settings.heygen_api_key or ""
+        metrics = Metrics(account=settings.mode)
+        client = make_client(settings, base_url, api_key)
+        client.observer = metrics
+        runtime = Runtime(settings=settings, engine=engine, session_factory=session_factory, base_url=base_url,
+                          api_key=api_key, client=client, sandbox=sandbox, metrics=metrics)
+        catalog = runtime.catalog = CatalogStore(runtime.client, settings.catalog_cache_seconds)
+        runtime.boards = BoardStore(session_factory)
+        if start_worker if start_worker is not None else settings.worker_mode == "embedded":
+            runtime.worker = Worker(session_factory, runtime.new_client(), settings,
+                                    index_provider=lambda: catalog.get().index, metrics=metrics)
+            runtime.worker.start()
+        if settings.metrics_port:
+            runtime.metrics_server = serve_metrics(runtime, settings.metrics_port)
+        return runtime
+    except BaseException:
+        if runtime is not None:
+            runtime.stop()
+        else:
+            if sandbox is not None:
+                sandbox.stop()
+            engine.dispose()
+        raise
 
-    sandbox = None
-    if settings.sandbox:
-        sandbox = start_sandbox(settings)
-        base_url, api_key = sandbox.url, SANDBOX_API_KEY
-    else:
-        base_url, api_key = settings.heygen_base_url.rstrip("/"), settings.heygen_api_key or ""
-    runtime = Runtime(
-        settings=settings,
-        engine=engine,
-        session_factory=session_factory,
-        base_url=base_url,
-        api_key=api_key,
-        client=make_client(settings, base_url, api_key),
-        sandbox=sandbox,
-    )
-    catalog = runtime.catalog = CatalogStore(runtime.client, settings.catalog_cache_seconds)
-    runtime.boards = BoardStore(session_factory)
-    if start_worker if start_worker is not None else settings.worker_mode == "embedded":
-        runtime.worker = Worker(session_factory, runtime.new_client(), settings,
-                                index_provider=lambda: catalog.get().index)
-        runtime.worker.start()
-    return runtime
+
+def serve_metrics(runtime: Runtime, port: int) -> Any:
+    """Serve the runtime's ``/metrics`` (with the database gauges) on ``127.0.0.1:port``.
+
+    Raises:
+        StartupError: the port cannot be bound.
+    """
+    assert runtime.metrics is not None
+    worker = runtime.worker
+    runtime.metrics.watch_database(runtime.session_factory, lease_seconds=runtime.settings.lease_seconds,
+                                   holder=(lambda: worker.name) if worker is not None else None)
+    try:
+        return runtime.metrics.serve(port)
+    except OSError as exc:
+        raise StartupError(f"METRICS_PORT {port} cannot be used ({exc.strerror or exc}); "
+                           "choose a free port or 0 to turn it off.") from None
 
 
 def open_database(settings: Settings) -> tuple[Engine, sessionmaker]:
@@ -188,9 +221,11 @@ def open_database(settings: Settings) -> tuple[Engine, sessionmaker]:
         StartupError: the database cannot be opened or migrated (the message never holds the URL).
     """
     try:
+        register_secret(make_url(settings.db_url).password)  # a driver error may quote the URL
         engine = make_engine(settings.db_url)
         migrate(engine)
     except Exception as exc:  # the driver's message may contain the URL's password
+        log.debug("opening the database failed", exc_info=True)
         raise StartupError(
             f"The database could not be opened or migrated ({type(exc).__name__}); "
             "check DATABASE_URL and that the server is running."
@@ -200,15 +235,25 @@ def open_database(settings: Settings) -> tuple[Engine, sessionmaker]:
 
 def build_worker_runtime(settings: Settings, base_url: str, api_key: str, *,
                          client_factory: ClientFactory = make_client) -> Runtime:
-    """What ``python -m core.jobs`` needs: the migrated database, a client and a (not yet started) worker.
+    """What ``python -m core.jobs`` needs: the migrated database, a client, a (not yet started) worker and
+    the process's metrics (database gauges included).
 
     Raises:
-        StartupError: unreachable database, with the fix.
+        StartupError: unwritable data folder or unreachable database, with the fix.
     """
+    register_secret(api_key)
+    register_secret(settings.webhook_secret)
+    if settings.database_url is None or settings.http_cache_url is None:  # files in DATA_DIR
+        ensure_data_dir(settings.data_dir)
     engine, session_factory = open_database(settings)
+    metrics = Metrics(account=settings.mode)
+    clients = [client_factory(settings, base_url, api_key) for _ in range(2)]
+    for client in clients:
+        client.observer = metrics
     runtime = Runtime(settings=settings, engine=engine, session_factory=session_factory, base_url=base_url,
-                      api_key=api_key, client=client_factory(settings, base_url, api_key))
-    runtime.worker = Worker(session_factory, client_factory(settings, base_url, api_key), settings)
+                      api_key=api_key, client=clients[0], metrics=metrics)
+    runtime.worker = Worker(session_factory, clients[1], settings, metrics=metrics)
+    metrics.watch_database(session_factory, lease_seconds=settings.lease_seconds, holder=lambda: runtime.worker.name)
     return runtime
 
 
@@ -217,7 +262,9 @@ def get_runtime(settings: Settings | None = None) -> Runtime:
     global _runtime
     with _lock:
         if _runtime is None:
-            _runtime = build_runtime(settings or load_settings())
+            settings = settings or load_settings()
+            configure_logging(settings.log_format, settings.log_level)
+            _runtime = build_runtime(settings)
             log.info("runtime ready: mode=%s database=%s pid=%s", _runtime.settings.mode,
                      _runtime.engine.url.render_as_string(hide_password=True), os.getpid())
         return _runtime

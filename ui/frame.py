@@ -9,9 +9,11 @@ Usage, as the first statement of every page::
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 import streamlit as st
 
+from core.access.actor import MAX_NAME_CHARS, ActorError, clean_name
 from core.config import Settings
 from core.heygen.errors import HeyGenError
 from core.runtime import Runtime, StartupError, get_runtime, runtime_started
@@ -26,6 +28,20 @@ PAGES = [
     ("pages/5_Videos.py", "Videos", ":material/video_library:"),
     ("pages/6_Settings.py", "Settings", ":material/settings:"),
 ]
+
+
+ICONS_DIR = Path(__file__).parent / "icons"
+
+
+def favicon(icon: str) -> str:
+    """The local PNG (drawn by ``tools/favicons.py``) for a ``:material/NAME:`` icon, else ``icon`` itself.
+
+    Streamlit fetches a material page icon from fonts.gstatic.com, which fails offline; a file path is served
+    by the app itself.
+    """
+    name = icon.removeprefix(":material/").removesuffix(":")
+    path = ICONS_DIR / f"{name}.png"
+    return str(path) if icon.startswith(":material/") and path.is_file() else icon
 
 
 @dataclass(frozen=True)
@@ -100,6 +116,8 @@ def _sidebar(settings: Settings, runtime: Runtime) -> None:
             st.badge("LIVE", icon=":material/bolt:", color="green",
                      help="Connected to api.heygen.com with your API key.")
             st.caption("Connected to HeyGen: every launch spends real credit.")
+        if runtime.client.cache_warning:
+            st.warning(runtime.client.cache_warning, icon=":material/warning:")
         balance, account = account_summary(runtime, settings.mode)
         st.metric("HeyGen balance", balance, help=f"Account: {account}" if account else None)
         st.text_input(
@@ -107,6 +125,7 @@ def _sidebar(settings: Settings, runtime: Runtime) -> None:
             key="me",
             placeholder="Who is making reels?",
             help="Recorded as the owner of the reels you create and in their history.",
+            max_chars=MAX_NAME_CHARS,
             bind="query-params",
         )
 
@@ -117,7 +136,7 @@ def frame(title: str, *, icon: str) -> FrameContext:
     Stops the page with a clear message when the app cannot start (unwritable data
     folder, unreachable database).
     """
-    st.set_page_config(page_title=f"{title} · Reel Studio", page_icon=icon, layout="wide")
+    st.set_page_config(page_title=f"{title} · Reel Studio", page_icon=favicon(icon), layout="wide")
     try:
         runtime = _runtime()
     except StartupError as exc:
@@ -134,4 +153,8 @@ def require_user(ctx: FrameContext) -> str:
         st.info("Enter your name in the sidebar first: reels and their history record who made them.",
                 icon=":material/badge:")
         st.stop()
-    return ctx.user
+    try:
+        return clean_name(ctx.user)
+    except ActorError as exc:  # e.g. a 100,000-character ?me= link: say so instead of storing it
+        st.error(str(exc), icon=":material/badge:")
+        st.stop()

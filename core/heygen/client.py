@@ -23,6 +23,7 @@ from __future__ import annotations
 import email.utils
 import logging
 import random
+import sqlite3
 import threading
 import time
 from collections.abc import Callable, Iterable
@@ -32,12 +33,14 @@ from typing import Any, TypeVar
 from urllib.parse import quote, urljoin, urlsplit
 
 import pydantic
+import redis
 import requests
 from requests_cache import CachedSession
 
 from core.config import mask_secret
 from core.heygen.errors import (
     HeyGenError,
+    MalformedKeyError,
     MalformedResponseError,
     NetworkError,
     RateLimitError,
@@ -45,7 +48,7 @@ from core.heygen.errors import (
     ServerError,
     error_class_for,
 )
-from core.heygen.session import RETRY_AFTER_MAX_S, build_session, mount_retries
+from core.heygen.session import RETRY_AFTER_MAX_S, build_session, disable_cache, mount_retries
 from core.heygen.types import (
     AvatarGroup,
     AvatarLook,
@@ -163,6 +166,26 @@ def error_from_response(response: requests.Response, secret: str | None = None) 
     return cls(**fields)
 
 
+#: Errors of a cache backend (not of HeyGen): the call is repeated without the cache.
+_CACHE_ERRORS = (sqlite3.DatabaseError, redis.RedisError)
+
+
+def key_problem(api_key: str) -> str | None:
+    """One sentence saying why ``api_key`` cannot be sent as an ``X-Api-Key`` header, or ``None`` when it can.
+
+    A line break (``\\r``/``\\n``), a tab or space, another control character or a non-ASCII character (a
+    typographic dash pasted from a document) cannot travel in an HTTP header.
+    """
+    if "\n" in api_key or "\r" in api_key:
+        return MalformedKeyError.default_sentence
+    if any(ch.isspace() for ch in api_key):
+        return "The HeyGen API key contains a space or tab; set HEYGEN_API_KEY again without it."
+    if any(ord(ch) < 32 or ord(ch) == 127 for ch in api_key) or not api_key.isascii():
+        return ("The HeyGen API key contains a character that is not plain ASCII text; "
+                "copy it again from HeyGen and set HEYGEN_API_KEY.")
+    return None
+
+
 def network_error(exc: requests.RequestException, url: str) -> NetworkError:
     """A :class:`NetworkError` for a request that got no usable response (text without secrets)."""
     host = urlsplit(url).hostname or "HeyGen"
@@ -258,6 +281,10 @@ class HeyGenClient:
         max_retries: retries after the first attempt (transport and idempotent POSTs).
         session: a ready ``requests.Session`` (tests); ``cache_location``/``catalog_ttl_s`` are
             then ignored and the session's own cache/retry set-up is used.
+        observer: told of every exchange that reached the network (not cache hits), e.g. a
+            :class:`core.jobs.metrics.Metrics`: ``observe_heygen(method, path, status, retried_statuses=…,
+            replayed=…)`` (``status`` ``None`` when no answer came) and ``observe_heygen_retry(method, path,
+            reason)`` for each idempotent re-send.
 
     Attributes:
         last_from_cache: whether every page of the last catalog listing came from the cache.
@@ -276,8 +303,10 @@ class HeyGenClient:
         timeout_s: float = 30.0,
         max_retries: int = 2,
         session: requests.Session | None = None,
+        observer: Any = None,
     ) -> None:
         self._api_key = api_key
+        self.observer = observer
         self.base_url = base_url.rstrip("/")
         self.timeout_s = timeout_s
         self.max_retries = max_retries
@@ -292,6 +321,12 @@ class HeyGenClient:
     def __repr__(self) -> str:
         return f"HeyGenClient(base_url={self.base_url!r}, api_key={mask_secret(self._api_key)!r})"
 
+    @property
+    def cache_warning(self) -> str | None:
+        """One sentence when the HTTP cache could not be used (damaged file moved aside, Redis unreachable,
+        failure mid-run), else ``None``."""
+        return getattr(self._session, "cache_warning", None)
+
     def close(self) -> None:
         """Close the HTTP session (and its cache connection)."""
         self._session.close()
@@ -304,26 +339,51 @@ class HeyGenClient:
         """One HTTP exchange with the key attached; non-2xx answers raise their typed error.
 
         Raises:
-            HeyGenError: the subclass for the status/code; NetworkError without a response.
+            HeyGenError: the subclass for the status/code; NetworkError without a response;
+                MalformedKeyError (nothing sent) when the key cannot travel in a header.
         """
+        problem = key_problem(self._api_key)
+        if problem:
+            raise MalformedKeyError(None, "malformed_api_key", problem)
         url = self.base_url + path
         all_headers = {"X-Api-Key": self._api_key, "Accept": "application/json", **(headers or {})}
         extra = {"force_refresh": True} if force_refresh and isinstance(self._session, CachedSession) else {}
         timeout = (CONNECT_TIMEOUT_S, read_timeout or self.timeout_s)
         try:
             with self._lock:
-                response = self._session.request(method, url, params=params, json=json, headers=all_headers,
-                                                 timeout=timeout, **extra)
+                try:
+                    response = self._session.request(method, url, params=params, json=json,
+                                                     headers=all_headers, timeout=timeout, **extra)
+                except _CACHE_ERRORS as exc:  # the cache broke mid-run: carry on without it
+                    disable_cache(self._session, type(exc).__name__)
+                    response = self._session.request(method, url, params=params, json=json,
+                                                     headers=all_headers, timeout=timeout, **extra)
         except requests.RequestException as exc:
-            log.debug("HeyGen %s %s failed: %s", method, path, type(exc).__name__)
+            log.info("HeyGen %s %s got no answer: %s", method, path, type(exc).__name__)
+            if self.observer is not None:
+                self.observer.observe_heygen(method, path, None)
             raise network_error(exc, url) from exc
         from_cache = bool(getattr(response, "from_cache", False))
         self.last_response_from_cache = from_cache
-        log.debug("HeyGen %s %s -> %s request_id=%s from_cache=%s", method, path, response.status_code,
-                  response.headers.get("X-Request-Id"), from_cache)
+        request_id = response.headers.get("X-Request-Id")
+        if not from_cache:
+            self._observe(method, path, response)
+        quiet = response.ok and method == "GET"  # reads are many; writes and failures are worth a line
+        log.log(logging.DEBUG if quiet else logging.INFO, "HeyGen %s %s -> %s request_id=%s from_cache=%s",
+                method, path, response.status_code, request_id, from_cache,
+                extra={"heygen_request_id": request_id})
         if not response.ok:
             raise error_from_response(response, self._api_key)
         return response
+
+    def _observe(self, method: str, path: str, response: requests.Response) -> None:
+        """Tell the observer about a network answer and the answers urllib3 retried before it."""
+        if self.observer is None:
+            return
+        history = getattr(getattr(getattr(response, "raw", None), "retries", None), "history", ()) or ()
+        self.observer.observe_heygen(method, path, response.status_code,
+                                     retried_statuses=[h.status for h in history],
+                                     replayed=response.headers.get("Idempotent-Replayed", "").lower() == "true")
 
     def _request(self, method: str, path: str, **kwargs: Any) -> dict[str, Any]:
         """:meth:`_send` and return the JSON object body (``{}`` for an empty body)."""
@@ -385,6 +445,8 @@ class HeyGenClient:
                 if attempt + 1 >= attempts:
                     raise
                 delay = _retry_delay(exc, attempt)
+                if self.observer is not None:
+                    self.observer.observe_heygen_retry("POST", path, exc.code)
                 log.info("HeyGen POST %s failed (%s); re-sending the same Idempotency-Key in %.1f s",
                          path, exc.code, delay)
                 _sleep(delay)

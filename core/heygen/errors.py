@@ -94,6 +94,21 @@ class PermissionDeniedError(HeyGenError):
     default_sentence = "This HeyGen key is not allowed to do that; check the account's plan and access."
 
 
+class MalformedKeyError(AuthenticationError):
+    """The API key cannot be sent at all (a line break or another character an HTTP header cannot carry).
+
+    Raised before any request; ``status`` is ``None``, ``code`` is ``"malformed_api_key"`` and ``message`` is
+    the sentence naming the problem (it never contains the key).
+    """
+
+    default_sentence = "The HeyGen API key contains a line break; set HEYGEN_API_KEY again as a single line."
+
+    @property
+    def user_message(self) -> str:
+        """The sentence naming what is wrong with the key."""
+        return self.message or self.default_sentence
+
+
 class InsufficientCreditError(HeyGenError):
     """402: the HeyGen balance is too low for the request."""
 

@@ -19,6 +19,10 @@ as ``REDACTED`` — requests-cache's redaction is case-sensitive, hence the expl
 Cache keys treat every loopback name alike (see :func:`cache_key`) but keep the port, so a
 sandbox on another port never gets pages whose media URLs point at the old one.
 
+A cache that cannot be used never takes HeyGen calls down (:func:`open_cache`): a damaged SQLite file is
+moved aside (``<name>.damaged-<unix time>``) and rebuilt, and an unreachable Redis server means running
+without a cache; either way the session's ``cache_warning`` says so in one sentence.
+
 Retries (urllib3, see :class:`HeyGenRetry`) follow HeyGen's official CLI: ``429`` for every
 method; ``5xx``, connection failures, dropped connections and read timeouts only for
 ``GET``/``DELETE`` (both idempotent, so a repeat is harmless); ``Retry-After`` honoured up to 30 s, exponential back-off 1 s × 2^n with ±25 % jitter.
@@ -26,7 +30,10 @@ method; ``5xx``, connection failures, dropped connections and read timeouts only
 
 from __future__ import annotations
 
+import logging
 import random
+import sqlite3
+import time
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
@@ -49,6 +56,11 @@ USER_TTL_S = 5
 SECRET_HEADERS = ("X-Api-Key", "x-api-key", "X-API-KEY", "Authorization", "authorization")
 #: How long Redis keeps an entry after it expires, so ``stale_if_error`` can still serve it (7 days).
 REDIS_STALE_KEEP_S = 7 * 24 * 3600
+
+#: Seconds allowed to connect to (and answer from) a Redis cache before running without it.
+REDIS_TIMEOUT_S = 2.0
+
+log = logging.getLogger(__name__)
 
 _LOOPBACK_HOSTS = {"localhost", "127.0.0.1", "::1", "[::1]", "0.0.0.0"}
 
@@ -154,17 +166,70 @@ def expiry_rules(catalog_ttl_s: float) -> dict[str, float | int]:
     }
 
 
-def _backend(cache_location: str | None):
-    """``"memory"``, a :class:`RedisCache` for ``redis://``/``rediss://``, else ``"sqlite"``."""
+def _redacted(url: str) -> str:
+    """``url`` without its password (``redis://:***@host:6379/0``)."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    netloc = f"{parts.username or ''}:***@{parts.hostname or ''}" + (f":{parts.port}" if parts.port else "")
+    return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
+
+
+def _sqlite_damage(path: Path) -> str | None:
+    """Why the SQLite file at ``path`` cannot be used as a cache, or ``None`` (also when it does not exist)."""
+    if not path.exists():
+        return None
+    try:
+        with sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=5) as connection:
+            verdict = connection.execute("PRAGMA quick_check").fetchone()
+    except sqlite3.OperationalError as exc:
+        return None if "locked" in str(exc) else f"{type(exc).__name__}: {exc}"
+    except sqlite3.DatabaseError as exc:
+        return f"{type(exc).__name__}: {exc}"
+    return None if verdict and verdict[0] == "ok" else f"quick_check: {verdict[0] if verdict else 'no answer'}"
+
+
+def move_aside(path: Path) -> Path:
+    """Rename a damaged cache file (and its ``-wal``/``-shm`` companions) to ``<name>.damaged-<unix time>``."""
+    target = path.with_name(f"{path.name}.damaged-{int(time.time())}")
+    for suffix in ("", "-wal", "-shm"):
+        companion = path.with_name(path.name + suffix)
+        if companion.exists():
+            companion.replace(target.with_name(target.name + suffix))
+    return target
+
+
+def open_cache(cache_location: str | None) -> tuple[object, str | None]:
+    """The requests-cache backend for ``cache_location`` and a warning sentence when it had to fall back.
+
+    ``None`` → ``"memory"``; ``redis://``/``rediss://`` → a :class:`RedisCache` after a ping (unreachable:
+    ``"memory"`` with the cache disabled by :func:`build_session`); else ``"sqlite"`` at that path, a
+    damaged file first moved aside.
+    """
     if cache_location is None:
-        return "memory"
+        return "memory", None
     if cache_location.startswith(("redis://", "rediss://")):
         import redis
 
-        connection = redis.Redis.from_url(cache_location)
-        return RedisCache(connection=connection, ttl_offset=REDIS_STALE_KEEP_S)
-    Path(cache_location).expanduser().parent.mkdir(parents=True, exist_ok=True)
-    return "sqlite"
+        connection = redis.Redis.from_url(cache_location, socket_connect_timeout=REDIS_TIMEOUT_S,
+                                          socket_timeout=REDIS_TIMEOUT_S)
+        try:
+            connection.ping()
+        except (redis.RedisError, OSError) as exc:
+            warning = (f"The HTTP cache at {_redacted(cache_location)} cannot be reached ({type(exc).__name__}); "
+                       "running without a cache until the app restarts.")
+            log.warning(warning)
+            return None, warning
+        return RedisCache(connection=connection, ttl_offset=REDIS_STALE_KEEP_S), None
+    path = Path(cache_location).expanduser()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    damage = _sqlite_damage(path)
+    if damage is None:
+        return "sqlite", None
+    target = move_aside(path)
+    warning = f"The HTTP cache file {path} was damaged ({damage}); it was moved to {target.name} and rebuilt."
+    log.warning(warning)
+    return "sqlite", warning
 
 
 def build_session(cache_location: str | None, *, catalog_ttl_s: float, max_retries: int = 2) -> CachedSession:
@@ -177,10 +242,12 @@ def build_session(cache_location: str | None, *, catalog_ttl_s: float, max_retri
         catalog_ttl_s: lifetime of voice and avatar catalog responses, in seconds.
         max_retries: transport retries per request (not counting the first attempt).
 
-    Raises:
-        redis.exceptions.RedisError: only on first use of an unreachable Redis server.
+    The session's ``cache_warning`` is ``None``, or one sentence when the cache had to fall back
+    (see :func:`open_cache`).
     """
-    backend = _backend(cache_location)
+    backend, warning = open_cache(cache_location)
+    disabled = backend is None
+    backend = backend or "memory"
     options = {"wal": True} if backend == "sqlite" else {}
     session = CachedSession(
         cache_name=str(Path(cache_location).expanduser()) if backend == "sqlite" else "http_cache",
@@ -194,4 +261,16 @@ def build_session(cache_location: str | None, *, catalog_ttl_s: float, max_retri
         key_fn=cache_key,
         **options,
     )
+    session.settings.disabled = disabled
+    session.cache_warning = warning  # type: ignore[attr-defined]
     return mount_retries(session, max_retries)
+
+
+def disable_cache(session: requests.Session, reason: str) -> str:
+    """Stop using ``session``'s cache after it failed mid-run; returns (and sets) its ``cache_warning``."""
+    warning = f"The HTTP cache stopped working ({reason}); running without a cache until the app restarts."
+    if isinstance(session, CachedSession):
+        session.settings.disabled = True
+    session.cache_warning = warning  # type: ignore[attr-defined]
+    log.warning(warning)
+    return warning

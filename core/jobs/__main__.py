@@ -1,30 +1,49 @@
-"""Entry point of ``python -m core.jobs``: the standalone worker, and the webhook receiver when a port is set.
+"""Entry point of ``python -m core.jobs``: the standalone worker, and its HTTP port when one is set.
 
-It builds everything through :mod:`core.runtime`, the one composition root.
+On the port (``--webhook-port`` or ``WEBHOOK_PORT``, bound to ``WEBHOOK_HOST``, loopback by default) it
+serves ``POST /webhooks/heygen``, ``GET /healthz``, ``GET /readyz`` and ``GET /metrics`` with the limits of
+:mod:`core.jobs.http_server`. It builds everything through :mod:`core.runtime`, the one composition root.
+
+A start-up problem (bad setting, unreachable database, unwritable data folder, port in use) is one
+sentence on stderr and exit code 2; the traceback is logged only at ``LOG_LEVEL=DEBUG``.
 """
 
 from __future__ import annotations
 
 import argparse
 import logging
+import socket
+import sys
 import time
-from typing import Any
 
-from sqlalchemy.orm import sessionmaker
+import uvicorn
 
-from core.config import SANDBOX_API_KEY, Settings, load_settings
+from core.config import SANDBOX_API_KEY, Settings, SettingsError, load_settings
+from core.jobs.health import readiness
+from core.jobs.http_server import server_config
+from core.jobs.probes import probe_routes
 from core.jobs.webhooks import create_app
 from core.jobs.worker import Worker
-from core.runtime import ClientFactory, build_worker_runtime, make_client
+from core.logs import configure_logging, redact
+from core.runtime import ClientFactory, Runtime, StartupError, build_worker_runtime, make_client
 
 log = logging.getLogger(__name__)
+
+#: Exit code of a start-up problem the user can fix (bad setting, database, data folder, port).
+STARTUP_FAILED = 2
+
+
+class _Refused(Exception):
+    """A start-up problem with its one-sentence explanation."""
+
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     """Arguments of ``python -m core.jobs``."""
     parser = argparse.ArgumentParser(prog="python -m core.jobs",
                                      description="Submit queued reels to HeyGen and follow them.")
     parser.add_argument("--webhook-port", type=int, default=None,
-                        help="serve POST /webhooks/heygen on this port (default: WEBHOOK_PORT; 0 = off)")
+                        help="serve webhooks, /healthz, /readyz and /metrics on this port "
+                             "(default: WEBHOOK_PORT; 0 = off)")
     parser.add_argument("--base-url", default=None,
                         help="HeyGen or sandbox base URL (required in sandbox mode, e.g. http://127.0.0.1:8787)")
     parser.add_argument("--api-key", default=None, help="API key override (default: HEYGEN_API_KEY)")
@@ -34,37 +53,74 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 def _client_target(settings: Settings, args: argparse.Namespace) -> tuple[str, str]:
     if settings.sandbox and not args.base_url:
-        raise SystemExit("Sandbox mode (no HEYGEN_API_KEY): start `python -m core.sandbox --port 8787` and pass "
-                         "--base-url http://127.0.0.1:8787, or set HEYGEN_API_KEY for live mode.")
+        raise _Refused("Sandbox mode (no HEYGEN_API_KEY): start `python -m core.sandbox --port 8787` and pass "
+                       "--base-url http://127.0.0.1:8787, or set HEYGEN_API_KEY for live mode.")
     base_url = (args.base_url or settings.heygen_base_url).rstrip("/")
     api_key = args.api_key or settings.heygen_api_key or SANDBOX_API_KEY
     return base_url, api_key
 
 
 def main(argv: list[str] | None = None, *, client_factory: ClientFactory | None = None) -> int:
-    """Entry point of ``python -m core.jobs``: migrate, then loop (and serve webhooks when a port is set).
+    """Entry point of ``python -m core.jobs``: migrate, then loop (and serve the port when one is set).
 
     Returns:
-        the process exit code (0 after a clean stop).
+        the process exit code: 0 after a clean stop, :data:`STARTUP_FAILED` (2) for a start-up problem.
     """
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     args = parse_args(argv)
-    settings = load_settings()
-    base_url, api_key = _client_target(settings, args)
-    runtime = build_worker_runtime(settings, base_url, api_key, client_factory=client_factory or make_client)
+    try:
+        settings = load_settings()
+    except SettingsError as exc:
+        configure_logging()
+        return _refuse(str(exc))
+    configure_logging(settings.log_format, settings.log_level)
+    listener = None
+    try:
+        base_url, api_key = _client_target(settings, args)
+        port = settings.webhook_port if args.webhook_port is None else args.webhook_port
+        listener = _bind(settings.webhook_host, port) if port and not args.once else None
+        runtime = build_worker_runtime(settings, base_url, api_key, client_factory=client_factory or make_client)
+    except (_Refused, StartupError) as exc:
+        log.debug("start-up failed", exc_info=True)
+        if listener is not None:
+            listener.close()
+        return _refuse(str(exc))
+    except Exception as exc:  # an unexpected start-up failure: one sentence, the traceback only at DEBUG
+        log.debug("start-up failed", exc_info=True)
+        if listener is not None:
+            listener.close()
+        return _refuse(f"The worker could not start ({type(exc).__name__}: {redact(str(exc))[:200]}); "
+                       "run with LOG_LEVEL=DEBUG for details.")
     worker = runtime.worker
     assert worker is not None
     log.info("worker %s started against %s (%s mode)", worker.name, base_url, settings.mode)
     if args.once:
         log.info("cycle: %s", worker.run_once())
+        runtime.stop()
         return 0
-    port = settings.webhook_port if args.webhook_port is None else args.webhook_port
-    if port:
-        return _serve_webhooks(worker, runtime.session_factory, settings, port, runtime.client)
-    return _loop_forever(worker)
+    if listener is not None:
+        return _serve(runtime, worker, listener)
+    return _loop_forever(runtime, worker)
 
 
-def _loop_forever(worker: Worker) -> int:
+def _refuse(sentence: str) -> int:
+    print(f"Reel Studio worker: {sentence}", file=sys.stderr)
+    return STARTUP_FAILED
+
+
+def _bind(host: str, port: int) -> socket.socket:
+    """The listening socket for ``host:port``; a port that cannot be used raises :class:`_Refused`."""
+    try:
+        sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((host, port))
+        sock.listen(128)
+    except OSError as exc:
+        raise _Refused(f"Port {port} on {host} cannot be used ({exc.strerror or exc}); choose another "
+                       "--webhook-port or WEBHOOK_HOST.") from None
+    return sock
+
+
+def _loop_forever(runtime: Runtime, worker: Worker) -> int:
     worker.start()
     try:
         while worker.running:
@@ -72,21 +128,31 @@ def _loop_forever(worker: Worker) -> int:
     except KeyboardInterrupt:
         log.info("stopping")
     finally:
-        worker.stop()
+        runtime.stop()
     return 0
 
 
-def _serve_webhooks(worker: Worker, factory: sessionmaker, settings: Settings, port: int, client: Any) -> int:
-    import uvicorn
-
+def _serve(runtime: Runtime, worker: Worker, listener: socket.socket) -> int:
+    settings, metrics = runtime.settings, runtime.metrics
+    assert metrics is not None
     if not settings.webhook_secret:
         log.warning("HEYGEN_WEBHOOK_SECRET is not set: every webhook delivery will be rejected (401)")
+
+    def check():
+        return readiness(runtime.engine, worker_name=worker.name, worker_running=lambda: worker.running,
+                         heygen_reachable=lambda: metrics.heygen_answered)
+
+    metrics.watch_readiness(check)
+    app = create_app(runtime.session_factory, settings.webhook_secret or "", runtime.client, metrics=metrics,
+                     extra_routes=probe_routes(metrics, check))
+    host, port = listener.getsockname()[:2]
+    server = uvicorn.Server(server_config(app, host, port, trusted_proxies=settings.trusted_proxy_list))
+    log.info("serving webhooks, /healthz, /readyz and /metrics on %s:%s", host, port)
     worker.start()
     try:
-        uvicorn.run(create_app(factory, settings.webhook_secret or "", client), host="0.0.0.0", port=port,
-                    log_level="info")
+        server.run(sockets=[listener])
     finally:
-        worker.stop()
+        runtime.stop()
     return 0
 
 

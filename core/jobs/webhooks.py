@@ -1,9 +1,10 @@
 """Receiver for HeyGen v3 webhook events: ``POST /webhooks/heygen`` (signature checked).
 
-HeyGen signs deliveries to registered endpoints with HMAC-SHA256 over the raw body,
-keyed with the endpoint secret (``whsec_…``), as lower-case hex in the ``Signature``
-header (some deliveries use ``X-HeyGen-Signature``; an optional ``sha256=`` prefix is
-accepted). The signature is checked before the body is parsed. Handled events:
+HeyGen signs deliveries to registered endpoints with HMAC-SHA256 over the raw body, keyed with the
+endpoint secret (``whsec_…``), as lower-case hex in ``Heygen-Signature``, ``X-HeyGen-Signature`` or
+``Signature`` (all accepted, see :mod:`core.jobs.webhook_checks`, which also refuses a ``Heygen-Timestamp``
+more than 5 minutes off and turns a repeated event id into a no-op). The signature is checked before the
+body is parsed. Handled events:
 
 - ``avatar_video.success`` ``{"video_id", "url"|"video_url", …}`` → the reel completes.
   With a client the video is re-read with ``GET /v3/videos/{id}`` (authoritative state
@@ -13,15 +14,13 @@ accepted). The signature is checked before the body is parsed. Handled events:
 Every other event type, an unknown video and a repeated delivery answer 200 and change
 nothing; polling by the worker stays the safety net. ``GET /healthz`` answers ``ok``.
 
-The route is public (outside Streamlit's login), so besides the signature it refuses
-bodies over :data:`MAX_BODY_BYTES` (413) and more than :data:`RATE_LIMIT` requests per
+The route is public (outside Streamlit's login), so besides the signature it stops reading a body at
+:data:`MAX_BODY_BYTES` (413, chunked bodies included) and refuses more than :data:`RATE_LIMIT` requests per
 :data:`RATE_WINDOW_S` seconds from one address (429).
 """
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import json
 import logging
 import threading
@@ -41,47 +40,24 @@ from starlette.routing import Route
 from core.heygen.errors import HeyGenError
 from core.heygen.types import Video
 from core.jobs import lifecycle
+from core.jobs.http_server import BodyTooLarge, read_body
+from core.jobs.metrics import Metrics
+from core.jobs.webhook_checks import (
+    EventIds,
+    event_id,
+    header_names,
+    sign,
+    timestamp_problem,
+    verify_signature,
+)
+from core.logs import log_context
 from core.models import Reel
+
+__all__ = ["MAX_BODY_BYTES", "RateLimiter", "create_app", "handle_event", "sign", "verify_signature"]
 
 log = logging.getLogger(__name__)
 
-SIGNATURE_HEADERS = ("Signature", "X-HeyGen-Signature")
 ACTOR = "webhook"
-
-
-def _header(headers: Mapping[str, str], name: str) -> str | None:
-    value = headers.get(name)
-    if value is None:
-        value = headers.get(name.lower())
-    if value is None and not hasattr(headers, "getlist"):  # plain dict with other casing
-        value = next((v for k, v in headers.items() if k.lower() == name.lower()), None)
-    return value
-
-
-def sign(body: bytes, secret: str) -> str:
-    """Lower-case hex HMAC-SHA256 of ``body`` keyed with ``secret`` (UTF-8): what HeyGen sends."""
-    return hmac.new(secret.encode("utf-8"), body, hashlib.sha256).hexdigest()
-
-
-def verify_signature(body: bytes, headers: Mapping[str, str], secret: str | None) -> bool:
-    """True when ``headers`` carry a valid signature of the raw ``body`` for ``secret``.
-
-    Reads ``Signature``, then ``X-HeyGen-Signature`` (case-insensitive); strips an optional
-    ``sha256=`` prefix; compares with :func:`hmac.compare_digest`. False without a secret.
-    """
-    if not secret:
-        return False
-    expected = sign(body, secret)
-    for name in SIGNATURE_HEADERS:
-        value = _header(headers, name)
-        if not value:
-            continue
-        value = value.strip()
-        if value.lower().startswith("sha256="):
-            value = value[7:]
-        if hmac.compare_digest(value.lower().encode("ascii", "replace"), expected.encode("ascii")):
-            return True
-    return False
 
 
 def _video_from_event(event_type: str, data: Mapping[str, Any]) -> Video:
@@ -154,38 +130,74 @@ class RateLimiter:
 
 
 def create_app(session_factory: sessionmaker, secret: str | None, client: Any = None, *,
-               limiter: RateLimiter | None = None) -> Starlette:
+               limiter: RateLimiter | None = None, metrics: Metrics | None = None,
+               event_ids: EventIds | None = None, extra_routes: list[Route] | None = None,
+               clock: Callable[[], float] = time.time) -> Starlette:
     """The webhook receiver as a Starlette app.
 
-    Routes: ``POST /webhooks/heygen`` (429 over the rate limit, 413 on a body over
-    :data:`MAX_BODY_BYTES`, 401 on a missing or wrong signature, 400 on a body that is not
-    JSON, else 200 with ``{"result": …}``) and ``GET /healthz``.
+    ``POST /webhooks/heygen`` answers 429 over the rate limit, 413 once the body passes
+    :data:`MAX_BODY_BYTES` (read as a stream, with or without ``Content-Length``), 401 on a missing or wrong
+    signature, 400 on a stale ``Heygen-Timestamp``, a body that is not a JSON object (too deep included)
+    or an event id that differs from the body's, 200 ``{"result": "replayed"}`` for an event id already
+    applied, else 200 with ``{"result": …}``. ``extra_routes`` (e.g. ``/healthz``, ``/readyz``,
+    ``/metrics`` from :func:`core.jobs.probes.probe_routes`) are served beside it; without them
+    ``GET /healthz`` answers ``ok``. Each delivery's result is counted in ``metrics``
+    (``reelstudio_webhook_deliveries_total{result}``) and its header names (never values) are logged.
     """
     limiter = limiter or RateLimiter(RATE_LIMIT, RATE_WINDOW_S)
+    event_ids = event_ids or EventIds()
 
     async def receive(request: Request) -> JSONResponse:
+        names = ", ".join(header_names(request.headers))
+
+        def answer(result: str, body: dict, status: int = 200, **headers: str) -> JSONResponse:
+            if metrics is not None:
+                metrics.webhook_deliveries.labels(result).inc()
+            log.info("webhook delivery: %s (headers: %s)", result, names)
+            return JSONResponse(body, status_code=status, headers=headers or None)
+
         if not limiter.allow(request.client.host if request.client else "unknown"):
-            return JSONResponse({"error": "too many requests"}, status_code=429, headers={"Retry-After": "60"})
-        if int(request.headers.get("content-length") or 0) > MAX_BODY_BYTES:
-            return JSONResponse({"error": "body too large"}, status_code=413)
-        body = await request.body()
-        if len(body) > MAX_BODY_BYTES:
-            return JSONResponse({"error": "body too large"}, status_code=413)
+            return answer("rate_limited", {"error": "too many requests"}, 429, **{"Retry-After": "60"})
+        try:
+            body = await read_body(request, MAX_BODY_BYTES)
+        except BodyTooLarge:
+            return answer("too_large", {"error": f"body larger than {MAX_BODY_BYTES // 1024} KiB"}, 413)
         if not verify_signature(body, request.headers, secret):
-            return JSONResponse({"error": "invalid signature"}, status_code=401)
+            return answer("bad_signature", {"error": "invalid signature"}, 401)
+        stale = timestamp_problem(request.headers, clock())
+        if stale:
+            return answer("stale", {"error": stale}, 400)
         try:
             payload = json.loads(body)
-        except ValueError:
-            return JSONResponse({"error": "body is not JSON"}, status_code=400)
+        except (ValueError, RecursionError):
+            return answer("bad_json", {"error": "body is not JSON (or is nested too deeply)"}, 400)
         if not isinstance(payload, dict):
-            return JSONResponse({"error": "body is not a JSON object"}, status_code=400)
-        answer = await run_in_threadpool(handle_event, session_factory, payload, client)
-        return JSONResponse(answer)
+            return answer("bad_json", {"error": "body is not a JSON object"}, 400)
+        event, mismatch = event_id(request.headers, payload)
+        if mismatch:
+            return answer("bad_event_id", {"error": mismatch}, 400)
+        if event is not None and not event_ids.first_time(event):
+            return answer("replayed", {"result": "replayed", "event_id": event})
+        try:
+            result = await run_in_threadpool(_handle_logged, session_factory, payload, client)
+        except Exception:
+            if event is not None:
+                event_ids.forget(event)  # HeyGen's retry of this delivery must be applied
+            raise
+        return answer(result["result"], result)
 
-    async def healthz(request: Request) -> PlainTextResponse:
-        return PlainTextResponse("ok")
+    routes = [Route("/webhooks/heygen", receive, methods=["POST"]), *(extra_routes or [])]
+    if not any(getattr(route, "path", "") == "/healthz" for route in routes):
+        routes.append(Route("/healthz", _healthz, methods=["GET"]))
+    return Starlette(routes=routes)
 
-    return Starlette(routes=[
-        Route("/webhooks/heygen", receive, methods=["POST"]),
-        Route("/healthz", healthz, methods=["GET"]),
-    ])
+
+async def _healthz(request: Request) -> PlainTextResponse:
+    return PlainTextResponse("ok")
+
+
+def _handle_logged(session_factory: sessionmaker, payload: Mapping[str, Any], client: Any) -> dict:
+    data = payload.get("event_data")
+    video_id = data.get("video_id") if isinstance(data, Mapping) else None
+    with log_context(video_id=str(video_id) if video_id else None, actor=ACTOR):
+        return handle_event(session_factory, payload, client)

@@ -55,6 +55,8 @@ from core.heygen.errors import (
     ServerError,
 )
 from core.jobs import lease, lifecycle
+from core.jobs.metrics import Metrics
+from core.logs import log_context
 from core.models import ACTIVE_STATUSES, Reel, ReelAttempt, ReelEvent
 
 log = logging.getLogger(__name__)
@@ -106,6 +108,7 @@ class Worker:
         index_provider: ``() -> CatalogIndex`` for :func:`core.reels.body.build_studio_body`;
             default loads the catalog through ``client`` once.
         clock: ``() -> Unix seconds``; injectable for lease and grace-period tests.
+        metrics: where cycle durations are recorded (:class:`core.jobs.metrics.Metrics`), or ``None``.
     """
 
     def __init__(
@@ -117,8 +120,10 @@ class Worker:
         name: str | None = None,
         index_provider: Callable[[], Any] | None = None,
         clock: Callable[[], float] = time.time,
+        metrics: Metrics | None = None,
     ) -> None:
         self.session_factory = session_factory
+        self.metrics = metrics
         self.client = client
         self.settings = settings
         self.name = name or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
@@ -169,6 +174,7 @@ class Worker:
     def run_once(self) -> CycleReport:
         """One cycle: lease, submit, poll. Returns a :class:`CycleReport` (``acted=False`` without lease)."""
         report = CycleReport()
+        started = time.perf_counter()
         self._warm_index()  # before the lease: a slow first catalog load must not outlive it
         if not self.acquire_lease():
             return report
@@ -176,6 +182,8 @@ class Worker:
         self._submit_phase(report)
         if self._hold_lease():
             self._poll_phase(report)
+        if self.metrics is not None:
+            self.metrics.worker_cycle.observe(time.perf_counter() - started)
         return report
 
     def _warm_index(self) -> None:
@@ -342,6 +350,10 @@ class Worker:
 
     def _submit(self, session: Session, reel: Reel, report: CycleReport) -> bool:
         """``POST /v3/videos`` for one ``submitting`` reel; False when submissions should stop this cycle."""
+        with log_context(reel_id=reel.id, attempt=reel.attempt, actor=self.name):
+            return self._submit_reel(session, reel, report)
+
+    def _submit_reel(self, session: Session, reel: Reel, report: CycleReport) -> bool:
         from core.reels.validation import ReelValidationError
 
         try:
@@ -365,6 +377,7 @@ class Worker:
         try:
             created = self.client.create_video(body, idempotency_key=reel.idempotency_key)
         except RateLimitError as exc:
+            log.info("HeyGen is busy; reel %s goes back to the queue", reel.id)
             self._requeue_after_rate_limit(session, reel, exc, report)
             return False
         except RESUBMIT_ERRORS as exc:
@@ -375,6 +388,7 @@ class Worker:
             report.errors.append(f"reel {reel.id}: {exc.code}")
             return True
         except HeyGenError as exc:
+            log.warning("HeyGen refused reel %s: %s", reel.id, exc.code)
             lifecycle.fail_reel(session, reel, exc.code, exc.user_message, actor=self.name,
                                  expected=("submitting",), now=self._now())
             session.commit()
@@ -395,6 +409,8 @@ class Worker:
             detail=f"HeyGen accepted video {created.video_id}",
         )
         session.commit()
+        with log_context(video_id=created.video_id):
+            log.info("reel %s submitted as HeyGen video %s", reel.id, created.video_id)
 
     def _requeue_after_rate_limit(self, session: Session, reel: Reel, exc: RateLimitError,
                                   report: CycleReport) -> None:
@@ -438,6 +454,11 @@ class Worker:
         reel = session.get(Reel, reel_id)
         if reel is None:
             return
+        with log_context(reel_id=reel.id, video_id=reel.video_id, attempt=reel.attempt, actor=self.name):
+            self._apply_reel_status(session, reel, item, report)
+
+    def _apply_reel_status(self, session: Session, reel: Reel, item: Any, report: CycleReport) -> None:
+        reel_id = reel.id
         ours = lifecycle.map_heygen_status(item.status)
         try:
             if ours in ("completed", "failed"):
@@ -457,6 +478,7 @@ class Worker:
         """``GET /v3/videos/{id}`` once and store the result (links or failure reason)."""
         video = self.client.get_video(reel.video_id)
         if lifecycle.apply_video(session, reel, video, actor=self.name, now=self._now()):
+            log.info("reel %s is %s", reel.id, reel.status)
             if reel.status == "completed":
                 report.completed += 1
             elif reel.status == "failed":

@@ -28,6 +28,7 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import InvalidRequestError
 from sqlalchemy.orm import Session
 
+from core.access.actor import clean_name
 from core.models import Reel, ReelEvent, Scene, utcnow
 from core.reels import validation
 from core.reels.validation import (
@@ -115,6 +116,7 @@ def _scene_rows(inputs: Sequence[SceneInput]) -> list[Scene]:
 
 
 def _event(session: Session, reel: Reel, actor: str, detail: str, from_status: str | None = None) -> None:
+    actor = clean_name(actor) if actor else ""
     to_status = reel.status or "draft"
     from_status = to_status if from_status is None else from_status
     session.add(ReelEvent(reel_id=reel.id, actor=actor or "", from_status=from_status or None,
@@ -140,7 +142,9 @@ def create_reel(
     Raises:
         ReelValidationError: a setting or scene has a value a draft can never hold, or the
             scene count does not fit the mode. Nothing is written.
+        core.access.actor.ActorError: ``owner`` is empty or longer than 200 characters. Nothing is written.
     """
+    owner = clean_name(owner)
     settings = {"title": title, "mode": mode, "aspect_ratio": aspect_ratio, "resolution": resolution,
                 "captions": captions, "engine": engine}
     problems = settings_problems(settings)
@@ -356,7 +360,9 @@ def duplicate_reel(session: Session, reel_id: int, owner: str) -> Reel:
 
     Raises:
         ReelNotFoundError: no such reel.
+        core.access.actor.ActorError: ``owner`` is empty or longer than 200 characters.
     """
+    owner = clean_name(owner)
     source = get_reel(session, reel_id)
     suffix = " (copy)"
     title = (source.title or "").strip() or "Untitled reel"

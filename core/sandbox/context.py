@@ -91,7 +91,8 @@ class Sandbox:
     # ------------------------------------------------------------------ preview media (lazy, cached on disk)
 
     def preview_file(self, kind: str, item_id: str) -> Path | None:
-        """Generate (once) and return the local preview for a voice (``.wav``) or look (``.jpg``).
+        """Generate (once) and return the local preview for a voice (``"voice"``, ``.wav``), a look's image
+        (``"look"``, ``.jpg``) or a look's video (``"look_video"``, ``.mp4``).
 
         Returns ``None`` for an unknown id or one whose original preview is null.
         """
@@ -104,13 +105,14 @@ class Sandbox:
             path = self.media_dir / "voice" / f"{item_id}.wav"
             make = lambda: media.preview_audio(path, str(item.get("name") or item_id).strip())  # noqa: E731
         else:
+            video = kind == "look_video"
             item = self.catalog.look(item_id)
-            if item is None or item.get("preview_image_url") is None:
+            if item is None or item.get("preview_video_url" if video else "preview_image_url") is None:
                 return None
-            path = self.media_dir / "look" / f"{item_id}.jpg"
-            subtitle = str(item.get("avatar_type") or "").replace("_", " ")
-            make = lambda: media.preview_image(path, str(item.get("name") or item_id),  # noqa: E731
-                                               subtitle, item.get("preferred_orientation") or "landscape")
+            path = self.media_dir / "look" / f"{item_id}.{'mp4' if video else 'jpg'}"
+            args = (str(item.get("name") or item_id), str(item.get("avatar_type") or "").replace("_", " "),
+                    item.get("preferred_orientation") or "landscape")
+            make = lambda: (media.preview_video if video else media.preview_image)(path, *args)  # noqa: E731
         with self._lock:
             lock = self._media_locks.setdefault(str(path), threading.Lock())
         with lock:
@@ -128,14 +130,16 @@ class Sandbox:
         return {**voice, "preview_audio_url": f"{base_url}/_sandbox/media/voice/{voice['voice_id']}.wav"}
 
     def look_view(self, look: dict[str, Any], base_url: str) -> dict[str, Any]:
-        """A look with its preview image pointing at the local placeholder."""
-        if self.config.original_media or look.get("preview_image_url") is None:
-            return look
-        return {**look, "preview_image_url": f"{base_url}/_sandbox/media/look/{look['id']}.jpg"}
+        """A look with its preview image and video pointing at the local placeholders (null stays null)."""
+        return self._local_previews(look, look["id"], base_url)
 
     def group_view(self, group: dict[str, Any], base_url: str) -> dict[str, Any]:
-        """A group with its preview image pointing at its first look's placeholder."""
-        if self.config.original_media or group.get("preview_image_url") is None:
-            return group
-        cover = self.group_cover.get(group["id"], group["id"])
-        return {**group, "preview_image_url": f"{base_url}/_sandbox/media/look/{cover}.jpg"}
+        """A group with its preview image and video pointing at its first look's placeholders."""
+        return self._local_previews(group, self.group_cover.get(group["id"], group["id"]), base_url)
+
+    def _local_previews(self, item: dict[str, Any], look_id: str, base_url: str) -> dict[str, Any]:
+        if self.config.original_media:
+            return item
+        local = {"preview_image_url": f"{base_url}/_sandbox/media/look/{look_id}.jpg",
+                 "preview_video_url": f"{base_url}/_sandbox/media/look/{look_id}.mp4"}
+        return {**item, **{key: url for key, url in local.items() if item.get(key) is not None}}

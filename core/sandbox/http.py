@@ -15,6 +15,13 @@ from core.heygen import schemas
 
 DOC_URL = "https://developers.heygen.com/docs/error-codes"
 
+MAX_BODY_BYTES = 2 * 1024 * 1024
+"""Largest request body the sandbox reads, in bytes (50 scenes of 5,000-character scripts fit with room to
+spare); a larger body answers 413 ``payload_too_large`` as HeyGen does."""
+
+MAX_JSON_DEPTH = 32
+"""Deepest nesting of objects and arrays accepted in a request body (HeyGen's bodies need fewer than 8)."""
+
 
 class ApiError(Exception):
     """An error answered with HeyGen's v3 envelope ``{"error": {code, message, param?, doc_url}}``."""
@@ -124,13 +131,34 @@ def paginate(request: Request, items: list[Any], scope: str, key: Callable[[Any]
     return chunk, has_more, next_token
 
 
+async def read_body(request: Request, limit: int = MAX_BODY_BYTES) -> bytes:
+    """The request body, read as a stream and abandoned past ``limit`` bytes.
+
+    Raises:
+        ApiError: 413 ``payload_too_large`` when ``Content-Length`` or the bytes received exceed ``limit``.
+    """
+    too_large = ApiError(413, "payload_too_large", f"Request body is larger than {limit // (1024 * 1024)} MiB.")
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        raise too_large
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise too_large
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
 async def json_body(request: Request, *, required: bool = True) -> dict[str, Any]:
-    """Parse the request's JSON object body, see :func:`parse_json`."""
-    return parse_json(await request.body(), required=required)
+    """Read (at most :data:`MAX_BODY_BYTES`) and parse the request's JSON object body, see :func:`parse_json`."""
+    return parse_json(await read_body(request), required=required)
 
 
 def parse_json(raw: bytes, *, required: bool = True) -> dict[str, Any]:
-    """Parse a JSON object body; malformed JSON or a non-object → 400 ``validation_error``."""
+    """Parse a JSON object body; malformed JSON, nesting too deep for Python's parser or a non-object →
+    400 ``validation_error``."""
     if not raw.strip():
         if required:
             raise ApiError(400, "validation_error", "Request body must be a JSON object.")
@@ -139,9 +167,25 @@ def parse_json(raw: bytes, *, required: bool = True) -> dict[str, Any]:
         body = json.loads(raw)
     except (ValueError, UnicodeDecodeError):
         raise ApiError(400, "validation_error", "Request body is not valid JSON.") from None
+    except RecursionError:
+        raise ApiError(400, "validation_error", "Request body is nested too deeply.") from None
     if not isinstance(body, dict):
         raise ApiError(400, "validation_error", "Request body must be a JSON object.")
+    if _too_deep(body, MAX_JSON_DEPTH):
+        raise ApiError(400, "validation_error", f"Request body is nested more than {MAX_JSON_DEPTH} levels deep.")
     return body
+
+
+def _too_deep(value: Any, limit: int) -> bool:
+    """True when objects/arrays nest more than ``limit`` levels (checked without recursion)."""
+    stack = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if depth > limit:
+            return True
+        children = item.values() if isinstance(item, dict) else item if isinstance(item, list) else ()
+        stack.extend((child, depth + 1) for child in children if isinstance(child, (dict, list)))
+    return False
 
 
 def check_body(method: str, template: str, body: Any) -> None:

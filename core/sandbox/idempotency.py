@@ -17,7 +17,7 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
-from core.sandbox.http import ApiError, invalid, sandbox_of
+from core.sandbox.http import ApiError, invalid, read_body, sandbox_of
 
 KEY_PATTERN = re.compile(r"^[A-Za-z0-9_\-:.]{1,255}$")
 WINDOW_S = 24 * 3600
@@ -32,7 +32,7 @@ async def run_idempotent(request: Request, create: Callable[[bytes], tuple[int, 
     key = request.headers.get("idempotency-key")
     if key is not None and not KEY_PATTERN.fullmatch(key):
         raise invalid("Idempotency-Key", "Idempotency-Key must be 1-255 characters of A-Z a-z 0-9 _ - : .")
-    raw = await request.body()
+    raw = await read_body(request)
     slot = f"{request.state.owner}|{request.method}|{request.url.path}|{key}" if key else None
     if slot:
         replay = _claim(sb, slot)

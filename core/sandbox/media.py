@@ -575,6 +575,30 @@ def preview_image(path: Path, title: str, subtitle: str = "", orientation: str =
         image.save(tmp, format="JPEG", quality=85)
 
 
+def preview_video(path: Path, title: str, subtitle: str = "", orientation: str = "landscape",
+                  duration_s: float = 3.0) -> None:
+    """Write a short H.264 MP4 preview of an avatar look: its placeholder image with a tone, ``duration_s`` s.
+
+    Same picture and sizes as :func:`preview_image` (yuv420p, 12 fps, +faststart, AAC mono). Raises ValueError
+    for an unknown ``orientation``, MediaError if ffmpeg fails.
+    """
+    if orientation not in _PREVIEW_SIZES:
+        raise ValueError(f"orientation must be one of {sorted(_PREVIEW_SIZES)}, got {orientation!r}")
+    with _DRAW_LOCK:
+        image = _draw_preview(title, subtitle, _PREVIEW_SIZES[orientation])
+    with tempfile.TemporaryDirectory(prefix="reel-media-") as work, _atomic_target(path) as tmp:
+        still, audio = Path(work) / "still.png", Path(work) / "voice.wav"
+        image.save(still, compress_level=1)
+        _write_wav(audio, _speech_samples(title or "preview", duration_s))
+        _run_ffmpeg([
+            "-y", "-loglevel", "error", "-loop", "1", "-framerate", str(FPS), "-i", str(still), "-i", str(audio),
+            "-map", "0:v:0", "-map", "1:a:0", "-vf", "format=yuv420p",
+            "-c:v", "libx264", "-preset", "ultrafast", "-tune", "stillimage", "-crf", "30",
+            "-c:a", "aac", "-b:a", "48k", "-ac", "1",
+            "-t", f"{duration_s:.3f}", "-movflags", "+faststart", "-f", "mp4", str(tmp),
+        ], "rendering a look preview video")
+
+
 def _draw_preview(title: str, subtitle: str, size: tuple[int, int]) -> Image.Image:
     width, height = size
     base = _colour_for(title)

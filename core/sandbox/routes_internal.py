@@ -5,7 +5,8 @@
   "expire_urls": true, "webhook_bad_signature": false, "webhook_duplicate": false}``; keys optional).
 - ``GET /_sandbox/files/{video_id}/{name}?Expires=…&Signature=…``: video outputs; 403 when expired or
   the signature is wrong, 404 when missing.
-- ``GET /_sandbox/media/voice/{id}.wav``, ``/_sandbox/media/look/{id}.jpg`` (generated on first request),
+- ``GET /_sandbox/media/voice/{id}.wav``, ``/_sandbox/media/look/{id}.jpg`` and ``.mp4`` (generated on first
+  request),
   ``/_sandbox/media/speech/{request_id}.wav`` (TTS results).
 - ``GET /_sandbox/videos/{video_id}``: a small HTML "video page".
 """
@@ -21,7 +22,7 @@ from starlette.responses import FileResponse, HTMLResponse, JSONResponse, Respon
 from starlette.routing import Route
 
 from core.sandbox.faults import FaultPlan
-from core.sandbox.http import ApiError, error_body, json_body, not_found, sandbox_of
+from core.sandbox.http import ApiError, error_body, invalid, json_body, not_found, sandbox_of
 from core.sandbox.jobs import OUTPUT_FILES, file_url, signature, status_of
 
 _MEDIA_TYPES = {".mp4": "video/mp4", ".jpg": "image/jpeg", ".srt": "application/x-subrip", ".wav": "audio/wav"}
@@ -33,27 +34,63 @@ async def stats(request: Request) -> JSONResponse:
 
 
 async def reset(request: Request) -> JSONResponse:
-    """Forget all state (videos, webhooks, counters, knobs); restore balance and configured faults."""
+    """Forget all state (videos, webhooks, counters, knobs); restore balance and configured faults.
+
+    The body must be empty or ``{}``; anything else raises :class:`ApiError` 400 (nothing is reset).
+    """
     sb = sandbox_of(request)
+    if await json_body(request, required=False):
+        raise ApiError(400, "validation_error", "POST /_sandbox/reset takes no parameters.")
     sb.reset()
     return JSONResponse({"ok": True})
 
 
 async def faults(request: Request) -> JSONResponse:
-    """``GET|POST /_sandbox/faults``: show or change the fault spec and job-level knobs; a bad spec raises
-    :class:`ApiError` 400 ``param: spec``."""
+    """``GET|POST /_sandbox/faults``: show or change the fault spec and job-level knobs.
+
+    Every key is checked before anything changes: an unknown key, a value of the wrong JSON type
+    (``"false"`` is not a boolean, ``1.5`` not a count) or a bad spec raises :class:`ApiError` 400 naming it.
+    """
     sb = sandbox_of(request)
     if request.method == "POST":
         body = await json_body(request, required=False)
-        if "spec" in body:
-            try:
-                sb.faults = FaultPlan(body["spec"], sb.config.seed)
-            except ValueError as exc:
-                raise ApiError(400, "invalid_parameter", str(exc), "spec") from None
-        for name, value in body.items():
-            if name != "spec" and hasattr(sb.knobs, name) and name != "lock":
-                setattr(sb.knobs, name, type(getattr(sb.knobs, name))(value))
+        plan = _fault_plan(body["spec"], sb.config.seed) if "spec" in body else None
+        changes = {name: _knob_value(name, value) for name, value in body.items() if name != "spec"}
+        if plan is not None:
+            sb.faults = plan
+        with sb.knobs.lock:
+            for name, value in changes.items():
+                setattr(sb.knobs, name, value)
     return JSONResponse({"spec": sb.faults.spec, **sb.knobs.as_dict()})
+
+
+_KNOB_TYPES: dict[str, type] = {"fail_next": int, "stuck_next": int, "failure_code": str, "failure_message": str,
+                                "expire_urls": bool, "webhook_bad_signature": bool, "webhook_duplicate": bool}
+_MAX_KNOB_TEXT = 500
+_MAX_KNOB_COUNT = 1_000_000
+
+
+def _fault_plan(spec: object, seed: int | None) -> FaultPlan:
+    if spec is not None and not isinstance(spec, str):
+        raise invalid("spec", "spec must be a string such as \"429=0.1,500=2x\" or null.")
+    try:
+        return FaultPlan(spec, seed)
+    except ValueError as exc:
+        raise invalid("spec", str(exc)) from None
+
+
+def _knob_value(name: str, value: object) -> object:
+    """``value`` checked against the knob's type; raises :class:`ApiError` 400 naming ``name``."""
+    kind = _KNOB_TYPES.get(name)
+    if kind is None:
+        raise invalid(name, f"{name} is not a fault setting; use one of: spec, {', '.join(_KNOB_TYPES)}.")
+    if kind is bool and not isinstance(value, bool):
+        raise invalid(name, f"{name} must be true or false.")
+    if kind is int and (isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= _MAX_KNOB_COUNT):
+        raise invalid(name, f"{name} must be a whole number from 0 to {_MAX_KNOB_COUNT:,}.")
+    if kind is str and (not isinstance(value, str) or not 0 < len(value) <= _MAX_KNOB_TEXT):
+        raise invalid(name, f"{name} must be text of 1 to {_MAX_KNOB_TEXT} characters.")
+    return value
 
 
 async def video_file(request: Request) -> Response:
@@ -86,6 +123,11 @@ async def voice_preview(request: Request) -> Response:
 async def look_preview(request: Request) -> Response:
     """Local preview image of a look (JPEG placeholder), generated on first request."""
     return await _preview(request, "look", request.path_params["look_id"])
+
+
+async def look_preview_video(request: Request) -> Response:
+    """Local preview video of a look (MP4 of its placeholder image), generated on first request."""
+    return await _preview(request, "look_video", request.path_params["look_id"])
 
 
 async def _preview(request: Request, kind: str, item_id: str) -> Response:
@@ -129,6 +171,7 @@ ROUTES = [
     Route("/_sandbox/files/{video_id}/{name}", video_file, methods=["GET"]),
     Route("/_sandbox/media/voice/{voice_id}.wav", voice_preview, methods=["GET"]),
     Route("/_sandbox/media/look/{look_id}.jpg", look_preview, methods=["GET"]),
+    Route("/_sandbox/media/look/{look_id}.mp4", look_preview_video, methods=["GET"]),
     Route("/_sandbox/media/speech/{request_id}.wav", speech_audio, methods=["GET"]),
     Route("/_sandbox/videos/{video_id}", video_page, methods=["GET"]),
 ]

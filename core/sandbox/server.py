@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 import threading
 import time
 from typing import Any
@@ -35,11 +36,17 @@ class SandboxServer:
         self.url = ""
 
     def start(self) -> SandboxServer:
-        """Start serving and wait until the socket is bound (raises RuntimeError after 30 s)."""
+        """Start serving and wait until the socket is bound.
+
+        Raises:
+            RuntimeError: the server did not start within 30 s or its thread ended (port taken); everything
+                started is stopped first.
+        """
         self._thread.start()
         deadline = time.monotonic() + START_TIMEOUT_S
         while not self.server.started:
             if not self._thread.is_alive() or time.monotonic() > deadline:
+                self.stop()  # leave no thread, socket or job ticker behind
                 raise RuntimeError("the sandbox server did not start")
             time.sleep(0.01)
         sockets: list[Any] = [s for srv in self.server.servers for s in srv.sockets]
@@ -52,6 +59,21 @@ class SandboxServer:
         self.server.should_exit = True
         self._thread.join(timeout_s)
         self.sandbox.close()
+
+
+def port_is_free(port: int, host: str = "127.0.0.1") -> bool:
+    """True when a server could listen on ``host:port`` now.
+
+    The probe sets ``SO_REUSEADDR`` as uvicorn's own listener does, so connections of a previous process still
+    closing on the port (``TIME_WAIT``) do not make it look taken; a socket listening there does.
+    """
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((host, port))
+        except OSError:
+            return False
+    return True
 
 
 def start_in_thread(config: SandboxConfig | None = None, host: str = "127.0.0.1", port: int = 0) -> SandboxServer:

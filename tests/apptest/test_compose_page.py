@@ -231,3 +231,10 @@ def test_a_refused_save_keeps_the_text_and_says_why_next_to_the_script(open_page
     assert at.text_area(key=f"c_r{rid}_s1_script").value == pasted  # the user's text is kept
     assert any("control character" in c and "Not saved yet" in c for c in _captions(_scene(at, 1)))
     assert _reel(app_runtime, rid).scenes[0].script == "Fine."
+
+
+def test_an_over_long_name_from_a_link_gets_one_sentence(open_page) -> None:
+    at = open_page(PAGE, user="x" * 100_000)
+    assert not at.exception
+    assert any("limited to 200 characters" in e.value for e in at.error)
+    assert all(b.key != "c_new" for b in at.button)  # the page stopped before offering to create a reel

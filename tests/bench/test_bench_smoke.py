@@ -28,6 +28,7 @@ EXPECTED = {
                "normal_overhead_per_launch", "heygen_calls", "RESULT"],
     "memory": ["rss_after_first_session", "rss_with_2_sessions", "rss_peak", "RESULT"],
     "batch": ["rows", "preview_median", "launch", "tick_median", "floor_median", "tick_ratio", "RESULT"],
+    "webhook_memory": ["rss_before", "rss_after", "rss_growth", "statuses", "RESULT"],
 }
 
 

@@ -111,6 +111,32 @@ def test_key_never_in_logs_sqlite_cache_or_errors(keyed_sandbox, tmp_path, caplo
     assert not leaked(repr(client)) and not leaked(repr(load_settings({"HEYGEN_API_KEY": KEY})))
 
 
+def test_key_never_in_json_log_lines(keyed_sandbox, tmp_path):
+    """The same calls with JSON logging at DEBUG: no line, field or traceback holds the key."""
+    import io
+    import json
+
+    from core.logs import configure_logging, register_secret
+
+    stream = io.StringIO()
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
+    try:
+        register_secret(KEY)
+        configure_logging("json", "DEBUG", stream=stream)
+        client = HeyGenClient(KEY, base_url=keyed_sandbox.url, cache_location=None, max_retries=2)
+        errors = exercise(client, keyed_sandbox.url)
+        for error in errors:
+            logging.getLogger("core.test").error("call failed: %r %s", error, KEY, exc_info=error)
+        client.close()
+    finally:
+        root.handlers[:] = handlers
+        root.setLevel(level)
+    lines = [json.loads(line) for line in stream.getvalue().splitlines()]
+    assert len(lines) > 50 and any("exception" in line for line in lines)
+    assert not leaked(stream.getvalue())
+
+
 def test_key_never_in_redis_cache(keyed_sandbox):
     connection = redis.Redis.from_url(REDIS_URL)
     client = HeyGenClient(KEY, base_url=keyed_sandbox.url, cache_location=REDIS_URL)

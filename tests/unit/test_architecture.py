@@ -73,7 +73,7 @@ ALLOWED = {
     "heygen": set(),
     "sandbox": {"heygen", "catalog", "reels"},
 }
-FOUNDATIONS = {"config", "db", "models"}
+FOUNDATIONS = {"config", "db", "models", "logs"}
 #: Only these wire packages together (the composition root and the worker's entry point).
 WIRING = {"core/runtime.py", "core/jobs/__main__.py", "core/worker.py"}
 
