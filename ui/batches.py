@@ -65,6 +65,19 @@ def _make_template(ctx: FrameContext, reel_id: int) -> None:
     st.toast("Template saved. Add {{ variables }} to its title and scripts in Compose.", icon=":material/check:")
 
 
+def template_notice(template: Reel) -> None:
+    """Compose's banner on a template: its variables, and where it is launched."""
+    try:
+        names = template_variables(template.title or "", template_scripts(template))
+        text = ("Variables: " + ", ".join(names)) if names else "No variables yet: write {{ name }} in the title or a script."
+    except TemplateError as exc:
+        text = str(exc)
+    st.info("This is a template: launch it from the Batches page, one reel per spreadsheet row.",
+            icon=":material/table_view:")
+    st.text(text)  # names and messages come from user text: shown as text, never as Markdown
+    page_link("pages/7_Batches.py", "Open Batches", icon=":material/table_view:")
+
+
 def _template_picker(ctx: FrameContext) -> Reel | None:
     with closing(ctx.runtime.session_factory()) as session:
         choices = templates(session)

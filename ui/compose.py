@@ -36,6 +36,7 @@ from core.models import Reel, utcnow
 from core.reels import drafts, speech, validation
 from core.reels import estimate as estimates
 from core.reels.pricing import SPEECH_USD_PER_SECOND
+from ui.batches import template_notice
 from ui.data import catalog_view
 from ui.frame import FrameContext, require_user
 from ui.pickers import look_picker, voice_picker
@@ -463,6 +464,8 @@ def _editor(env: Env, rid: int, launching: bool = False) -> None:
         by_field.setdefault(field, []).extend(messages)
 
     _header(env, reel, editable)
+    if reel.is_template:
+        template_notice(reel)
     _settings(env, reel, editable, by_field)
     _estimate_panel(env, reel, estimate, measured, problems, editable, launching)
     _scenes(env, reel, editable, by_field, measured)
@@ -558,9 +561,10 @@ def _estimate_panel(env: Env, reel: Reel, estimate: validation.Estimate, measure
         ready.metric("Scenes ready", f"{n_scenes - len(bad_scenes)} of {n_scenes}")
         with action:
             st.button("Launch", type="primary", icon=":material/rocket_launch:", key=f"c_launch_{rid}",
-                      width="stretch", disabled=launching or not editable or bool(problems),
+                      width="stretch", disabled=launching or not editable or bool(problems) or reel.is_template,
                       on_click=_on_launch_click, args=(env, rid),
-                      help="Queue this reel; the worker sends it to HeyGen as one studio video.")
+                      help="A template is launched from the Batches page, one reel per spreadsheet row."
+                      if reel.is_template else "Queue this reel; the worker sends it to HeyGen as one studio video.")
             if editable and problems:
                 st.caption("Fix the problems below to launch.")
             elif editable:

@@ -97,3 +97,13 @@ def test_a_workbook_with_several_sheets_asks_which(open_page, app_runtime) -> No
     assert any("2 sheets (People, Notes); choose one" in e.value for e in at.error)
     at.selectbox(key="b_sheet").select("People").run()
     assert not at.exception and _table(at, "state")["state"].tolist() == ["ready"]
+
+
+def test_compose_marks_a_template_and_launch_says_where_it_is_launched(open_page, app_runtime) -> None:
+    template_id = _template(app_runtime)
+    at = open_page("pages/3_Compose.py", query={"c_reel": [str(template_id)]})
+    assert not at.exception
+    assert any("This is a template" in i.value for i in at.info)
+    assert any(t.value == "Variables: first_name, team" for t in at.text)
+    launch = at.button(key=f"c_launch_{template_id}")
+    assert launch.disabled and "Batches page" in launch.help
