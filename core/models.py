@@ -1,6 +1,7 @@
 """SQLAlchemy 2.x tables of Reel Studio.
 
-Tables: ``reels`` (one row per reel, current state), ``scenes`` (ordered by
+Tables: ``users`` (people who sign in, the local user, and owner names imported from
+before sign-in existed), ``reels`` (one row per reel, current state), ``scenes`` (ordered by
 ``position``), ``reel_attempts`` (one row per submission attempt with its own
 Idempotency-Key and HeyGen ``video_id``), ``reel_events`` (the audit trail: every
 status change with who, when, from, to and detail), ``voice_annotations`` (the
@@ -30,6 +31,7 @@ from sqlalchemy import (
     TypeDecorator,
     UniqueConstraint,
     false,
+    func,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -100,6 +102,12 @@ class Reel(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     title: Mapped[str] = mapped_column(String(200), default="")
     owner: Mapped[str] = mapped_column(String(200), default="", index=True)
+    #: The owning :class:`User`'s id; ``owner`` keeps the display name the board shows and filters by.
+    #: No foreign key: SQLite then adds and drops the column in place (a table copy would cascade-delete
+    #: the reel's events), and users are removed only by linking, which moves their reels first.
+    owner_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    #: Bumped by every draft edit; an edit made from an older version is refused (no lost updates).
+    version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
     mode: Mapped[str] = mapped_column(String(20), default="scene_based")
     aspect_ratio: Mapped[str] = mapped_column(String(8), default="16:9")
     resolution: Mapped[str] = mapped_column(String(8), default="1080p")
@@ -226,6 +234,8 @@ class ReelEvent(Base):
     reel_id: Mapped[int] = mapped_column(ForeignKey("reels.id", ondelete="CASCADE"), index=True)
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
     actor: Mapped[str] = mapped_column(String(200), default="")
+    #: The acting user's :class:`User` id (``None`` for the worker, webhooks and older events).
+    actor_id: Mapped[int | None] = mapped_column(Integer)
     from_status: Mapped[str | None] = mapped_column(String(20))
     to_status: Mapped[str] = mapped_column(String(20))
     detail: Mapped[str] = mapped_column(Text, default="")
@@ -248,7 +258,10 @@ class VoiceAnnotation(Base):
     approved: Mapped[bool] = mapped_column(Boolean, default=False)
     notes: Mapped[str] = mapped_column(Text, default="")
     updated_by: Mapped[str] = mapped_column(String(200), default="")
+    updated_by_id: Mapped[int | None] = mapped_column(Integer)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    #: Bumped by every save; a save made from an older version is refused.
+    version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
 
 
 class SpeechSample(Base):
@@ -325,3 +338,31 @@ class BatchRow(Base):
     batch: Mapped[Batch] = relationship(back_populates="rows")
 
     __table_args__ = (UniqueConstraint("batch_id", "number", name="uq_batch_rows_batch_number"),)
+
+
+#: Where a :class:`User` row came from.
+USER_ORIGINS = ("sign-in", "local", "imported")
+
+
+class User(Base):
+    """A person: signed in through OpenID Connect, the local user, or an owner name from before sign-in.
+
+    ``email`` is stored lower-case and unique regardless of case (``None`` for the local user and
+    for imported names). ``role``: ``viewer``, ``producer`` or ``admin``. ``origin``: one of
+    :data:`USER_ORIGINS`; ``imported`` users have never signed in (``last_seen_at`` is ``None``)
+    and an admin may link one to the person who signs in later.
+    """
+
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    email: Mapped[str | None] = mapped_column(String(320))
+    display_name: Mapped[str] = mapped_column(String(200), default="")
+    role: Mapped[str] = mapped_column(String(20), default="viewer")
+    origin: Mapped[str] = mapped_column(String(20), default="sign-in")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_seen_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+#: One account per email address, whatever its case.
+Index("uq_users_email_lower", func.lower(User.email), unique=True)
