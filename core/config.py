@@ -94,6 +94,16 @@ SPEC: dict[str, Setting] = {
                             "Loopback port of the in-process sandbox; a free port is used when it is taken or 0."),
     "sandbox_original_media": Setting("SANDBOX_ORIGINAL_MEDIA", "sandbox", "original_media", bool,
                                       "Serve HeyGen's original preview URLs instead of local media."),
+    "allowed_email_domains": Setting("ALLOWED_EMAIL_DOMAINS", "access", "allowed_email_domains", str,
+                                     "Comma-separated email domains that may sign in; empty allows every domain."),
+    "default_role": Setting("DEFAULT_ROLE", "access", "default_role", str,
+                            "Role of a person's first sign-in: viewer, producer or admin."),
+    "admin_emails": Setting("ADMIN_EMAILS", "access", "admin_emails", str,
+                            "Comma-separated emails that are always admins (any domain)."),
+    "allow_unauthenticated_network": Setting(
+        "ALLOW_UNAUTHENTICATED_NETWORK", "access", "allow_unauthenticated_network", bool,
+        "Open a server bound to a network address without sign-in (trusted networks only); everyone acts "
+        "as the local user."),
 }
 
 
@@ -129,6 +139,10 @@ class Settings:
     sandbox_balance_usd: float = 100.0
     sandbox_port: int = 8787
     sandbox_original_media: bool = False
+    allowed_email_domains: str = ""
+    default_role: str = "viewer"
+    admin_emails: str = ""
+    allow_unauthenticated_network: bool = False
 
     @property
     def sandbox(self) -> bool:
@@ -247,6 +261,8 @@ def load_settings(env: Mapping[str, str] | None = None, secrets_path: Path | Non
     object.__setattr__(settings, "log_level", settings.log_level.upper())
     if settings.log_level not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
         raise SettingsError("LOG_LEVEL must be DEBUG, INFO, WARNING or ERROR.")
+    if settings.default_role not in {"viewer", "producer", "admin"}:
+        raise SettingsError("DEFAULT_ROLE must be viewer, producer or admin.")
     return settings
 
 

@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session
 
 from core.access.actor import Actor, ActorError, clean_name
 from core.access.permissions import ROLES, Action, require
+from core.config import Settings
 from core.models import Reel, ReelEvent, User, utcnow
 
 #: Longest email address kept (RFC 5321 path limit), in characters.
@@ -70,6 +71,11 @@ class SignInPolicy:
             default_role=(default_role or "viewer").strip().lower(),
             admin_emails=frozenset(_split(admins)),
         )
+
+
+def policy_from_settings(settings: Settings) -> SignInPolicy:
+    """The sign-in policy of ``ALLOWED_EMAIL_DOMAINS``, ``DEFAULT_ROLE`` and ``ADMIN_EMAILS``."""
+    return SignInPolicy.from_lists(settings.allowed_email_domains, settings.default_role, settings.admin_emails)
 
 
 def _split(value: str | Iterable[str] | None) -> list[str]:

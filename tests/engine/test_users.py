@@ -163,3 +163,15 @@ def test_migration_turns_owner_names_into_imported_users(db_url):
             assert actors == sorted([("Ana", users["Ana"].id)] * 2 + [("Ben", users["Ben"].id), ("", None)])
     finally:
         engine.dispose()
+
+
+def test_policy_comes_from_settings(tmp_path):
+    from core.access.users import policy_from_settings
+    from core.config import SettingsError, load_settings
+
+    settings = load_settings(env={"ALLOWED_EMAIL_DOMAINS": "Example.com,@b.example", "DEFAULT_ROLE": "producer",
+                                  "ADMIN_EMAILS": "Boss@x.example"}, secrets_path=tmp_path / "none.toml")
+    policy = policy_from_settings(settings)
+    assert policy == SignInPolicy(("example.com", "b.example"), "producer", frozenset({"boss@x.example"}))
+    with pytest.raises(SettingsError, match="DEFAULT_ROLE must be viewer, producer or admin"):
+        load_settings(env={"DEFAULT_ROLE": "owner"}, secrets_path=tmp_path / "none.toml")
