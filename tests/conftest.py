@@ -1,6 +1,7 @@
-"""Shared pytest fixtures: one fixture module per part of the product (sandbox, database)."""
+"""Shared pytest fixtures: one fixture module per part of the product (sandbox, database, OpenID provider)."""
 
 pytest_plugins = [
     "tests.fixtures.sandbox",
     "tests.fixtures.db",
+    "tests.fixtures.oidc",
 ]

@@ -35,6 +35,7 @@ sys.path.insert(0, str(ROOT))
 
 from playwright.sync_api import Page, sync_playwright  # noqa: E402
 
+from core.access.actor import Actor  # noqa: E402
 from core.catalog.index import CatalogIndex  # noqa: E402
 from core.config import load_settings  # noqa: E402
 from core.db import make_engine, make_session_factory, session_scope  # noqa: E402
@@ -47,6 +48,11 @@ from core.reels.validation import SceneInput  # noqa: E402
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run"]
 USER = "Ana"
+
+
+def _as(name: str) -> Actor:
+    """The seeding actor for reels shown as made by ``name``."""
+    return Actor(name, verified=True, role="admin")
 
 # Real ids from the vendored 2026 catalog: (avatar look, voice).
 ABIGAIL, ALLISON = "Abigail_expressive_2024112501", "f8c69e517f424cafaecde32dde57096b"
@@ -116,10 +122,10 @@ class Seeder:
         inputs = [SceneInput(position=n, avatar_id=look, voice_id=voice, script=script)
                   for n, (look, voice, script) in enumerate(scenes, start=1)]
         with session_scope(self.factory) as session:
-            reel_id = create_reel(session, owner=owner, title=title, scenes=inputs, **settings).id
+            reel_id = create_reel(session, actor=_as(owner), title=title, scenes=inputs, **settings).id
         if go:
             with session_scope(self.factory) as session:
-                result = launch(session, reel_id, actor=owner, index=self.index)
+                result = launch(session, reel_id, actor=_as(owner), index=self.index)
             if not result.ok:
                 raise RuntimeError(f"launching {title!r} failed: {result.message}")
         return reel_id
@@ -137,7 +143,7 @@ class Seeder:
         with session_scope(self.factory) as session:
             for voice_id, (tags, age, approved, notes) in SPANISH_VOICES.items():
                 save_annotation(session, voice_id, tags=tags, age_group=age, approved=approved, notes=notes,
-                                actor=USER)
+                                actor=_as(USER))
 
 
 def seed(seeder: Seeder) -> dict[str, int]:

@@ -9,6 +9,12 @@ State rules:
   database always holds what the user sees; a save that is refused keeps the text in the widget
   and says why next to the field. Structural edits (mode, add/move/remove scene) save first and
   then re-seed the scene widgets from the database.
+- Who may do what comes from :mod:`core.access.permissions`: a reel the person may not edit opens
+  read-only, and every control they may not use is disabled with the reason as its help text
+  (core refuses the same actions anyway).
+- No lost edits: the tab remembers the version of the draft it shows (``c_version``) and every
+  save passes it; a save refused because the draft changed meanwhile (another tab, a colleague)
+  keeps the widgets as typed and says who changed it and when, with a way to reload.
 - Launch is defended in layers: the click sets a flag that draws the button disabled while the
   launch runs, repeat clicks after a successful launch are ignored, and
   :func:`core.jobs.lifecycle.launch`'s conditional update lets exactly one launch win.
@@ -26,6 +32,9 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
+from core.access.actor import Actor
+from core.access.conflicts import EditConflict
+from core.access.permissions import Action, PermissionDenied, denial, reel_denial
 from core.board import text as board_text
 from core.catalog.index import CatalogIndex
 from core.catalog.normalise import locale_label
@@ -38,8 +47,10 @@ from core.reels import estimate as estimates
 from core.reels.pricing import SPEECH_USD_PER_SECOND
 from ui.batches import template_notice
 from ui.data import catalog_view
-from ui.frame import FrameContext, require_user
+from ui.frame import FrameContext
+from ui.links import browser_tzinfo
 from ui.pickers import look_picker, voice_picker
+from ui.text import plain
 
 log = logging.getLogger(__name__)
 
@@ -61,7 +72,7 @@ class Env:
     looks: pd.DataFrame
     client: Any
     data_dir: Path
-    actor: str
+    actor: Actor
 
 
 # --------------------------------------------------------------------------------------------
@@ -85,10 +96,25 @@ def _init(key: str, value: Any) -> None:
 
 
 def _forget(rid: int, *, scenes_only: bool = False) -> None:
-    """Drop the reel's widget state so widgets re-seed from the database on their next draw."""
+    """Drop the reel's widget state so widgets re-seed from the database on their next draw
+    (and the tab takes the stored version as the one it shows)."""
     prefix = f"c_r{rid}_s" if scenes_only else f"c_r{rid}_"
     for key in [k for k in st.session_state if isinstance(k, str) and k.startswith(prefix)]:
         del st.session_state[key]
+    if not scenes_only:
+        _versions().pop(rid, None)
+        st.session_state.get("c_conflicts", {}).pop(rid, None)
+
+
+def _versions() -> dict[int, int]:
+    """Reel id → the version of the draft this tab shows (what its next save expects)."""
+    return st.session_state.setdefault("c_version", {})
+
+
+def _conflict(rid: int, exc: EditConflict, unsaved: dict[str, str]) -> None:
+    """Remember a refused save: the sentence (in the browser's time zone) and the texts not saved."""
+    st.session_state.setdefault("c_conflicts", {})[rid] = {"message": exc.message(browser_tzinfo()),
+                                                          "unsaved": unsaved}
 
 
 def selected_reel_id() -> int | None:
@@ -181,22 +207,33 @@ def persist(env: Env, rid: int) -> bool:
     """
     errors = _field_errors(rid)
     errors.clear()
+    versions = _versions()
+    scenes: list[validation.SceneInput] = []
+    values: dict[str, Any] = {}
     try:
         with session_scope(env.factory) as s:
             reel = drafts.get_reel(s, rid)
-            if reel.status != "draft":
+            if reel.status != "draft" or reel_denial(env.actor, Action.EDIT_REEL, reel):
                 return False
-            drafts.update_reel(s, rid, actor=env.actor, **_settings_values(rid, reel))
+            versions.setdefault(rid, reel.version)
+            values, scenes = _settings_values(rid, reel), _scene_inputs(env, rid, reel)
+            versions[rid] = drafts.update_reel(s, rid, actor=env.actor, expected_version=versions[rid],
+                                               **values).version
         with session_scope(env.factory) as s:
-            reel = drafts.get_reel(s, rid)
-            drafts.set_scenes(s, rid, _scene_inputs(env, rid, reel), actor=env.actor)
+            versions[rid] = drafts.set_scenes(s, rid, scenes, actor=env.actor,
+                                              expected_version=versions[rid]).version
+    except EditConflict as exc:
+        _conflict(rid, exc, {"Title": str(values.get("title") or ""),
+                             **{f"Scene {sc.position} script": sc.script for sc in scenes if sc.script}})
+        return False
     except validation.ReelValidationError as exc:
         for p in exc.problems:
             errors.setdefault(p.field, []).append(f"{p.message} Not saved yet — your text is kept here.")
         return False
-    except validation.ReelError as exc:
+    except (validation.ReelError, PermissionDenied) as exc:
         errors.setdefault("reel", []).append(str(exc))
         return False
+    st.session_state.get("c_conflicts", {}).pop(rid, None)
     st.session_state["c_saved_at"] = {**st.session_state.get("c_saved_at", {}), rid: utcnow()}
     return True
 
@@ -233,15 +270,17 @@ def _on_voice(env: Env, rid: int, n: int) -> None:
 def _on_mode(env: Env, rid: int) -> None:
     ss = st.session_state
     new = ss.get(rkey(rid, "mode"))
-    persist(env, rid)
+    if not persist(env, rid) and rid in ss.get("c_conflicts", {}):
+        return
     try:
         with session_scope(env.factory) as s:
             old = drafts.get_reel(s, rid).mode
             if new is None or new == old:
                 ss[rkey(rid, "mode")] = old
                 return
-            drafts.update_reel(s, rid, actor=env.actor, mode=new)
-    except validation.ReelError as exc:
+            _versions()[rid] = drafts.update_reel(s, rid, actor=env.actor, mode=new,
+                                                  expected_version=_versions().get(rid)).version
+    except (validation.ReelError, PermissionDenied, EditConflict) as exc:
         ss[rkey(rid, "mode")] = old
         _field_errors(rid).setdefault("mode", []).append(str(exc))
         return
@@ -250,16 +289,19 @@ def _on_mode(env: Env, rid: int) -> None:
 
 def _on_structure(env: Env, rid: int, op: str, n: int | None = None, to: int | None = None) -> None:
     """Add, remove or move a scene (studio mode), after saving the current edits."""
-    persist(env, rid)
+    if not persist(env, rid) and rid in st.session_state.get("c_conflicts", {}):
+        return
+    version = _versions().get(rid)
     try:
         with session_scope(env.factory) as s:
             if op == "add":
-                drafts.add_scene(s, rid, actor=env.actor)
+                reel = drafts.add_scene(s, rid, actor=env.actor, expected_version=version)
             elif op == "remove":
-                drafts.remove_scene(s, rid, n, actor=env.actor)
+                reel = drafts.remove_scene(s, rid, n, actor=env.actor, expected_version=version)
             else:
-                drafts.move_scene(s, rid, n, to, actor=env.actor)
-    except validation.ReelError as exc:
+                reel = drafts.move_scene(s, rid, n, to, actor=env.actor, expected_version=version)
+            _versions()[rid] = reel.version
+    except (validation.ReelError, PermissionDenied, EditConflict) as exc:
         _field_errors(rid).setdefault("scenes", []).append(str(exc))
         return
     _forget(rid, scenes_only=True)
@@ -271,8 +313,12 @@ def _on_save(env: Env, rid: int) -> None:
 
 
 def _on_new(env: Env) -> None:
-    with session_scope(env.factory) as s:
-        rid = drafts.create_reel(s, owner=env.actor).id
+    try:
+        with session_scope(env.factory) as s:
+            rid = drafts.create_reel(s, actor=env.actor).id
+    except PermissionDenied as exc:
+        _notify(str(exc), ":material/block:")
+        return
     select_reel(rid)
     _notify(f"New draft #{rid}: pick a look and a voice and write each scene's script.",
             ":material/add_circle:")
@@ -288,13 +334,13 @@ def _on_duplicate(env: Env, rid: int) -> None:
     persist(env, rid)
     try:
         with session_scope(env.factory) as s:
-            copy = drafts.duplicate_reel(s, rid, env.actor)
+            copy = drafts.duplicate_reel(s, rid, actor=env.actor)
             new_id, title = copy.id, copy.title
-    except validation.ReelError as exc:
+    except (validation.ReelError, PermissionDenied) as exc:
         _field_errors(rid).setdefault("reel", []).append(str(exc))
         return
     select_reel(new_id)
-    _notify(f"Duplicated as “{title}”: an editable draft.", ":material/content_copy:")
+    _notify(f"Duplicated as “{plain(title)}”: an editable draft.", ":material/content_copy:")
 
 
 def _on_delete(env: Env, rid: int) -> None:
@@ -303,12 +349,12 @@ def _on_delete(env: Env, rid: int) -> None:
         with session_scope(env.factory) as s:
             title = drafts.display_title(drafts.get_reel(s, rid).title, rid)
             drafts.delete_reel(s, rid, actor=env.actor)
-    except validation.ReelError as exc:
+    except (validation.ReelError, PermissionDenied) as exc:
         _field_errors(rid).setdefault("reel", []).append(str(exc))
         return
     _forget(rid)
     select_reel(None)
-    _notify(f"Deleted “{title}”.", ":material/delete:")
+    _notify(f"Deleted “{plain(title)}”.", ":material/delete:")
 
 
 def _on_launch_click(env: Env, rid: int) -> None:
@@ -331,9 +377,9 @@ def _on_listen(env: Env, rid: int, n: int) -> None:
         scene = sorted(reel.scenes, key=lambda sc: sc.position)[n - 1]
         try:
             speech.speech_sample(s, env.client, env.data_dir, scene.voice_id or "", scene.script,
-                                 speed=scene.speed, locale=scene.locale)
+                                 actor=env.actor, speed=scene.speed, locale=scene.locale)
             s.commit()
-        except (speech.SpeechUnavailable, HeyGenError) as exc:
+        except (speech.SpeechUnavailable, HeyGenError, PermissionDenied) as exc:
             s.rollback()
             errors[(rid, n)] = str(exc)
 
@@ -344,12 +390,11 @@ def _on_listen(env: Env, rid: int, n: int) -> None:
 
 
 def compose_page(ctx: FrameContext) -> None:
-    """Draw the Compose page for ``ctx.user`` (asks for a name first)."""
+    """Draw the Compose page for ``ctx.actor``."""
     st.title("Compose", anchor=False)
-    user = require_user(ctx)
     view = catalog_view(ctx.runtime)
     env = Env(factory=ctx.runtime.session_factory, index=view.catalog.index, voices=view.voices,
-              looks=view.looks, client=ctx.runtime.client, data_dir=ctx.settings.data_dir, actor=user)
+              looks=view.looks, client=ctx.runtime.client, data_dir=ctx.settings.data_dir, actor=ctx.actor)
     _accept_incoming(env)
     toast = st.session_state.pop("c_toast", None)
     if toast:
@@ -376,11 +421,11 @@ def _accept_incoming(env: Env) -> None:
         return
     try:
         with session_scope(env.factory) as s:
-            done = drafts.prefill(s, owner=env.actor, reel_id=selected_reel_id(), voice_id=voice_id,
+            done = drafts.prefill(s, actor=env.actor, reel_id=selected_reel_id(), voice_id=voice_id,
                                    avatar_id=avatar_id)
             title = drafts.display_title(drafts.get_reel(s, done.reel_id).title, done.reel_id)
-    except validation.ReelError as exc:
-        st.toast(f"Could not add it to a reel: {exc}", icon=":material/error:")
+    except (validation.ReelError, PermissionDenied) as exc:
+        st.toast(f"Could not add it to a reel: {plain(exc)}", icon=":material/error:")
         return
     _forget(done.reel_id)
     select_reel(done.reel_id)
@@ -388,24 +433,25 @@ def _accept_incoming(env: Env) -> None:
         f"the look {_look_name(env, avatar_id)}" if avatar_id else "",
         f"the voice {_voice_name(env, voice_id)}" if voice_id else "",
     ) if part)
-    where = "a new draft" if done.created else f"“{title}”"
-    st.toast(f"Added {what} to scene {done.scene} of {where}.", icon=":material/playlist_add:")
+    where = "a new draft" if done.created else f"“{plain(title)}”"
+    st.toast(f"Added {plain(what)} to scene {done.scene} of {where}.", icon=":material/playlist_add:")
 
 
 def _drafts_panel(env: Env, rid: int | None) -> None:
+    cannot_create = denial(env.actor, Action.CREATE_REEL)
     st.button("New reel", icon=":material/add:", type="primary", width="stretch", key="c_new",
-              on_click=_on_new, args=(env,))
+              on_click=_on_new, args=(env,), disabled=cannot_create is not None, help=plain(cannot_create) or None)
     st.markdown("**Your drafts**")
     query = st.text_input("Search your drafts", key="c_q", bind="query-params", placeholder="Title contains…",
                           label_visibility="collapsed")
     with closing(env.factory()) as s:
-        rows = drafts.list_drafts(s, env.actor, query=query or "")
+        rows = drafts.list_drafts(s, env.actor.user_id, query=query or "")
     if not rows:
         st.caption("No drafts match." if query else "No drafts yet — start one with **New reel**.")
     now = utcnow()
     for row in rows:
         st.button(
-            drafts.display_title(row.title, row.id), key=f"c_open_{row.id}",
+            plain(drafts.display_title(row.title, row.id)), key=f"c_open_{row.id}",
             type="secondary" if row.id == rid else "tertiary",
             icon=":material/edit_note:" if row.id == rid else ":material/draft:",
             help=f"#{row.id} · {row.scenes} scene{'s' * (row.scenes != 1)} · edited "
@@ -439,6 +485,8 @@ def _run_launch(env: Env, rid: int) -> None:
         with closing(env.factory()) as s, st.spinner("Launching…"):
             result = lifecycle.launch(s, rid, actor=env.actor, index=env.index)
         ss["c_result"] = {"reel": rid, "ok": result.ok, "status": result.status, "message": result.message}
+    except PermissionDenied as exc:
+        ss["c_result"] = {"reel": rid, "ok": False, "status": "draft", "message": str(exc)}
     except Exception:  # never show a traceback; the draft is untouched
         log.exception("launch of reel %s failed", rid)
         ss["c_result"] = {"reel": rid, "ok": False, "status": "draft",
@@ -454,7 +502,9 @@ def _editor(env: Env, rid: int, launching: bool = False) -> None:
                 "start a new reel.", icon=":material/search_off:")
         st.button("Close", on_click=select_reel, args=(None,), key="c_close_missing")
         return
-    editable = reel.status == "draft"
+    _versions().setdefault(rid, reel.version)
+    cannot_edit = reel_denial(env.actor, Action.EDIT_REEL, reel)
+    editable = reel.status == "draft" and cannot_edit is None
     problems = validation.validate_reel(reel, env.index)
     estimate = estimates.estimate_reel(reel, env.index, measured)
     by_field: dict[str, list[str]] = {}
@@ -463,7 +513,7 @@ def _editor(env: Env, rid: int, launching: bool = False) -> None:
     for field, messages in _field_errors(rid).items():
         by_field.setdefault(field, []).extend(messages)
 
-    _header(env, reel, editable)
+    _header(env, reel, editable, cannot_edit)
     if reel.is_template:
         template_notice(reel)
     _settings(env, reel, editable, by_field)
@@ -480,27 +530,37 @@ def _messages(messages: list[str] | None, *, in_scene: bool = False) -> None:
         text = _SCENE_PREFIX.sub("", message) if in_scene else message
         if in_scene:
             text = text[:1].upper() + text[1:]
-        st.caption(f":red[:material/error: {text}]")
+        st.caption(f":red[:material/error: {plain(text)}]")
 
 
-def _header(env: Env, reel: Reel, editable: bool) -> None:
+def _header(env: Env, reel: Reel, editable: bool, cannot_edit: str | None) -> None:
     ss, rid = st.session_state, reel.id
+    cannot_duplicate = reel_denial(env.actor, Action.DUPLICATE_REEL, reel)
+    cannot_delete = reel_denial(env.actor, Action.DELETE_REEL, reel)
+    deletable = reel.status in validation.DELETABLE_STATUSES
     with st.container(horizontal=True, vertical_alignment="bottom"):
         _init(rkey(rid, "title"), reel.title)
         st.text_input("Title", key=rkey(rid, "title"), max_chars=validation.TITLE_MAX_CHARS, disabled=not editable,
                       placeholder="Untitled reel — name it so your team can find it",
-                      on_change=_on_edit, args=(env, rid))
+                      on_change=_on_edit, args=(env, rid), help=plain(cannot_edit) or None)
         st.button("Save", icon=":material/save:", key=f"c_save_{rid}", disabled=not editable,
-                  on_click=_on_save, args=(env, rid), help="Edits are also saved as you make them.")
+                  on_click=_on_save, args=(env, rid), help=plain(cannot_edit) or "Edits are also saved as you make them.")
         st.button("Duplicate", icon=":material/content_copy:", key=f"c_dup_{rid}",
-                  on_click=_on_duplicate, args=(env, rid), help="Make an editable copy of this reel.")
+                  disabled=cannot_duplicate is not None, on_click=_on_duplicate, args=(env, rid),
+                  help=plain(cannot_duplicate) or "Make an editable copy of this reel.")
         st.button("Delete", icon=":material/delete:", key=f"c_del_{rid}",
-                  disabled=reel.status not in validation.DELETABLE_STATUSES,
+                  disabled=not deletable or cannot_delete is not None,
+                  help=plain(cannot_delete) or (None if deletable else "Queued reels and reels at HeyGen cannot be "
+                                                               "deleted; cancel it first, or wait until it finishes."),
                   on_click=lambda: ss.update(c_confirm_delete=rid))
+    _conflict_banner(env, rid)
     saved = ss.get("c_saved_at", {}).get(rid) or reel.updated_at
     if editable:
-        st.caption(f"Draft #{rid} · owner {reel.owner or '—'} · every change is saved automatically · last saved "
-                   f"{board_text.human_ago(saved)}")
+        st.caption(f"Draft #{rid} · owner {plain(reel.owner) or '—'} · every change is saved automatically · "
+                   f"last saved {board_text.human_ago(saved)}")
+    elif reel.status == "draft":
+        st.info(f"{plain(cannot_edit)} You can look at it; Duplicate makes your own copy if you are a producer.",
+                icon=":material/lock:")
     else:
         st.info(f"Reel #{rid} is **{reel.status}**: launched reels can't be edited. **Duplicate** it to make "
                 "changes.", icon=":material/lock:")
@@ -508,13 +568,39 @@ def _header(env: Env, reel: Reel, editable: bool) -> None:
             _status_link()
     if ss.get("c_confirm_delete") == rid:
         with st.container(border=True):
-            st.warning(f"Delete “{drafts.display_title(reel.title, rid)}” and its {len(reel.scenes)} scenes? "
+            st.warning(f"Delete “{plain(drafts.display_title(reel.title, rid))}” and its {len(reel.scenes)} scenes? "
                        "This cannot be undone.", icon=":material/warning:")
             yes, no, _ = st.columns([1, 1, 3])
             yes.button("Delete for good", type="primary", key=f"c_del_yes_{rid}", on_click=_on_delete,
                        args=(env, rid))
             no.button("Keep it", key=f"c_del_no_{rid}", on_click=lambda: ss.pop("c_confirm_delete", None))
     _messages(_field_errors(rid).get("reel"))
+
+
+def _on_reload(rid: int) -> None:
+    """Show the stored draft: widgets re-seed from the database; the unsaved texts stay on screen."""
+    kept = st.session_state.get("c_conflicts", {}).get(rid)
+    _forget(rid)
+    if kept:
+        st.session_state.setdefault("c_kept", {})[rid] = kept["unsaved"]
+
+
+def _conflict_banner(env: Env, rid: int) -> None:
+    """A save was refused because the draft changed meanwhile: who and when, reload, and the unsaved text."""
+    conflict = st.session_state.get("c_conflicts", {}).get(rid)
+    kept = st.session_state.get("c_kept", {}).get(rid)
+    if conflict:
+        with st.container(border=True, key="c_conflict"):
+            st.warning(plain(conflict["message"]), icon=":material/sync_problem:")
+            st.button("Reload the draft", key=f"c_reload_{rid}", icon=":material/refresh:", on_click=_on_reload,
+                      args=(rid,), help="Show what is stored now; what you typed stays listed below to copy.")
+    elif kept:
+        with st.container(border=True, key="c_kept_text"):
+            st.caption("Your text that was not saved (copy what you need):")
+            for label, text in kept.items():
+                st.text(label)
+                st.code(text, language=None, wrap_lines=True)
+            st.button("Done", key=f"c_kept_done_{rid}", on_click=lambda: st.session_state["c_kept"].pop(rid, None))
 
 
 def _status_link() -> None:
@@ -560,11 +646,14 @@ def _estimate_panel(env: Env, reel: Reel, estimate: validation.Estimate, measure
         n_scenes = len(reel.scenes)
         ready.metric("Scenes ready", f"{n_scenes - len(bad_scenes)} of {n_scenes}")
         with action:
+            cannot_launch = reel_denial(env.actor, Action.LAUNCH_REEL, reel)
             st.button("Launch", type="primary", icon=":material/rocket_launch:", key=f"c_launch_{rid}",
-                      width="stretch", disabled=launching or not editable or bool(problems) or reel.is_template,
+                      width="stretch",
+                      disabled=launching or not editable or bool(problems) or reel.is_template or bool(cannot_launch),
                       on_click=_on_launch_click, args=(env, rid),
-                      help="A template is launched from the Batches page, one reel per spreadsheet row."
-                      if reel.is_template else "Queue this reel; the worker sends it to HeyGen as one studio video.")
+                      help=plain(cannot_launch) or (
+                          "A template is launched from the Batches page, one reel per spreadsheet row."
+                          if reel.is_template else "Queue this reel; the worker sends it to HeyGen as one studio video."))
             if editable and problems:
                 st.caption("Fix the problems below to launch.")
             elif editable:
@@ -583,7 +672,7 @@ def _launch_result(rid: int) -> None:
         st.success(QUEUED_MESSAGE, icon=":material/schedule_send:")
         _status_link()
     elif result["status"] == "draft":
-        st.error(f"Not launched: {result['message']} The draft is unchanged.", icon=":material/block:")
+        st.error(f"Not launched: {plain(result['message'])} The draft is unchanged.", icon=":material/block:")
     else:
         st.warning(f"Already launched: {result['message']}", icon=":material/info:")
         _status_link()
@@ -591,7 +680,7 @@ def _launch_result(rid: int) -> None:
 
 def _problem_summary(problems: list[validation.Problem]) -> None:
     shown = problems[:6]
-    lines = "\n".join(f"- {p.message}" for p in shown)
+    lines = "\n".join(f"- {plain(p.message)}" for p in shown)
     more = f"\n- … and {len(problems) - len(shown)} more, shown next to their fields" if len(problems) > 6 else ""
     count = len(problems)
     st.warning(f"**{count} thing{'s' * (count != 1)} to fix before launch**\n{lines}{more}",
@@ -642,8 +731,8 @@ def _scenes(env: Env, reel: Reel, editable: bool, by_field: dict[str, list[str]]
     for n, scene in enumerate(scenes, start=1):
         field_prefix = f"scenes[{n}]"
         scene_problems = {f: m for f, m in by_field.items() if f.startswith(field_prefix)}
-        label = (f"Scene {n} · {_look_name(env, scene.avatar_id) or 'no look yet'} · "
-                 f"{_voice_name(env, scene.voice_id) or 'no voice yet'}")
+        label = (f"Scene {n} · {plain(_look_name(env, scene.avatar_id)) or 'no look yet'} · "
+                 f"{plain(_voice_name(env, scene.voice_id)) or 'no voice yet'}")
         icon = ":material/error:" if scene_problems else ":material/check_circle:"
         with st.expander(label, expanded=n <= 3 or bool(scene_problems), icon=icon):
             _scene_editor(env, reel, scene, n, editable, scene_problems, measured)
@@ -783,7 +872,7 @@ def _listen(env: Env, rid: int, n: int, scene: Any, editable: bool) -> None:
     if reason and voice_id:
         st.caption(reason)
     if error:
-        st.caption(f":red[:material/error: {error}]")
+        st.caption(f":red[:material/error: {plain(error)}]")
 
 
 def _audio_format(path: str) -> str:

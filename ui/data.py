@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import pandas as pd
 import streamlit as st
 
+from core.access.actor import Actor
 from core.catalog.annotations import annotations_version, get_annotations
 from core.catalog.normalise import locale_label
 from core.catalog.store import Catalog
@@ -38,8 +39,11 @@ def _view(_catalog: Catalog, catalog_id: int) -> CatalogView:
     return CatalogView(_catalog, voices_frame(_catalog.voices), looks_frame(_catalog.looks), time.time())
 
 
-def catalog_view(runtime: Runtime, *, refresh: bool = False) -> CatalogView:
+def catalog_view(runtime: Runtime, *, refresh: bool = False, actor: Actor | None = None) -> CatalogView:
     """The shared catalog view (:attr:`core.runtime.Runtime.catalog`), loading it with a progress bar.
+
+    ``refresh`` (past the HTTP cache) is an admin's action and needs ``actor``
+    (:class:`~core.access.permissions.PermissionDenied` otherwise).
 
     On a HeyGen failure with nothing cached, stops the page with the reason and what to do.
     """
@@ -52,7 +56,7 @@ def catalog_view(runtime: Runtime, *, refresh: bool = False) -> CatalogView:
         if refresh or not store.is_fresh():
             bar = slot.progress(0.0, text="Loading the HeyGen catalog…")
             try:
-                catalog = store.get(refresh=refresh, progress=lambda f, msg: bar.progress(
+                catalog = store.get(refresh=refresh, actor=actor, progress=lambda f, msg: bar.progress(
                     min(max(f, 0.0), 1.0), text=msg))
             finally:
                 bar.empty()

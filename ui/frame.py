@@ -1,4 +1,8 @@
-"""The shared frame every page starts with: page config, runtime, sidebar, identity.
+"""The shared frame every page starts with: page config, access gate, runtime, identity, sidebar.
+
+Every page calls :func:`frame` first, so every page, deep links included, is gated: an incomplete
+``[auth]``, a network-bound server without sign-in, or a visitor who has not signed in never sees
+the page (see :mod:`ui.identity`). Identity never travels in the URL; an old ``?me=`` is dropped.
 
 Usage, as the first statement of every page::
 
@@ -13,10 +17,11 @@ from pathlib import Path
 
 import streamlit as st
 
-from core.access.actor import MAX_NAME_CHARS, ActorError, clean_name
+from core.access.actor import Actor
 from core.config import Settings
 from core.heygen.errors import HeyGenError
 from core.runtime import Runtime, StartupError, get_runtime, runtime_started
+from ui.identity import Access, gate_before_runtime, identity_sidebar, resolve_actor
 
 PAGES = [
     ("app.py", "Home", ":material/home:"),
@@ -46,11 +51,20 @@ def favicon(icon: str) -> str:
 
 @dataclass(frozen=True)
 class FrameContext:
-    """What a page gets from the frame: settings, process runtime and the current user's name."""
+    """What a page gets from the frame: settings, process runtime, who acts, and how people are known.
+
+    ``actor`` is passed to every core function that changes data; ``user`` is its display name.
+    """
 
     settings: Settings
     runtime: Runtime
-    user: str
+    actor: Actor
+    access: Access
+
+    @property
+    def user(self) -> str:
+        """The acting person's display name."""
+        return self.actor.name
 
 
 def _runtime() -> Runtime:
@@ -86,16 +100,6 @@ def forget_account_summary() -> None:
     _account_summary.clear()
 
 
-def current_user() -> str:
-    """The person using the app: ``st.user`` with OIDC login, else the name given in the sidebar."""
-    try:
-        if st.user.is_logged_in:
-            return str(st.user.get("email") or st.user.get("name") or "signed-in user")
-    except Exception:  # no [auth] configured: st.user has no login state
-        pass
-    return (st.session_state.get("me") or "").strip()
-
-
 def _menu() -> None:
     """The page menu (Streamlit's own would label the home page "app")."""
     st.markdown("**Reel Studio**")
@@ -104,9 +108,11 @@ def _menu() -> None:
     st.divider()
 
 
-def _sidebar(settings: Settings, runtime: Runtime) -> None:
+def _sidebar(settings: Settings, runtime: Runtime, access: Access, actor: Actor) -> None:
     with st.sidebar:
         _menu()
+        identity_sidebar(access, actor)
+        st.divider()
         if settings.sandbox:
             st.badge("SANDBOX", icon=":material/science:", color="orange",
                      help="No HeyGen key is set: a built-in local HeyGen serves the real catalog "
@@ -120,14 +126,6 @@ def _sidebar(settings: Settings, runtime: Runtime) -> None:
             st.warning(runtime.client.cache_warning, icon=":material/warning:")
         balance, account = account_summary(runtime, settings.mode)
         st.metric("HeyGen balance", balance, help=f"Account: {account}" if account else None)
-        st.text_input(
-            "Your name",
-            key="me",
-            placeholder="Who is making reels?",
-            help="Recorded as the owner of the reels you create and in their history.",
-            max_chars=MAX_NAME_CHARS,
-            bind="query-params",
-        )
 
 
 def frame(title: str, *, icon: str) -> FrameContext:
@@ -137,24 +135,15 @@ def frame(title: str, *, icon: str) -> FrameContext:
     folder, unreachable database).
     """
     st.set_page_config(page_title=f"{title} · Reel Studio", page_icon=favicon(icon), layout="wide")
+    if "me" in st.query_params:  # identity never comes from a URL (old links carried ?me=)
+        del st.query_params["me"]
     try:
         runtime = _runtime()
     except StartupError as exc:
         st.error(str(exc), icon=":material/error:")
         st.stop()
     settings = runtime.settings
-    _sidebar(settings, runtime)
-    return FrameContext(settings=settings, runtime=runtime, user=current_user())
-
-
-def require_user(ctx: FrameContext) -> str:
-    """The user's name, or stop the page with a prompt to enter it in the sidebar."""
-    if not ctx.user:
-        st.info("Enter your name in the sidebar first: reels and their history record who made them.",
-                icon=":material/badge:")
-        st.stop()
-    try:
-        return clean_name(ctx.user)
-    except ActorError as exc:  # e.g. a 100,000-character ?me= link: say so instead of storing it
-        st.error(str(exc), icon=":material/badge:")
-        st.stop()
+    access = gate_before_runtime(settings)
+    actor = resolve_actor(access, settings, runtime.session_factory)
+    _sidebar(settings, runtime, access, actor)
+    return FrameContext(settings=settings, runtime=runtime, actor=actor, access=access)

@@ -6,6 +6,7 @@ from datetime import datetime
 
 import streamlit as st
 
+from core.access.permissions import ROLE_LABELS
 from core.board import overview, timing
 from core.board import rows as board_rows
 from core.board.rows import BoardRow
@@ -15,6 +16,7 @@ from core.runtime import Runtime
 from ui.data import loaded_catalog
 from ui.frame import FrameContext, account_summary
 from ui.links import page_link, status_badge
+from ui.text import plain
 
 #: session_state key: {person: aware UTC datetime} of the last "mark as seen".
 LAST_SEEN_KEY = "home_last_seen"
@@ -61,8 +63,8 @@ def _mark_seen(user: str) -> None:
 def _welcome(ctx: FrameContext) -> None:
     st.subheader("Welcome — make your first reel in four steps", anchor=False)
     steps = [
-        ("1", "Tell us who you are", f"Done: your reels will be recorded as {ctx.user}'s." if ctx.user else
-         "Type your name in the sidebar; it is recorded as the owner of your reels."),
+        ("1", "You are signed in", f"Your reels are recorded as {plain(ctx.user)}'s; you are "
+                                   f"{ROLE_LABELS[ctx.actor.role].lower()} (see the sidebar)."),
         ("2", "Pick a voice", "Filter HeyGen's voices by language, accent and gender, and listen to previews."),
         ("3", "Pick an avatar look", "Browse the avatar gallery and choose a presenter for each scene."),
         ("4", "Compose and launch", "Write the scene scripts, check the estimated cost, then launch. The Status "
@@ -195,7 +197,7 @@ def render(ctx: FrameContext) -> None:
     runtime = ctx.runtime
     user = ctx.user
     st.title("Reel Studio", anchor=False)
-    st.caption(f"Welcome back, {user}." if user else
+    st.caption(f"Welcome back, {plain(user)}." if user else
                "Avatar videos with HeyGen: pick voices and avatars, compose reels, follow their renders.")
     since = last_seen(runtime, user)
     data = home_data(runtime, runtime.settings.db_url, user, since)

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import UTC, tzinfo
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import streamlit as st
 
@@ -29,6 +31,14 @@ def browser_timezone() -> str:
         return st.context.timezone or "UTC"
     except Exception:  # no browser context
         return "UTC"
+
+
+def browser_tzinfo() -> tzinfo:
+    """:func:`browser_timezone` as a ``tzinfo`` (UTC when the name is unknown)."""
+    try:
+        return ZoneInfo(browser_timezone())
+    except (ZoneInfoNotFoundError, ValueError):
+        return UTC
 
 
 #: Streamlit badge colour per reel status (the board's colour code in markdown).

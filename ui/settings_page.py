@@ -12,13 +12,17 @@ import pandas as pd
 import streamlit as st
 
 from core import config
+from core.access.actor import Actor
+from core.access.permissions import Action, PermissionDenied, denial
 from core.board.text import human_ago
 from core.config import SANDBOX_API_KEY, mask_secret
 from core.heygen.errors import HeyGenError
-from core.jobs import lease
+from core.jobs import lease, webhooks
 from core.runtime import Runtime
 from ui.data import catalog_view, loaded_catalog
 from ui.frame import FrameContext, account_summary
+from ui.people import people_section
+from ui.text import plain
 
 _KEY_CHECK = "set_key_check"
 _SECRET = "set_new_secret"
@@ -83,8 +87,10 @@ def _catalog(ctx: FrameContext) -> None:
     st.caption(f"Voices and avatar looks are cached for {hours:g} hours (CATALOG_CACHE_HOURS), so pages open "
                "without asking HeyGen. Refresh when HeyGen has added voices or your team made new avatars.")
     refreshed = False
-    if st.button("Refresh catalog from HeyGen", key="set_refresh_catalog", icon=":material/sync:"):
-        view = catalog_view(runtime, refresh=True)
+    why_not = denial(ctx.actor, Action.REFRESH_CATALOG)
+    if st.button("Refresh catalog from HeyGen", key="set_refresh_catalog", icon=":material/sync:",
+                 disabled=why_not is not None, help=plain(why_not) or None):
+        view = catalog_view(runtime, refresh=True, actor=ctx.actor)
         refreshed = True
         st.success(f"Catalog refreshed: {len(view.catalog.voices):,} voices and {len(view.catalog.looks):,} "
                    "avatar looks.", icon=":material/check_circle:")
@@ -135,27 +141,35 @@ def _worker(ctx: FrameContext) -> None:
 # --------------------------------------------------------------------------- webhooks
 
 
-def _webhook_action(client, verb: str, endpoint_id: str | None = None, url: str | None = None) -> None:
+def _webhook_action(client, verb: str, endpoint_id: str | None = None, url: str | None = None, *,
+                    actor: Actor) -> None:
     """on_click for create / delete / rotate; outcome and any new secret go to session_state."""
     try:
         if verb == "create":
-            endpoint = client.create_webhook_endpoint(url)
+            endpoint = webhooks.register_endpoint(client, url, actor=actor)
             st.session_state[_SECRET] = (endpoint.endpoint_id, endpoint.secret)
             st.session_state[_WEBHOOK_NOTICE] = ("success", f"Endpoint created for {endpoint.url}.")
         elif verb == "rotate":
-            endpoint = client.rotate_webhook_secret(endpoint_id)
+            endpoint = webhooks.rotate_endpoint_secret(client, endpoint_id, actor=actor)
             st.session_state[_SECRET] = (endpoint.endpoint_id, endpoint.secret)
             st.session_state[_WEBHOOK_NOTICE] = ("success", "New signing secret issued; the old one stopped "
                                                             "working.")
         elif verb == "delete":
-            client.delete_webhook_endpoint(endpoint_id)
+            webhooks.delete_endpoint(client, endpoint_id, actor=actor)
             st.session_state[_WEBHOOK_NOTICE] = ("success", "Endpoint deleted; HeyGen sends it nothing more.")
-    except HeyGenError as exc:
+    except (HeyGenError, PermissionDenied) as exc:
         st.session_state[_WEBHOOK_NOTICE] = ("error", str(exc))
 
 
-def webhook_manager(client, *, public_url: str | None, secret_set: bool) -> None:
-    """List, create, delete and rotate webhook endpoints (``/v3/webhooks/endpoints``) with ``client``."""
+def webhook_manager(client, *, public_url: str | None, secret_set: bool, actor: Actor) -> None:
+    """List, create, delete and rotate webhook endpoints (``/v3/webhooks/endpoints``) with ``client``.
+
+    Only admins see it: everyone else gets the reason in one sentence (and core refuses them anyway).
+    """
+    why_not = denial(actor, Action.MANAGE_WEBHOOKS)
+    if why_not:
+        st.info(f"{why_not} Webhook endpoints and their signing secrets are hidden.", icon=":material/lock:")
+        return
     notice = st.session_state.pop(_WEBHOOK_NOTICE, None)
     if notice:
         (st.success if notice[0] == "success" else st.error)(notice[1])
@@ -178,9 +192,9 @@ def webhook_manager(client, *, public_url: str | None, secret_set: bool) -> None
         c1, c2, c3 = st.columns([3, 1, 1], vertical_alignment="bottom")
         chosen = c1.selectbox("Endpoint", list(labels), format_func=labels.get, key="set_endpoint")
         c2.button("Rotate secret", key="set_rotate", icon=":material/autorenew:", on_click=_webhook_action,
-                  args=(client, "rotate", chosen), width="stretch")
+                  args=(client, "rotate", chosen), kwargs={"actor": actor}, width="stretch")
         c3.button("Delete", key="set_delete", icon=":material/delete:", on_click=_webhook_action,
-                  args=(client, "delete", chosen), width="stretch")
+                  args=(client, "delete", chosen), kwargs={"actor": actor}, width="stretch")
     else:
         st.caption("No endpoint registered: the worker finds out about finished renders by polling.")
     c1, c2 = st.columns([3, 1], vertical_alignment="bottom")
@@ -188,7 +202,7 @@ def webhook_manager(client, *, public_url: str | None, secret_set: bool) -> None
                         placeholder="https://reels.example.com/webhooks/heygen",
                         help="Where HeyGen can reach the worker's webhook receiver (WEBHOOK_PUBLIC_URL); HTTPS")
     c2.button("Create endpoint", key="set_create", icon=":material/add_link:", disabled=not url.strip(),
-              on_click=_webhook_action, kwargs={"client": client, "verb": "create", "url": url.strip()},
+              on_click=_webhook_action, kwargs={"client": client, "verb": "create", "url": url.strip(), "actor": actor},
               width="stretch")
     if not secret_set:
         st.caption("HEYGEN_WEBHOOK_SECRET is not set: the receiver rejects every event until it is.")
@@ -208,7 +222,7 @@ def _webhooks(ctx: FrameContext) -> None:
     st.caption("HeyGen signs every event; the worker's receiver checks the signature with HEYGEN_WEBHOOK_SECRET "
                "and the worker keeps polling as a safety net.")
     webhook_manager(ctx.runtime.client, public_url=settings.webhook_public_url,
-                    secret_set=bool(settings.webhook_secret))
+                    secret_set=bool(settings.webhook_secret), actor=ctx.actor)
 
 
 def render(ctx: FrameContext) -> None:
@@ -224,3 +238,4 @@ def render(ctx: FrameContext) -> None:
         _worker(ctx)
         _storage(ctx)
     _webhooks(ctx)
+    people_section(ctx)

@@ -13,17 +13,21 @@ from datetime import date
 import altair as alt
 import pandas as pd
 import streamlit as st
+from sqlalchemy import select
 
+from core.access.actor import Actor
+from core.access.permissions import Action, PermissionDenied, reel_denial
 from core.board import history as board_history
 from core.board import timing
 from core.board.history import board_csv
 from core.board.rows import BoardFilter, load_board
 from core.board.text import STATUS_COLORS, status_label
 from core.jobs import lifecycle
-from core.models import REEL_STATUSES, utcnow
+from core.models import REEL_STATUSES, Reel, utcnow
 from core.runtime import Runtime
 from ui.frame import FrameContext
 from ui.links import browser_timezone, page_link
+from ui.text import plain
 
 #: Seconds between automatic refreshes of the board.
 REFRESH_SECONDS = 5
@@ -176,27 +180,31 @@ def selected_ids(frame: pd.DataFrame, selection_rows: list[int]) -> list[int]:
     return list(state.get("s_selected_ids", []))
 
 
-def _act(runtime: Runtime, user: str, ids: list[int], verb: str) -> None:
+def _act(runtime: Runtime, actor: Actor, ids: list[int], verb: str) -> None:
     action = lifecycle.retry if verb == "retry" else lifecycle.cancel
     results = []
     with runtime.session_factory() as session:
         for reel_id in ids:
-            results.append((reel_id, action(session, reel_id, actor=user)))
+            try:
+                results.append((reel_id, action(session, reel_id, actor=actor)))
+            except PermissionDenied as exc:
+                session.rollback()
+                results.append((reel_id, lifecycle.LaunchResult(False, "", str(exc))))
     expire_boards(runtime)
     done = [r for r in results if r[1].ok]
     if len(results) == 1:
-        st.toast(results[0][1].message, icon=":material/check_circle:" if done else ":material/info:")
+        st.toast(plain(results[0][1].message), icon=":material/check_circle:" if done else ":material/info:")
     else:
         what = "queued again" if verb == "retry" else "cancelled"
         st.toast(f"{len(done)} of {len(results)} reels {what}.", icon=":material/check_circle:")
 
 
-def _on_retry(runtime: Runtime, user: str, ids: list[int]) -> None:
-    _act(runtime, user, ids, "retry")
+def _on_retry(runtime: Runtime, actor: Actor, ids: list[int]) -> None:
+    _act(runtime, actor, ids, "retry")
 
 
-def _on_cancel(runtime: Runtime, user: str, ids: list[int]) -> None:
-    _act(runtime, user, ids, "cancel")
+def _on_cancel(runtime: Runtime, actor: Actor, ids: list[int]) -> None:
+    _act(runtime, actor, ids, "cancel")
 
 
 def _on_refresh(runtime: Runtime) -> None:
@@ -220,29 +228,44 @@ def _actions(ctx: FrameContext, frame: pd.DataFrame, ids: list[int], f: BoardFil
     rows = frame.loc[frame["id"].isin(ids), ["id", "status", "title"]] if ids else frame.iloc[:0]
     by_id = {i: (status, title) for i, status, title in zip(rows["id"], rows["status"], rows["title"], strict=True)}
     chosen = [i for i in ids if i in by_id]
-    failed = [i for i in chosen if by_id[i][0] == "failed"]
-    queued = [i for i in chosen if by_id[i][0] == "queued"]
-    no_user = "Enter your name in the sidebar first: actions are recorded with who did them."
+    failed, retry_why = _permitted(ctx, [i for i in chosen if by_id[i][0] == "failed"], Action.RETRY_REEL)
+    queued, cancel_why = _permitted(ctx, [i for i in chosen if by_id[i][0] == "queued"], Action.CANCEL_REEL)
     c1, c2, c3, c4, c5 = st.columns([2, 1.3, 1.3, 1.3, 1.3], vertical_alignment="center")
     with c1:
         if chosen:
-            names = ", ".join(f"“{by_id[i][1]}”" for i in chosen[:3])
+            names = ", ".join(f"“{plain(by_id[i][1])}”" for i in chosen[:3])
             more = f" and {len(chosen) - 3} more" if len(chosen) > 3 else ""
             st.caption(f"Selected: {names}{more}")
         else:
             st.caption("Select rows (left edge of the table) to retry or cancel them.")
     c2.button(f"Retry {len(failed) or ''} failed".replace("  ", " "), key="s_retry", icon=":material/replay:",
-              disabled=not failed or not ctx.user, on_click=_on_retry, args=(runtime, ctx.user, failed),
-              help=no_user if not ctx.user else "Queue the selected failed reels again as a new attempt",
+              disabled=not failed, on_click=_on_retry, args=(runtime, ctx.actor, failed),
+              help=plain(retry_why) or "Queue the selected failed reels again as a new attempt",
               width="stretch")
     c3.button(f"Cancel {len(queued) or ''} queued".replace("  ", " "), key="s_cancel", icon=":material/block:",
-              disabled=not queued or not ctx.user, on_click=_on_cancel, args=(runtime, ctx.user, queued),
-              help=no_user if not ctx.user else "Only reels still waiting in our queue can be cancelled",
+              disabled=not queued, on_click=_on_cancel, args=(runtime, ctx.actor, queued),
+              help=plain(cancel_why) or "Only reels still waiting in our queue can be cancelled",
               width="stretch")
     c4.button("Refresh now", key="s_refresh", icon=":material/refresh:", on_click=_on_refresh, args=(runtime,), width="stretch")
     c5.download_button("Export CSV", data=_csv_maker(runtime, f), file_name=_csv_name(f), mime="text/csv",
                        key="s_csv", icon=":material/download:", width="stretch", on_click="ignore",
                        help="The reels matching the filters, as a spreadsheet")
+
+
+def _permitted(ctx: FrameContext, ids: list[int], action: Action) -> tuple[list[int], str]:
+    """The ``ids`` the acting person may ``action``, and why not for the first refused one ("" if none)."""
+    if not ids:
+        return [], ""
+    with ctx.runtime.session_factory() as session:
+        reels = {r.id: r for r in session.scalars(select(Reel).where(Reel.id.in_(ids)))}
+    allowed, why = [], ""
+    for reel_id in ids:
+        reason = reel_denial(ctx.actor, action, reels.get(reel_id))
+        if reason is None:
+            allowed.append(reel_id)
+        elif not why:
+            why = reason
+    return allowed, why
 
 
 def _csv_name(f: BoardFilter) -> str:

@@ -14,6 +14,8 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
+from core.access.actor import Actor
+from core.access.permissions import PermissionDenied
 from core.board import videos as core_videos
 from core.board.rows import BoardRow
 from core.board.text import human_ago, human_duration
@@ -92,13 +94,13 @@ def _choose(rows: list[BoardRow]) -> int:
 # --------------------------------------------------------------------------- actions
 
 
-def _refresh(runtime: Runtime, reel_id: int) -> None:
+def _refresh(runtime: Runtime, reel_id: int, actor: Actor) -> None:
     """on_click: fresh presigned links from HeyGen (GET /v3/videos/{id}); the outcome is shown once."""
     try:
         with runtime.session_factory() as session:
-            lifecycle.refresh_links(session, runtime.client, reel_id)
+            lifecycle.refresh_links(session, runtime.client, reel_id, actor=actor)
         st.session_state[_NOTICE] = ("success", "Fresh download links are ready.")
-    except (HeyGenError, LookupError) as exc:
+    except (HeyGenError, LookupError, PermissionDenied) as exc:
         st.session_state[_NOTICE] = ("error", f"The links could not be refreshed. {exc}")
     details.clear()
     video_rows.clear()
@@ -121,7 +123,7 @@ def _srt_maker(runtime: Runtime, url: str):
 # --------------------------------------------------------------------------- drawing
 
 
-def _player(runtime: Runtime, d: VideoDetails) -> int | None:
+def _player(runtime: Runtime, d: VideoDetails, actor: Actor) -> int | None:
     """Draw the player; returns the MP4 size in bytes when known."""
     srt = subtitles(runtime, d.video_id, d.subtitle_url) if d.subtitle_url else None
     if browser_can_fetch(d.video_url):
@@ -137,7 +139,7 @@ def _player(runtime: Runtime, d: VideoDetails) -> int | None:
     return path.stat().st_size
 
 
-def _downloads(runtime: Runtime, d: VideoDetails) -> None:
+def _downloads(runtime: Runtime, d: VideoDetails, actor: Actor) -> None:
     buttons = 2 + bool(d.captioned_video_url) + bool(d.subtitle_url)
     cells = iter([cell for _ in range((buttons + 1) // 2) for cell in st.columns(2)])  # filled in order, no gaps
     next(cells).download_button("MP4", data=_mp4_maker(runtime, d, d.video_url),
@@ -154,7 +156,7 @@ def _downloads(runtime: Runtime, d: VideoDetails) -> None:
                                     file_name=file_name(d.title, d.video_id, ".srt"), mime="application/x-subrip",
                                     icon=":material/subtitles:", on_click="ignore", key="vid_dl_srt", width="stretch")
     next(cells).button("Refresh link", key="vid_refresh", icon=":material/sync:", on_click=_refresh,
-                       args=(runtime, d.reel_id), width="stretch",
+                       args=(runtime, d.reel_id, actor), width="stretch",
                        help="Ask HeyGen for new download links (they expire after a few days)")
 
 
@@ -205,8 +207,7 @@ def render(ctx: FrameContext) -> None:
                             else ""))
     c1, c2 = st.columns([3, 1], vertical_alignment="bottom")
     query = c1.text_input("Search", key="vid_q", bind="query-params", placeholder="Title, owner or video_id")
-    mine = c2.toggle("Only my videos", key="vid_mine", bind="query-params", disabled=not ctx.user,
-                     help=None if ctx.user else "Enter your name in the sidebar first")
+    mine = c2.toggle("Only my videos", key="vid_mine", bind="query-params")
     rows = video_rows(runtime, runtime.settings.db_url, ctx.user if mine and ctx.user else "", (query or "").strip())
     if not rows:
         if query or mine:
@@ -232,10 +233,10 @@ def render(ctx: FrameContext) -> None:
                        "ones (one request to HeyGen).", icon=":material/link_off:")
             size = None
         else:
-            size = _player(runtime, d)
+            size = _player(runtime, d, ctx.actor)
     with right:
         _details(d, size)
-        _downloads(runtime, d)
+        _downloads(runtime, d, ctx.actor)
         if d.video_page_url and not ctx.settings.sandbox:
             st.link_button("Open on HeyGen", d.video_page_url, icon=":material/open_in_new:")
     _gallery(rows, browser_timezone())

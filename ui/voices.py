@@ -15,6 +15,8 @@ import pandas as pd
 import streamlit as st
 from streamlit.delta_generator import DeltaGenerator
 
+from core.access.conflicts import EditConflict
+from core.access.permissions import Action, PermissionDenied, denial
 from core.catalog.annotations import AGE_GROUPS, AnnotationError, save_annotation
 from core.catalog.normalise import locale_label
 from core.catalog.tables import AGE_UNSPECIFIED, VoiceFilter, voice_mask
@@ -33,6 +35,8 @@ from ui.columns import VOICE_TABLE_COLUMNS, voice_column_config
 from ui.data import VoicesTable, annotations_version_cached, catalog_view, voices_table
 from ui.facets import counted, seed_from_url
 from ui.frame import FrameContext
+from ui.links import browser_tzinfo
+from ui.text import plain
 
 ROOT = Path(__file__).resolve().parents[1]
 COMPOSE_PAGE = "pages/3_Compose.py"
@@ -184,14 +188,16 @@ def _sample_panel(ctx: FrameContext, row: pd.Series) -> None:
     speed = cols[1].slider("Speed", 0.5, 1.5, 1.0, 0.05, key=f"v_sample_speed_{voice_id}")
     with ctx.runtime.session_factory() as session:
         sample = find_speech_sample(session, voice_id, text, speed=speed, locale=locale)
+    why_not = denial(ctx.actor, Action.SPEECH_SAMPLE)
     if sample is None and st.button("Generate this line", key=f"v_sample_go_{voice_id}", icon=":material/graphic_eq:",
-                                     type="primary" if not row["has_preview"] else "secondary"):
+                                     type="primary" if not row["has_preview"] else "secondary",
+                                     disabled=why_not is not None, help=plain(why_not) or None):
         try:
             with st.spinner("Generating speech with HeyGen…"), session_scope(ctx.runtime.session_factory) as s:
                 sample = speech_sample(s, ctx.runtime.client, ctx.settings.data_dir, voice_id, text,
-                                       speed=speed, locale=locale)
-        except (SpeechUnavailable, HeyGenError) as exc:
-            st.error(f"{exc} Try again, or pick another voice.", icon=":material/error:")
+                                       actor=ctx.actor, speed=speed, locale=locale)
+        except (SpeechUnavailable, HeyGenError, PermissionDenied) as exc:
+            st.error(f"{plain(exc)} Try again, or pick another voice.", icon=":material/error:")
     if sample is not None:
         st.audio(Path(sample.audio_path), format="audio/wav" if sample.audio_path.endswith(".wav")
                  else "audio/mpeg")
@@ -201,26 +207,45 @@ def _sample_panel(ctx: FrameContext, row: pd.Series) -> None:
                    "each line is generated once and then reused by everyone.")
 
 
+def _ann_version_key(voice_id: str) -> str:
+    return f"v_ann_version_{voice_id}"
+
+
 def _save_annotation(ctx: FrameContext, voice_id: str) -> None:
-    """``on_click`` of the annotation form: save, then leave a message for the next run."""
+    """``on_click`` of the annotation form: save from the version this tab showed, then leave a message.
+
+    A save refused because someone saved meanwhile keeps the typed values in the form.
+    """
     state = st.session_state
     try:
         with session_scope(ctx.runtime.session_factory) as session:
-            save_annotation(
+            row = save_annotation(
                 session, voice_id, tags=state.get(f"v_ann_tags_{voice_id}") or [],
                 age_group=state.get(f"v_ann_age_{voice_id}") or None,
                 approved=bool(state.get(f"v_ann_ok_{voice_id}")), notes=state.get(f"v_ann_notes_{voice_id}") or "",
-                actor=ctx.user)
-    except AnnotationError as exc:
+                actor=ctx.actor, expected_version=state.get(_ann_version_key(voice_id)))
+            version = row.version
+    except EditConflict as exc:
+        state[_FLASH] = ("conflict", exc.message(browser_tzinfo()))
+        state["v_ann_conflict_voice"] = voice_id
+    except (AnnotationError, PermissionDenied) as exc:
         state[_FLASH] = ("error", str(exc))
     else:
         annotations_version_cached.clear()
+        state[_ann_version_key(voice_id)] = version
         state[_FLASH] = ("ok", "Annotation saved.")
+
+
+def _reload_annotation(voice_id: str) -> None:
+    """Forget this tab's form values and version, so the form shows what is stored now."""
+    for key in [k for k in st.session_state if isinstance(k, str) and k.startswith("v_ann_") and k.endswith(voice_id)]:
+        del st.session_state[key]
 
 
 def _annotation_panel(ctx: FrameContext, table: VoicesTable, voice_id: str) -> None:
     with ctx.runtime.session_factory() as session:
         ann = session.get(VoiceAnnotation, voice_id)
+    st.session_state.setdefault(_ann_version_key(voice_id), ann.version if ann else 0)
     st.markdown("**Team annotation**")
     with st.form(f"v_ann_form_{voice_id}", border=False):
         age = ann.age_group if ann else None
@@ -233,13 +258,14 @@ def _annotation_panel(ctx: FrameContext, table: VoicesTable, voice_id: str) -> N
                        placeholder="Type a tag and press Enter, e.g. ads, calm, explainer")
         st.text_area("Notes", value=ann.notes if ann else "", max_chars=2000, height=80,
                      key=f"v_ann_notes_{voice_id}", placeholder="What is this voice good (or bad) for?")
-        st.form_submit_button("Save annotation", icon=":material/save:", disabled=not ctx.user,
-                              on_click=_save_annotation, args=(ctx, voice_id))
-    if not ctx.user:
-        st.caption("Enter your name in the sidebar to save annotations.")
+        why_not = denial(ctx.actor, Action.ANNOTATE_VOICE)
+        st.form_submit_button("Save annotation", icon=":material/save:", disabled=why_not is not None,
+                              help=plain(why_not) or None, on_click=_save_annotation, args=(ctx, voice_id))
+    if why_not:
+        st.caption(plain(why_not))
     elif ann is not None:
         when = ann.updated_at.strftime("%d %b %Y, %H:%M UTC")
-        st.caption(f"Last saved by {ann.updated_by or 'someone'} on {when}.")
+        st.caption(f"Last saved by {plain(ann.updated_by or 'someone')} on {when}.")
 
 
 def _facts(row: pd.Series) -> None:
@@ -305,8 +331,15 @@ def _flash() -> None:
         kind, text = message
         if kind == "ok":
             st.toast(text, icon=":material/check_circle:")
+        elif kind == "conflict":
+            st.warning(plain(text), icon=":material/sync_problem:")
+            voice_id = st.session_state.get("v_ann_conflict_voice")
+            if voice_id:
+                st.button("Reload the annotation", key="v_ann_reload", icon=":material/refresh:",
+                          on_click=_reload_annotation, args=(voice_id,),
+                          help="Show what is stored now; the values you typed are replaced.")
         else:
-            st.error(text, icon=":material/error:")
+            st.error(plain(text), icon=":material/error:")
 
 
 def voices_page(ctx: FrameContext) -> None:

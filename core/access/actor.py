@@ -13,6 +13,8 @@ from dataclasses import dataclass
 #: Longest display name kept (characters); longer names are refused, never cut silently.
 MAX_NAME_CHARS = 200
 KINDS = ("user", "worker", "webhook", "system")
+#: Roles, weakest first (the rules are in :mod:`core.access.permissions`).
+ROLES = ("viewer", "producer", "admin")
 
 
 class ActorError(ValueError):
@@ -43,6 +45,10 @@ class Actor:
         name: display name recorded in events (cleaned by :func:`clean_name`, ≤ 200 characters).
         kind: ``"user"``, ``"worker"``, ``"webhook"`` or ``"system"``.
         verified: the identity is proven (signed in, or the OS account on a loopback-bound server).
+        user_id: the person's :class:`core.models.User` id (``None`` for the worker, webhooks, system).
+        email: the person's lower-case email when signed in, else ``None``.
+        role: ``"viewer"``, ``"producer"`` or ``"admin"`` (:mod:`core.access.permissions`); people get
+            it from their user row; a person without one has the least rights.
 
     Raises:
         ActorError: on construction, for an empty or over-long name or an unknown kind.
@@ -51,11 +57,21 @@ class Actor:
     name: str
     kind: str = "user"
     verified: bool = False
+    user_id: int | None = None
+    email: str | None = None
+    role: str = "viewer"
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "name", clean_name(self.name))
         if self.kind not in KINDS:
             raise ActorError(f"Unknown kind of actor {self.kind!r}; expected one of {', '.join(KINDS)}.")
+        if self.role not in ROLES:
+            raise ActorError(f"Unknown role {self.role!r}; expected one of {', '.join(ROLES)}.")
+
+    @property
+    def is_person(self) -> bool:
+        """True for people (``kind == "user"``), False for Reel Studio's own processes."""
+        return self.kind == "user"
 
 
 def worker_actor(name: str) -> Actor:

@@ -21,13 +21,11 @@ sentence :func:`require` raises in core.
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-if TYPE_CHECKING:
-    from core.access.actor import Actor
+from core.access.actor import ROLES, Actor
 
-#: Roles, weakest first.
-ROLES = ("viewer", "producer", "admin")
+__all__ = ["ROLES", "Action", "PermissionDenied", "can", "denial", "require", "require_reel"]
 ROLE_LABELS = {"viewer": "Viewer", "producer": "Producer", "admin": "Admin"}
 
 

@@ -11,7 +11,10 @@ Rules applied by :func:`save_annotation` (violations raise :class:`AnnotationErr
   :data:`MAX_TAGS` tags of at most :data:`MAX_TAG_CHARS` characters each.
 - ``age_group``: one of :data:`AGE_GROUPS`, or ``None``/``""`` for "not set".
 - ``notes``: at most :data:`MAX_NOTES_CHARS` characters (stripped).
-- ``actor``: the person saving; required (recorded as ``updated_by``).
+- ``actor``: the :class:`~core.access.actor.Actor` saving (a producer or admin, else
+  :class:`~core.access.permissions.PermissionDenied`); recorded as ``updated_by`` and ``updated_by_id``.
+- ``expected_version``: the version the editor showed; when the stored annotation moved on since,
+  the save is refused with :class:`~core.access.conflicts.EditConflict` and nothing is written.
 """
 
 from __future__ import annotations
@@ -19,10 +22,13 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from core.access.actor import Actor
+from core.access.conflicts import EditConflict
+from core.access.permissions import Action, require
 from core.models import VoiceAnnotation, utcnow
 
 #: Age groups a voice can be given, youngest first.
@@ -91,7 +97,8 @@ def _clean_age_group(age_group: str | None) -> str | None:
 
 
 def save_annotation(session: Session, voice_id: str, *, tags: Iterable[str] | None, age_group: str | None,
-                    approved: bool, notes: str | None, actor: str) -> VoiceAnnotation:
+                    approved: bool, notes: str | None, actor: Actor,
+                    expected_version: int | None = None) -> VoiceAnnotation:
     """Create or replace the annotation of ``voice_id`` and flush it (the caller's transaction commits).
 
     Args:
@@ -100,28 +107,28 @@ def save_annotation(session: Session, voice_id: str, *, tags: Iterable[str] | No
         age_group: one of :data:`AGE_GROUPS` or ``None``/``""``.
         approved: approved for the team's brand.
         notes: free text, up to :data:`MAX_NOTES_CHARS` characters.
-        actor: who saves it (stored as ``updated_by``).
+        actor: who saves it (stored as ``updated_by``/``updated_by_id``).
+        expected_version: the version the editor showed (``0`` for "no annotation yet"); ``None`` skips the check.
 
     Returns:
-        the stored :class:`~core.models.VoiceAnnotation` (``updated_at`` set to now, UTC).
+        the stored :class:`~core.models.VoiceAnnotation` (``updated_at`` set to now, UTC; ``version`` bumped).
 
     Raises:
+        PermissionDenied: ``actor`` is not a producer or admin; nothing is written.
+        EditConflict: the annotation changed since ``expected_version``; nothing is written.
         AnnotationError: invalid input; nothing is written.
     """
+    require(actor, Action.ANNOTATE_VOICE)
     voice_id = (voice_id or "").strip()
     if not voice_id or len(voice_id) > MAX_VOICE_ID_CHARS:
         raise AnnotationError("voice_id", "Choose a voice from the catalog before saving an annotation.")
-    actor = " ".join((actor or "").split())
-    if not actor:
-        raise AnnotationError("actor", "Enter your name in the sidebar: annotations record who made them.")
-    if len(actor) > MAX_ACTOR_CHARS:
-        raise AnnotationError("actor", f"Your name is too long (over {MAX_ACTOR_CHARS} characters).")
     clean = {
         "tags": clean_tags(tags),
         "age_group": _clean_age_group(age_group),
         "approved": bool(approved),
         "notes": (notes or "").strip(),
-        "updated_by": actor,
+        "updated_by": actor.name,
+        "updated_by_id": actor.user_id,
         "updated_at": utcnow(),
     }
     if len(clean["notes"]) > MAX_NOTES_CHARS:
@@ -130,16 +137,33 @@ def save_annotation(session: Session, voice_id: str, *, tags: Iterable[str] | No
 
     row = session.get(VoiceAnnotation, voice_id)
     if row is None:
+        if expected_version not in (None, 0):
+            raise EditConflict(changed_by="someone", changed_at=None, same_person=False, stored_version=0)
         try:
             with session.begin_nested():  # another replica may insert the same voice at the same moment
-                row = VoiceAnnotation(voice_id=voice_id, **clean)
+                row = VoiceAnnotation(voice_id=voice_id, version=1, **clean)
                 session.add(row)
             return row
         except IntegrityError:
             row = session.get(VoiceAnnotation, voice_id, populate_existing=True)
             if row is None:  # pragma: no cover - the conflicting row vanished again
                 raise
-    for key, value in clean.items():
-        setattr(row, key, value)
-    session.flush()
+            if expected_version is not None:
+                raise _conflict(row, actor) from None
+    loaded = row.version
+    if expected_version is not None and loaded != expected_version:
+        raise _conflict(row, actor)
+    result = session.execute(
+        update(VoiceAnnotation).where(VoiceAnnotation.voice_id == voice_id, VoiceAnnotation.version == loaded)
+        .values(version=VoiceAnnotation.version + 1, **clean).execution_options(synchronize_session=False))
+    if result.rowcount != 1:  # another save landed between our read and this write
+        session.refresh(row)
+        raise _conflict(row, actor)
+    session.refresh(row)
     return row
+
+
+def _conflict(row: VoiceAnnotation, actor: Actor) -> EditConflict:
+    same = row.updated_by_id is not None and row.updated_by_id == actor.user_id
+    return EditConflict(changed_by=row.updated_by, changed_at=row.updated_at, same_person=same,
+                        stored_version=row.version)

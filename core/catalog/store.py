@@ -10,6 +10,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from core.access.actor import Actor
+from core.access.permissions import Action, PermissionDenied, require
 from core.catalog.index import CatalogIndex
 from core.heygen.types import AvatarLook, Voice
 
@@ -120,12 +122,20 @@ class CatalogStore:
         ttl = min(self.ttl_s, self.STALE_RETRY_S) if self._catalog.stale else self.ttl_s
         return time.monotonic() - self._loaded_at < ttl
 
-    def get(self, *, refresh: bool = False, progress: Progress | None = None) -> Catalog:
+    def get(self, *, refresh: bool = False, progress: Progress | None = None, actor: Actor | None = None) -> Catalog:
         """The catalog, loading it first when missing, too old, or ``refresh`` is True.
 
+        ``refresh`` (past the HTTP cache) is an admin's action: it needs ``actor``.
+
         Raises:
+            PermissionDenied: ``refresh`` without an ``actor`` allowed to refresh the catalog.
             HeyGenError subclasses when a load is needed and HeyGen (and the cache) cannot serve it.
         """
+        if refresh:
+            if actor is None:
+                raise PermissionDenied("Only an admin can refresh the catalog.", action=Action.REFRESH_CATALOG,
+                                       actor_name="")
+            require(actor, Action.REFRESH_CATALOG)
         with self._lock:
             if refresh or not self.is_fresh():
                 self._catalog = load_catalog(self.client, refresh=refresh, progress=progress)

@@ -26,6 +26,17 @@ Our own statuses before HeyGen: ``draft`` → ``queued`` (launched, waiting for 
 worker) → ``submitting`` (a worker is sending ``POST /v3/videos``) → ``pending``.
 ``cancelled`` is reachable from ``queued`` only. Times are aware UTC datetimes;
 durations are seconds; money is USD.
+
+Who acts
+--------
+
+Every function here that changes a reel takes ``actor`` (:class:`core.access.actor.Actor`,
+keyword-only, no default) and checks it with :mod:`core.access.permissions` before writing:
+:func:`launch`, :func:`cancel` and :func:`retry` need the reel's owner (producer) or an admin;
+:func:`transition`, :func:`claim_queued`, :func:`note`, :func:`apply_video` and :func:`fail_reel`
+are the worker's and the webhook receiver's (``Action.PROCESS_JOBS``); :func:`refresh_links` is
+open to everyone signed in. A refusal raises :class:`~core.access.permissions.PermissionDenied`
+before anything is written. Events record ``actor.name`` and ``actor.user_id``.
 """
 
 from __future__ import annotations
@@ -42,6 +53,8 @@ from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
+from core.access.actor import Actor
+from core.access.permissions import Action, require, require_reel
 from core.heygen.types import Video
 from core.models import (
     ACTIVE_STATUSES,
@@ -101,7 +114,7 @@ def transition(
     reel: Reel,
     to_status: str,
     *,
-    actor: str,
+    actor: Actor,
     detail: str = "",
     expected: Iterable[str] | None = None,
     values: dict[str, Any] | None = None,
@@ -126,8 +139,20 @@ def transition(
         expected status (someone else moved it first) — then nothing was written.
 
     Raises:
+        PermissionDenied: ``actor`` is not the worker, the webhook receiver or Reel Studio itself.
         ValueError: ``to_status`` is not one of :data:`core.models.REEL_STATUSES`.
     """
+    require(actor, Action.PROCESS_JOBS)
+    return _transition(session, reel, to_status, actor=actor, detail=detail, expected=expected, values=values,
+                       now=now, attempt_values=attempt_values)
+
+
+def _transition(
+    session: Session, reel: Reel, to_status: str, *, actor: Actor, detail: str = "",
+    expected: Iterable[str] | None = None, values: dict[str, Any] | None = None, now: datetime | None = None,
+    attempt_values: dict[str, Any] | None = None,
+) -> bool:
+    """:func:`transition` without the permission check, for callers that checked already."""
     if to_status not in REEL_STATUSES:
         raise ValueError(f"unknown reel status {to_status!r}")
     allowed = tuple(expected) if expected is not None else (reel.status,)
@@ -162,7 +187,7 @@ def _changes_for(reel: Reel, to_status: str, now: datetime, values: dict[str, An
 
 def _after_transition(
     session: Session, reel: Reel, from_status: str, to_status: str, changes: dict[str, Any],
-    actor: str, detail: str, now: datetime, *, attempt_values: dict[str, Any] | None = None,
+    actor: Actor, detail: str, now: datetime, *, attempt_values: dict[str, Any] | None = None,
 ) -> None:
     for key, value in changes.items():
         set_committed_value(reel, key, value)
@@ -175,15 +200,15 @@ def _after_transition(
 
 
 def _write_event(
-    session: Session, reel_id: int, actor: str, from_status: str | None, to_status: str, detail: str,
+    session: Session, reel_id: int, actor: Actor, from_status: str | None, to_status: str, detail: str,
     now: datetime,
 ) -> None:
-    session.execute(_EVENT_INSERT, {"reel_id": reel_id, "at": now, "actor": actor[:200], "from_status": from_status,
-                                    "to_status": to_status, "detail": detail or ""})
+    session.execute(_EVENT_INSERT, {"reel_id": reel_id, "at": now, "actor": actor.name, "actor_id": actor.user_id,
+                                    "from_status": from_status, "to_status": to_status, "detail": detail or ""})
 
 
-def claim_queued(session: Session, reel_ids: Sequence[int], *, actor: str, now: datetime | None = None) -> list[int]:
-    """Claim queued reels for submission, in bulk: ``queued → submitting`` with ``claimed_by=actor``.
+def claim_queued(session: Session, reel_ids: Sequence[int], *, actor: Actor, now: datetime | None = None) -> list[int]:
+    """Claim queued reels for submission, in bulk: ``queued → submitting`` with ``claimed_by=actor.name``.
 
     One conditional ``UPDATE reels … WHERE id IN (:ids) AND status='queued' RETURNING id`` (a
     reel that another writer moved first is left out), then one UPDATE mirroring the status onto
@@ -192,13 +217,17 @@ def claim_queued(session: Session, reel_ids: Sequence[int], *, actor: str, now: 
 
     Returns:
         The ids actually claimed, in the order of ``reel_ids``.
+
+    Raises:
+        PermissionDenied: ``actor`` is not a worker (or Reel Studio itself).
     """
+    require(actor, Action.PROCESS_JOBS)
     if not reel_ids:
         return []
     now = now or utcnow()
     won = set(session.scalars(
         update(Reel).where(Reel.id.in_(list(reel_ids)), Reel.status == "queued")
-        .values(status="submitting", claimed_by=actor, updated_at=now)
+        .values(status="submitting", claimed_by=actor.name[:100], updated_at=now)
         .returning(Reel.id).execution_options(synchronize_session=False)
     ).all())
     claimed = [reel_id for reel_id in reel_ids if reel_id in won]
@@ -210,14 +239,19 @@ def claim_queued(session: Session, reel_ids: Sequence[int], *, actor: str, now: 
         .values(status="submitting").execution_options(synchronize_session=False)
     )
     session.execute(_EVENT_INSERT, [
-        {"reel_id": reel_id, "at": now, "actor": actor[:200], "from_status": "queued",
+        {"reel_id": reel_id, "at": now, "actor": actor.name, "actor_id": actor.user_id, "from_status": "queued",
          "to_status": "submitting", "detail": "claimed for submission"} for reel_id in claimed
     ])
     return claimed
 
 
-def note(session: Session, reel: Reel, *, actor: str, detail: str, now: datetime | None = None) -> None:
-    """Record a fact that is not a status change (``from_status == to_status``). Does not commit."""
+def note(session: Session, reel: Reel, *, actor: Actor, detail: str, now: datetime | None = None) -> None:
+    """Record a fact that is not a status change (``from_status == to_status``). Does not commit.
+
+    Raises:
+        PermissionDenied: ``actor`` is not the worker, the webhook receiver or Reel Studio itself.
+    """
+    require(actor, Action.PROCESS_JOBS)
     _write_event(session, reel.id, actor, reel.status, reel.status, detail, now or utcnow())
 
 
@@ -253,7 +287,7 @@ def _lost(session: Session, reel_id: int, verb: str) -> LaunchResult:
     return LaunchResult(False, status, f"This reel was already {verb}; it is now {status}.")
 
 
-def launch(session: Session, reel_id: int, *, actor: str, index: Any) -> LaunchResult:
+def launch(session: Session, reel_id: int, *, actor: Actor, index: Any) -> LaunchResult:
     """Launch a draft: validate, estimate, then queue it for the worker with a new attempt.
 
     In one transaction: a new :class:`ReelAttempt` (``number`` = previous + 1, a uuid4
@@ -264,6 +298,9 @@ def launch(session: Session, reel_id: int, *, actor: str, index: Any) -> LaunchR
 
     Args:
         index: the :class:`core.catalog.index.CatalogIndex` used by :func:`core.reels.validation.validate_reel`.
+
+    Raises:
+        PermissionDenied: ``actor`` is neither the reel's owner (producer) nor an admin; nothing is written.
     """
     from core.reels.estimate import estimate_reel
     from core.reels.validation import validate_reel
@@ -271,6 +308,7 @@ def launch(session: Session, reel_id: int, *, actor: str, index: Any) -> LaunchR
     reel = session.get(Reel, reel_id)
     if reel is None:
         return _not_found(reel_id)
+    require_reel(actor, Action.LAUNCH_REEL, reel)
     if reel.status != "draft":
         return LaunchResult(False, reel.status, f"This reel was already launched; it is now {reel.status}.")
     if reel.is_template:
@@ -290,7 +328,7 @@ def launch(session: Session, reel_id: int, *, actor: str, index: Any) -> LaunchR
 
 
 def _queue_new_attempt(
-    session: Session, reel: Reel, *, actor: str, expected: tuple[str, ...], verb: str, detail: str,
+    session: Session, reel: Reel, *, actor: Actor, expected: tuple[str, ...], verb: str, detail: str,
     extra: dict[str, Any] | None = None,
 ) -> LaunchResult:
     """Conditional ``expected → queued`` plus a fresh attempt and key, committed together."""
@@ -302,8 +340,8 @@ def _queue_new_attempt(
         "claimed_by": None, "queued_at": now, "submitted_at": None, "processing_at": None,
         "completed_at": None, "failure_code": None, "failure_message": None, **(extra or {}),
     }
-    if not transition(session, reel, "queued", actor=actor, detail=detail, expected=expected,
-                      values=values, now=now):
+    if not _transition(session, reel, "queued", actor=actor, detail=detail, expected=expected,
+                       values=values, now=now):
         return _lost(session, reel.id, verb)
     session.execute(_ATTEMPT_INSERT, {"reel_id": reel.id, "number": number, "idempotency_key": key,
                                       "status": "queued", "queued_at": now})
@@ -312,17 +350,21 @@ def _queue_new_attempt(
                         else f"Queued again as attempt {number}.")
 
 
-def cancel(session: Session, reel_id: int, *, actor: str) -> LaunchResult:
+def cancel(session: Session, reel_id: int, *, actor: Actor) -> LaunchResult:
     """Cancel a reel that is still ``queued`` (nothing has been sent to HeyGen). Commits.
 
     A reel the worker has already claimed (``submitting`` or later) cannot be cancelled:
     the result is ``ok=False`` with its current status.
+
+    Raises:
+        PermissionDenied: ``actor`` is neither the reel's owner (producer) nor an admin; nothing is written.
     """
     reel = session.get(Reel, reel_id)
     if reel is None:
         return _not_found(reel_id)
-    if not transition(session, reel, "cancelled", actor=actor, detail="cancelled before submission",
-                      expected=("queued",)):
+    require_reel(actor, Action.CANCEL_REEL, reel)
+    if not _transition(session, reel, "cancelled", actor=actor, detail="cancelled before submission",
+                       expected=("queued",)):
         session.rollback()
         status = _current_status(session, reel_id)
         return LaunchResult(False, status, f"Only queued reels can be cancelled; this one is {status}.")
@@ -330,14 +372,18 @@ def cancel(session: Session, reel_id: int, *, actor: str) -> LaunchResult:
     return LaunchResult(True, "cancelled", "Cancelled; nothing was sent to HeyGen.")
 
 
-def retry(session: Session, reel_id: int, *, actor: str) -> LaunchResult:
+def retry(session: Session, reel_id: int, *, actor: Actor) -> LaunchResult:
     """Queue a ``failed`` reel again with a NEW attempt and Idempotency-Key. Commits.
 
     Earlier attempts keep their key, video_id and failure. Concurrent retries → one wins.
+
+    Raises:
+        PermissionDenied: ``actor`` is neither the reel's owner (producer) nor an admin; nothing is written.
     """
     reel = session.get(Reel, reel_id)
     if reel is None:
         return _not_found(reel_id)
+    require_reel(actor, Action.RETRY_REEL, reel)
     if reel.status != "failed":
         return LaunchResult(False, reel.status, f"Only failed reels can be retried; this one is {reel.status}.")
     return _queue_new_attempt(session, reel, actor=actor, expected=("failed",), verb="retried",
@@ -377,7 +423,7 @@ def link_values(video: Video, now: datetime | None = None) -> dict[str, Any]:
 
 
 def apply_video(
-    session: Session, reel: Reel, video: Video, *, actor: str = "worker", now: datetime | None = None,
+    session: Session, reel: Reel, video: Video, *, actor: Actor, now: datetime | None = None,
 ) -> bool:
     """Bring ``reel`` in line with HeyGen's ``video`` (from ``GET /v3/videos/{id}`` or a webhook).
 
@@ -389,13 +435,21 @@ def apply_video(
 
     Returns:
         True when the reel's status changed.
+
+    Raises:
+        PermissionDenied: ``actor`` is not the worker, the webhook receiver or Reel Studio itself.
     """
+    require(actor, Action.PROCESS_JOBS)
+    return _apply_video(session, reel, video, actor=actor, now=now)
+
+
+def _apply_video(session: Session, reel: Reel, video: Video, *, actor: Actor, now: datetime | None = None) -> bool:
     now = now or utcnow()
     ours = map_heygen_status(video.status)
     active = ACTIVE_STATUSES
     if ours == "completed":
         values = {"heygen_status": video.status, "duration_s": video.duration, **link_values(video, now)}
-        changed = transition(session, reel, "completed", actor=actor, expected=active, values=values,
+        changed = _transition(session, reel, "completed", actor=actor, expected=active, values=values,
                              now=now, detail=f"video {video.id} ready ({video.duration or 0:.1f} s)")
         if changed:
             _finish_attempt(session, reel, now, render=True, duration_s=video.duration)
@@ -403,7 +457,7 @@ def apply_video(
     if ours == "failed":
         code = video.failure_code or "render_failed"
         message = video.failure_message or "HeyGen reported the render as failed without a reason."
-        changed = transition(session, reel, "failed", actor=actor, expected=active, now=now,
+        changed = _transition(session, reel, "failed", actor=actor, expected=active, now=now,
                              values={"heygen_status": video.status, "failure_code": code,
                                      "failure_message": message},
                              detail=f"{code}: {message}")
@@ -411,7 +465,7 @@ def apply_video(
             _finish_attempt(session, reel, now, failure=(code, message))
         return changed
     if ours == "processing":
-        return transition(session, reel, "processing", actor=actor, expected=("submitting", "pending"),
+        return _transition(session, reel, "processing", actor=actor, expected=("submitting", "pending"),
                           values={"heygen_status": video.status}, now=now, detail="HeyGen is rendering")
     return False
 
@@ -433,12 +487,17 @@ def _finish_attempt(
 
 
 def fail_reel(
-    session: Session, reel: Reel, code: str, message: str, *, actor: str,
+    session: Session, reel: Reel, code: str, message: str, *, actor: Actor,
     expected: Sequence[str] = ACTIVE_STATUSES, now: datetime | None = None,
 ) -> bool:
-    """Move ``reel`` to ``failed`` with ``failure_code=code`` and a one-sentence ``message``. No commit."""
+    """Move ``reel`` to ``failed`` with ``failure_code=code`` and a one-sentence ``message``. No commit.
+
+    Raises:
+        PermissionDenied: ``actor`` is not the worker, the webhook receiver or Reel Studio itself.
+    """
+    require(actor, Action.PROCESS_JOBS)
     now = now or utcnow()
-    changed = transition(session, reel, "failed", actor=actor, expected=expected, now=now,
+    changed = _transition(session, reel, "failed", actor=actor, expected=expected, now=now,
                          values={"failure_code": code, "failure_message": message},
                          detail=f"{code}: {message}")
     if changed:
@@ -446,7 +505,7 @@ def fail_reel(
     return changed
 
 
-def refresh_links(session: Session, client: Any, reel_id: int) -> Reel:
+def refresh_links(session: Session, client: Any, reel_id: int, *, actor: Actor) -> Reel:
     """Fetch fresh presigned links for a completed reel (``GET /v3/videos/{video_id}``). Commits.
 
     Stores the links and ``links_expire_at`` (``Expires=`` of the URL, else now + 7 days)
@@ -454,21 +513,23 @@ def refresh_links(session: Session, client: Any, reel_id: int) -> Reel:
     while we still showed it active is brought up to date via :func:`apply_video`.
 
     Raises:
+        PermissionDenied: ``actor`` has no role (every role may refresh links).
         LookupError: unknown reel or a reel without a video_id.
         core.heygen.HeyGenError: the GET failed (e.g. ``NotFoundError`` for a deleted video).
     """
+    require(actor, Action.REFRESH_LINKS)
     reel = session.get(Reel, reel_id)
     if reel is None or not reel.video_id:
         raise LookupError(f"Reel {reel_id} has no HeyGen video yet.")
     video = client.get_video(reel.video_id)
     if reel.status != "completed":
-        apply_video(session, reel, video, actor="links")
+        _apply_video(session, reel, video, actor=actor)
     elif video.video_url:
         values = link_values(video)
         session.execute(update(Reel).where(Reel.id == reel.id).values(**values)
                         .execution_options(synchronize_session=False))
         for key, value in values.items():
             set_committed_value(reel, key, value)
-        note(session, reel, actor="links", detail="fresh download links")
+        _write_event(session, reel.id, actor, reel.status, reel.status, "fresh download links", utcnow())
     session.commit()
     return reel

@@ -37,6 +37,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse
 from starlette.routing import Route
 
+from core.access.actor import WEBHOOK, Actor
+from core.access.permissions import Action, require
 from core.heygen.errors import HeyGenError
 from core.heygen.types import Video
 from core.jobs import lifecycle
@@ -57,7 +59,6 @@ __all__ = ["MAX_BODY_BYTES", "RateLimiter", "create_app", "handle_event", "sign"
 
 log = logging.getLogger(__name__)
 
-ACTOR = "webhook"
 
 
 def _video_from_event(event_type: str, data: Mapping[str, Any]) -> Video:
@@ -96,7 +97,7 @@ def handle_event(session_factory: sessionmaker, payload: Mapping[str, Any], clie
                 video = client.get_video(video.id)
             except HeyGenError as exc:  # keep the delivered facts; polling will correct them
                 log.warning("webhook: GET video %s failed (%s); using the event", video.id, exc.code)
-        changed = lifecycle.apply_video(session, reel, video, actor=ACTOR)
+        changed = lifecycle.apply_video(session, reel, video, actor=WEBHOOK)
         session.commit()
         return {"result": "updated" if changed else "unchanged", "status": reel.status}
 
@@ -199,5 +200,41 @@ async def _healthz(request: Request) -> PlainTextResponse:
 def _handle_logged(session_factory: sessionmaker, payload: Mapping[str, Any], client: Any) -> dict:
     data = payload.get("event_data")
     video_id = data.get("video_id") if isinstance(data, Mapping) else None
-    with log_context(video_id=str(video_id) if video_id else None, actor=ACTOR):
+    with log_context(video_id=str(video_id) if video_id else None, actor=WEBHOOK.name):
         return handle_event(session_factory, payload, client)
+
+
+# --------------------------------------------------------------------------- endpoint management
+
+
+def register_endpoint(client: Any, url: str, *, actor: Actor) -> Any:
+    """Register ``url`` with HeyGen (``POST /v3/webhooks/endpoints``); the result carries the signing secret.
+
+    Raises:
+        PermissionDenied: ``actor`` is not an admin; HeyGen is not called.
+        core.heygen.errors.HeyGenError: HeyGen refused or could not be reached.
+    """
+    require(actor, Action.MANAGE_WEBHOOKS)
+    return client.create_webhook_endpoint(url)
+
+
+def rotate_endpoint_secret(client: Any, endpoint_id: str, *, actor: Actor) -> Any:
+    """Issue a new signing secret for ``endpoint_id`` (the old one stops working).
+
+    Raises:
+        PermissionDenied: ``actor`` is not an admin; HeyGen is not called.
+        core.heygen.errors.HeyGenError: HeyGen refused or could not be reached.
+    """
+    require(actor, Action.MANAGE_WEBHOOKS)
+    return client.rotate_webhook_secret(endpoint_id)
+
+
+def delete_endpoint(client: Any, endpoint_id: str, *, actor: Actor) -> None:
+    """Delete the webhook endpoint ``endpoint_id`` at HeyGen.
+
+    Raises:
+        PermissionDenied: ``actor`` is not an admin; HeyGen is not called.
+        core.heygen.errors.HeyGenError: HeyGen refused or could not be reached.
+    """
+    require(actor, Action.MANAGE_WEBHOOKS)
+    client.delete_webhook_endpoint(endpoint_id)

@@ -45,6 +45,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload, sessionmaker
 
+from core.access.actor import worker_actor
 from core.config import Settings
 from core.heygen.errors import (
     HeyGenError,
@@ -127,6 +128,8 @@ class Worker:
         self.client = client
         self.settings = settings
         self.name = name or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+        #: Who this worker is in reel events (its lease holder name).
+        self.actor = worker_actor(self.name)
         self.clock = clock
         self._index_provider = index_provider
         self._index: Any = None
@@ -239,7 +242,7 @@ class Worker:
             ).all()
             for reel in leftovers:
                 if self._outside_idempotency_window(session, reel):
-                    lifecycle.fail_reel(session, reel, UNCONFIRMED_CODE, UNCONFIRMED_MESSAGE, actor=self.name,
+                    lifecycle.fail_reel(session, reel, UNCONFIRMED_CODE, UNCONFIRMED_MESSAGE, actor=self.actor,
                                          expected=("submitting",), now=self._now())
                     session.commit()
                     report.failed += 1
@@ -274,7 +277,7 @@ class Worker:
         if not reels or "lease lost" in report.errors:  # the new holder sends them as leftovers
             return
         for reel in reels:
-            lifecycle.transition(session, reel, "queued", actor=self.name, expected=("submitting",),
+            lifecycle.transition(session, reel, "queued", actor=self.actor, expected=("submitting",),
                                   values={"claimed_by": None}, now=self._now(),
                                   detail="not sent this cycle; back in the queue with the same key")
         session.commit()
@@ -307,7 +310,7 @@ class Worker:
             active[owner] = active.get(owner, 0) + 1
         if not chosen:
             return []
-        claimed = lifecycle.claim_queued(session, chosen, actor=self.name, now=self._now())
+        claimed = lifecycle.claim_queued(session, chosen, actor=self.actor, now=self._now())
         session.commit()
         if not claimed:
             return []
@@ -360,7 +363,7 @@ class Worker:
             body = self._body(reel)
         except ReelValidationError as exc:  # the catalog changed since launch (a look or voice is gone)
             first = exc.problems[0].message if exc.problems else str(exc)
-            lifecycle.fail_reel(session, reel, "invalid_reel", first, actor=self.name, expected=("submitting",),
+            lifecycle.fail_reel(session, reel, "invalid_reel", first, actor=self.actor, expected=("submitting",),
                                  now=self._now())
             session.commit()
             report.failed += 1
@@ -381,7 +384,7 @@ class Worker:
             self._requeue_after_rate_limit(session, reel, exc, report)
             return False
         except RESUBMIT_ERRORS as exc:
-            lifecycle.note(session, reel, actor=self.name, now=self._now(),
+            lifecycle.note(session, reel, actor=self.actor, now=self._now(),
                             detail=f"{exc.code}: {exc.user_message} Will send again with the same key.")
             session.commit()
             report.resubmit += 1
@@ -389,7 +392,7 @@ class Worker:
             return True
         except HeyGenError as exc:
             log.warning("HeyGen refused reel %s: %s", reel.id, exc.code)
-            lifecycle.fail_reel(session, reel, exc.code, exc.user_message, actor=self.name,
+            lifecycle.fail_reel(session, reel, exc.code, exc.user_message, actor=self.actor,
                                  expected=("submitting",), now=self._now())
             session.commit()
             report.failed += 1
@@ -403,7 +406,7 @@ class Worker:
         """Save HeyGen's video_id: ``submitting → pending`` and the attempt's video_id. Commits."""
         now = self._now()
         lifecycle.transition(
-            session, reel, "pending", actor=self.name, expected=("submitting",), now=now,
+            session, reel, "pending", actor=self.actor, expected=("submitting",), now=now,
             values={"video_id": created.video_id, "heygen_status": created.status, "submitted_at": now},
             attempt_values={"video_id": created.video_id, "submitted_at": now},
             detail=f"HeyGen accepted video {created.video_id}",
@@ -416,7 +419,7 @@ class Worker:
                                   report: CycleReport) -> None:
         wait_s = exc.retry_after if exc.retry_after is not None else self.settings.poll_interval_s
         self._not_before = self.clock() + max(wait_s, 0.0)
-        lifecycle.transition(session, reel, "queued", actor=self.name, expected=("submitting",),
+        lifecycle.transition(session, reel, "queued", actor=self.actor, expected=("submitting",),
                               values={"claimed_by": None}, now=self._now(),
                               detail=f"HeyGen is busy; trying again in {wait_s:.0f} s with the same key")
         session.commit()
@@ -464,7 +467,7 @@ class Worker:
             if ours in ("completed", "failed"):
                 self._finish(session, reel, report)
             elif ours == "processing" and reel.status == "pending":
-                lifecycle.transition(session, reel, "processing", actor=self.name, expected=("pending",),
+                lifecycle.transition(session, reel, "processing", actor=self.actor, expected=("pending",),
                                       values={"heygen_status": item.status}, now=self._now(),
                                       detail="HeyGen is rendering")
             elif ours == "not_found":
@@ -477,7 +480,7 @@ class Worker:
     def _finish(self, session: Session, reel: Reel, report: CycleReport) -> None:
         """``GET /v3/videos/{id}`` once and store the result (links or failure reason)."""
         video = self.client.get_video(reel.video_id)
-        if lifecycle.apply_video(session, reel, video, actor=self.name, now=self._now()):
+        if lifecycle.apply_video(session, reel, video, actor=self.actor, now=self._now()):
             log.info("reel %s is %s", reel.id, reel.status)
             if reel.status == "completed":
                 report.completed += 1
@@ -490,5 +493,5 @@ class Worker:
             return
         if lifecycle.fail_reel(session, reel, "video_not_found",
                                 "HeyGen no longer knows this video; it may have been deleted.",
-                                actor=self.name, expected=("pending", "processing"), now=self._now()):
+                                actor=self.actor, expected=("pending", "processing"), now=self._now()):
             report.failed += 1

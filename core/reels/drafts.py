@@ -10,6 +10,14 @@ Editing rules:
   launch either lands before it or is refused; it never changes a launched reel.
 - Every change writes a :class:`~core.models.ReelEvent` (``from_status == to_status``,
   ``detail`` such as ``"edited scenes: scene 2: script"``). No-op edits write nothing.
+- Every function that changes a reel takes ``actor`` (:class:`~core.access.actor.Actor`,
+  keyword-only, no default) and checks it first (:mod:`core.access.permissions`): creating needs
+  a producer; editing, duplicating and deleting need the reel's owner or an admin. A refusal
+  raises :class:`~core.access.permissions.PermissionDenied` before anything is written. Events
+  record ``actor.name`` and ``actor.user_id``; new reels are owned by ``actor.user_id``.
+- No lost updates: every edit bumps ``reels.version`` in its conditional UPDATE. An editor passes
+  the version it showed as ``expected_version``; when the stored one moved on, the edit is refused
+  with :class:`~core.access.conflicts.EditConflict` (who changed it, when) and nothing is written.
 
 Stored positions are always 1..n. Functions take a SQLAlchemy session, flush, and leave
 committing to the caller.
@@ -27,8 +35,11 @@ from typing import Any
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import InvalidRequestError
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
-from core.access.actor import clean_name
+from core.access.actor import Actor
+from core.access.conflicts import EditConflict
+from core.access.permissions import Action, can, require, require_reel
 from core.models import Reel, ReelEvent, Scene, utcnow
 from core.reels import validation
 from core.reels.validation import (
@@ -115,18 +126,17 @@ def _scene_rows(inputs: Sequence[SceneInput]) -> list[Scene]:
             for n, s in enumerate(inputs, start=1)]
 
 
-def _event(session: Session, reel: Reel, actor: str, detail: str, from_status: str | None = None) -> None:
-    actor = clean_name(actor) if actor else ""
+def _event(session: Session, reel: Reel, actor: Actor, detail: str, from_status: str | None = None) -> None:
     to_status = reel.status or "draft"
     from_status = to_status if from_status is None else from_status
-    session.add(ReelEvent(reel_id=reel.id, actor=actor or "", from_status=from_status or None,
+    session.add(ReelEvent(reel_id=reel.id, actor=actor.name, actor_id=actor.user_id, from_status=from_status or None,
                           to_status=to_status, detail=detail))
 
 
 def create_reel(
     session: Session,
     *,
-    owner: str,
+    actor: Actor,
     title: str = "",
     mode: str = "scene_based",
     aspect_ratio: str = "16:9",
@@ -135,16 +145,16 @@ def create_reel(
     engine: str = "avatar_iv",
     scenes: Sequence[SceneInput] | None = None,
 ) -> Reel:
-    """Create a draft owned by ``owner`` and record a "created" event; flushes (the id is set).
+    """Create a draft owned by ``actor`` and record a "created" event; flushes (the id is set).
 
     Without ``scenes`` a scene-based draft gets 3 empty scenes and a studio draft 1.
 
     Raises:
+        PermissionDenied: ``actor`` is not a producer or admin.
         ReelValidationError: a setting or scene has a value a draft can never hold, or the
             scene count does not fit the mode. Nothing is written.
-        core.access.actor.ActorError: ``owner`` is empty or longer than 200 characters. Nothing is written.
     """
-    owner = clean_name(owner)
+    require(actor, Action.CREATE_REEL)
     settings = {"title": title, "mode": mode, "aspect_ratio": aspect_ratio, "resolution": resolution,
                 "captions": captions, "engine": engine}
     problems = settings_problems(settings)
@@ -153,21 +163,34 @@ def create_reel(
     if scenes is None:
         scenes = _empty_scenes(SCENE_BASED_SCENES if mode == "scene_based" else 1)
     ordered = _check_scene_inputs(mode, scenes)
-    reel = Reel(owner=owner, status="draft", attempt=0, **settings)
+    reel = Reel(owner=actor.name, owner_id=actor.user_id, status="draft", attempt=0, version=1, **settings)
     reel.scenes = _scene_rows(ordered)
     session.add(reel)
     session.flush()
-    _event(session, reel, owner, "created", from_status="")
+    _event(session, reel, actor, "created", from_status="")
     session.flush()
     return reel
 
 
-def _editable(session: Session, reel_id: int) -> Reel:
-    """Load a reel and make sure it is a draft (before any check or write)."""
+def _editable(session: Session, reel_id: int, actor: Actor, expected_version: int | None) -> Reel:
+    """Load a reel and make sure ``actor`` may edit it, it is a draft and not changed since
+    ``expected_version`` (before any other check or write)."""
     reel = get_reel(session, reel_id)
+    require_reel(actor, Action.EDIT_REEL, reel)
     if reel.status != "draft":
         raise _not_editable(reel)
+    if expected_version is not None and reel.version != expected_version:
+        raise _conflict(session, reel, actor)
     return reel
+
+
+def _conflict(session: Session, reel: Reel, actor: Actor) -> EditConflict:
+    """The :class:`EditConflict` naming the reel's latest change (its newest event)."""
+    last = session.execute(select(ReelEvent.actor, ReelEvent.actor_id, ReelEvent.at)
+                           .where(ReelEvent.reel_id == reel.id).order_by(ReelEvent.id.desc()).limit(1)).first()
+    name, user_id, at = last if last is not None else ("", None, reel.updated_at)
+    same = user_id is not None and user_id == actor.user_id
+    return EditConflict(changed_by=name, changed_at=at, same_person=same, stored_version=reel.version)
 
 
 def _reload(session: Session, reel: Reel) -> None:
@@ -188,25 +211,33 @@ def _not_editable(reel: Reel) -> ReelStateError:
                           "make an editable copy.")
 
 
-def _claim_draft(session: Session, reel: Reel) -> None:
-    """``UPDATE reels SET updated_at=now WHERE id=:id AND status='draft'``: the edit's first write.
+def _claim_draft(session: Session, reel: Reel, actor: Actor) -> None:
+    """``UPDATE reels SET updated_at=now, version=version+1 WHERE id=:id AND status='draft' AND
+    version=:loaded``: the edit's first write.
 
-    Holds the row (PostgreSQL) or the database write lock (SQLite) until commit, so a launch
-    cannot slip in between this check and the edit.
+    Holds the row (PostgreSQL) or the database write lock (SQLite) until commit, so a launch or
+    another edit cannot slip in between this check and the edit.
 
     Raises:
         ReelStateError: the reel stopped being a draft since it was loaded.
+        EditConflict: someone else edited it since it was loaded.
     """
+    loaded = reel.version
     result = session.execute(
-        update(Reel).where(Reel.id == reel.id, Reel.status == "draft").values(updated_at=utcnow())
+        update(Reel).where(Reel.id == reel.id, Reel.status == "draft", Reel.version == loaded)
+        .values(updated_at=utcnow(), version=Reel.version + 1)
         .execution_options(synchronize_session=False)
     )
     if result.rowcount != 1:
         _reload(session, reel)
-        raise _not_editable(reel)
+        if reel.status != "draft":
+            raise _not_editable(reel)
+        raise _conflict(session, reel, actor)
+    set_committed_value(reel, "version", loaded + 1)
 
 
-def update_reel(session: Session, reel_id: int, *, actor: str = "", **fields: Any) -> Reel:
+def update_reel(session: Session, reel_id: int, *, actor: Actor, expected_version: int | None = None,
+                **fields: Any) -> Reel:
     """Change reel settings of a draft: any of ``title``, ``mode``, ``aspect_ratio``,
     ``resolution``, ``captions``, ``engine``. Records "edited title, engine"-style events.
 
@@ -216,13 +247,15 @@ def update_reel(session: Session, reel_id: int, *, actor: str = "", **fields: An
     Raises:
         TypeError: a field that is not editable.
         ReelNotFoundError: no such reel.
+        PermissionDenied: ``actor`` is neither the owner (producer) nor an admin.
         ReelStateError: the reel is not a draft.
+        EditConflict: the reel changed since ``expected_version``; nothing is written.
         ReelValidationError: a value a draft can never hold; nothing is written.
     """
     unknown = sorted(set(fields) - set(EDITABLE_FIELDS))
     if unknown:
         raise TypeError(f"update_reel() cannot change {', '.join(unknown)}; editable: {', '.join(EDITABLE_FIELDS)}.")
-    reel = _editable(session, reel_id)
+    reel = _editable(session, reel_id, actor, expected_version)
     changed = {name: value for name, value in fields.items() if getattr(reel, name) != value
                or type(getattr(reel, name)) is not type(value)}
     problems = settings_problems(changed)
@@ -232,7 +265,7 @@ def update_reel(session: Session, reel_id: int, *, actor: str = "", **fields: An
         raise ReelValidationError(problems)
     if not changed:
         return reel
-    _claim_draft(session, reel)
+    _claim_draft(session, reel, actor)
     for name, value in changed.items():
         setattr(reel, name, value)
     if reel.mode == "scene_based" and len(reel.scenes) < SCENE_BASED_SCENES:
@@ -263,9 +296,10 @@ def _scenes_detail(old: Sequence[SceneInput], new: Sequence[SceneInput]) -> str:
     return "; ".join(parts)
 
 
-def _edit_scenes(session: Session, reel_id: int, make: Any, actor: str, detail: str | None = None) -> Reel:
+def _edit_scenes(session: Session, reel_id: int, make: Any, actor: Actor, detail: str | None = None,
+                 expected_version: int | None = None) -> Reel:
     """Shared path of the scene edits: ``make(current_inputs) -> new_inputs``; check, claim, store, record."""
-    reel = _editable(session, reel_id)
+    reel = _editable(session, reel_id, actor, expected_version)
     current = [SceneInput.from_scene(s) for s in sorted_scenes(reel.scenes)]
     for n, scene in enumerate(current, start=1):
         scene.position = n
@@ -273,36 +307,40 @@ def _edit_scenes(session: Session, reel_id: int, make: Any, actor: str, detail: 
     summary = _scenes_detail(current, ordered)
     if not summary:
         return reel
-    _claim_draft(session, reel)
+    _claim_draft(session, reel, actor)
     _replace_scenes(session, reel, ordered)
     _event(session, reel, actor, detail or f"edited scenes: {summary}")
     session.flush()
     return reel
 
 
-def set_scenes(session: Session, reel_id: int, scenes: Sequence[SceneInput], *, actor: str = "") -> Reel:
+def set_scenes(session: Session, reel_id: int, scenes: Sequence[SceneInput], *, actor: Actor,
+               expected_version: int | None = None) -> Reel:
     """Replace the scenes of a draft with ``scenes`` (ordered by their ``position``; stored as 1..n).
 
     Records ``"edited scenes: scene 2: script"``; an identical list writes nothing.
 
     Raises:
         ReelNotFoundError: no such reel.
+        PermissionDenied: ``actor`` is neither the owner (producer) nor an admin.
         ReelStateError: the reel is not a draft.
+        EditConflict: the reel changed since ``expected_version``; nothing is written.
         ReelValidationError: wrong count for the mode (scene_based 3, studio 1–50), duplicate
             positions, or values a draft can never hold; nothing is written.
     """
-    return _edit_scenes(session, reel_id, lambda _current: list(scenes), actor)
+    return _edit_scenes(session, reel_id, lambda _current: list(scenes), actor, expected_version=expected_version)
 
 
 def _scene_number_problem(number: Any, count: int, field: str = "scenes") -> ReelValidationError:
     return ReelValidationError([Problem(field, f"Scene {number} does not exist; this reel has {count} scenes.")])
 
 
-def add_scene(session: Session, reel_id: int, scene: SceneInput | None = None, *, actor: str = "") -> Reel:
+def add_scene(session: Session, reel_id: int, scene: SceneInput | None = None, *, actor: Actor,
+              expected_version: int | None = None) -> Reel:
     """Append a scene (empty by default) to a studio draft; records "added scene N".
 
     Raises:
-        ReelNotFoundError, ReelStateError: as :func:`set_scenes`.
+        ReelNotFoundError, PermissionDenied, ReelStateError, EditConflict: as :func:`set_scenes`.
         ReelValidationError: the reel would have too many scenes (scene_based 3, studio 50).
     """
 
@@ -311,15 +349,16 @@ def add_scene(session: Session, reel_id: int, scene: SceneInput | None = None, *
         new.position = len(current) + 1
         return [*current, new]
 
-    reel = _editable(session, reel_id)
-    return _edit_scenes(session, reel_id, make, actor, f"added scene {len(reel.scenes) + 1}")
+    reel = _editable(session, reel_id, actor, expected_version)
+    return _edit_scenes(session, reel_id, make, actor, f"added scene {len(reel.scenes) + 1}", expected_version)
 
 
-def remove_scene(session: Session, reel_id: int, number: int, *, actor: str = "") -> Reel:
+def remove_scene(session: Session, reel_id: int, number: int, *, actor: Actor,
+                 expected_version: int | None = None) -> Reel:
     """Remove scene ``number`` (1-based) from a studio draft; records "removed scene N".
 
     Raises:
-        ReelNotFoundError, ReelStateError: as :func:`set_scenes`.
+        ReelNotFoundError, PermissionDenied, ReelStateError, EditConflict: as :func:`set_scenes`.
         ReelValidationError: no such scene, or too few would remain (scene_based 3, studio 1).
     """
 
@@ -328,14 +367,15 @@ def remove_scene(session: Session, reel_id: int, number: int, *, actor: str = ""
             raise _scene_number_problem(number, len(current))
         return [s for n, s in enumerate(current, start=1) if n != number]
 
-    return _edit_scenes(session, reel_id, make, actor, f"removed scene {number}")
+    return _edit_scenes(session, reel_id, make, actor, f"removed scene {number}", expected_version)
 
 
-def move_scene(session: Session, reel_id: int, number: int, to_number: int, *, actor: str = "") -> Reel:
+def move_scene(session: Session, reel_id: int, number: int, to_number: int, *, actor: Actor,
+               expected_version: int | None = None) -> Reel:
     """Move scene ``number`` to place ``to_number`` (both 1-based); records "moved scene N to M".
 
     Raises:
-        ReelNotFoundError, ReelStateError: as :func:`set_scenes`.
+        ReelNotFoundError, PermissionDenied, ReelStateError, EditConflict: as :func:`set_scenes`.
         ReelValidationError: either number is not a scene of the reel.
     """
 
@@ -349,37 +389,38 @@ def move_scene(session: Session, reel_id: int, number: int, to_number: int, *, a
             s.position = n
         return current
 
-    return _edit_scenes(session, reel_id, make, actor, f"moved scene {number} to {to_number}")
+    return _edit_scenes(session, reel_id, make, actor, f"moved scene {number} to {to_number}", expected_version)
 
 
-def duplicate_reel(session: Session, reel_id: int, owner: str) -> Reel:
-    """Copy any reel (whatever its status) as a new draft owned by ``owner``, titled "<title> (copy)".
+def duplicate_reel(session: Session, reel_id: int, *, actor: Actor) -> Reel:
+    """Copy a reel (whatever its status) as a new draft owned by ``actor``, titled "<title> (copy)".
 
     Settings and scenes are copied; status, attempts, video and history are not. The copy's
     first event says which reel it came from. Flushes.
 
     Raises:
         ReelNotFoundError: no such reel.
-        core.access.actor.ActorError: ``owner`` is empty or longer than 200 characters.
+        PermissionDenied: ``actor`` is neither the reel's owner (producer) nor an admin.
     """
-    owner = clean_name(owner)
     source = get_reel(session, reel_id)
+    require_reel(actor, Action.DUPLICATE_REEL, source)
     suffix = " (copy)"
     title = (source.title or "").strip() or "Untitled reel"
     title = title[: TITLE_MAX_CHARS - len(suffix)] + suffix
     scenes = [SceneInput.from_scene(s) for s in sorted_scenes(source.scenes)]
-    reel = Reel(owner=owner, status="draft", attempt=0, title=title, mode=source.mode,
+    reel = Reel(owner=actor.name, owner_id=actor.user_id, status="draft", attempt=0, version=1, title=title,
+                mode=source.mode,
                 aspect_ratio=source.aspect_ratio, resolution=source.resolution, captions=source.captions,
                 engine=source.engine)
     reel.scenes = _scene_rows(scenes)
     session.add(reel)
     session.flush()
-    _event(session, reel, owner, f"created as a copy of reel {source.id}", from_status="")
+    _event(session, reel, actor, f"created as a copy of reel {source.id}", from_status="")
     session.flush()
     return reel
 
 
-def delete_reel(session: Session, reel_id: int, *, actor: str = "") -> None:
+def delete_reel(session: Session, reel_id: int, *, actor: Actor) -> None:
     """Delete a draft, failed, cancelled or completed reel with its scenes, attempts and events.
 
     The video at HeyGen (if any) is not touched. Conditional ``DELETE … WHERE status IN
@@ -387,9 +428,11 @@ def delete_reel(session: Session, reel_id: int, *, actor: str = "") -> None:
 
     Raises:
         ReelNotFoundError: no such reel.
+        PermissionDenied: ``actor`` is neither the reel's owner (producer) nor an admin.
         ReelStateError: the reel is queued or being generated; cancel it first.
     """
     reel = get_reel(session, reel_id)
+    require_reel(actor, Action.DELETE_REEL, reel)
     result = session.execute(
         delete(Reel).where(Reel.id == reel_id, Reel.status.in_(DELETABLE_STATUSES))
         .execution_options(synchronize_session=False)
@@ -401,7 +444,7 @@ def delete_reel(session: Session, reel_id: int, *, actor: str = "") -> None:
     for scene in list(reel.scenes):
         session.expunge(scene)
     session.expunge(reel)
-    log.info("reel %s deleted by %s", reel_id, actor or "unknown")
+    log.info("reel %s deleted by user %s", reel_id, actor.user_id if actor.user_id is not None else actor.kind)
 
 
 @dataclass(frozen=True)
@@ -426,12 +469,15 @@ def _rows(session: Session, where: Sequence[Any], limit: int | None) -> list[Dra
     return [DraftRow(*row) for row in session.execute(stmt)]
 
 
-def list_drafts(session: Session, owner: str, *, query: str = "", limit: int | None = 100) -> list[DraftRow]:
-    """``owner``'s drafts, most recently edited first (one query, scene counts included).
+def list_drafts(session: Session, owner_id: int | None, *, query: str = "", limit: int | None = 100) -> list[DraftRow]:
+    """The drafts of user ``owner_id``, most recently edited first (one query, scene counts included).
 
     ``query`` keeps drafts whose title contains it (case-insensitive); ``limit`` caps the rows.
+    ``None`` (no user) lists nothing.
     """
-    where = [Reel.owner == owner, Reel.status == "draft"]
+    if owner_id is None:
+        return []
+    where = [Reel.owner_id == owner_id, Reel.status == "draft"]
     if query.strip():
         where.append(Reel.title.ilike(f"%{query.strip()}%"))
     return _rows(session, where, limit)
@@ -467,21 +513,24 @@ def first_open_scene(reel: Any, *, voice: bool, avatar: bool) -> int | None:
     return None
 
 
-def prefill(session: Session, *, owner: str, reel_id: int | None, voice_id: str | None = None,
+def prefill(session: Session, *, actor: Actor, reel_id: int | None, voice_id: str | None = None,
             avatar_id: str | None = None) -> Prefill:
     """Put ``voice_id`` and/or ``avatar_id`` into the first scene of draft ``reel_id`` that lacks them;
-    when there is no such draft or scene, create a new draft owned by ``owner`` with them in scene 1.
+    when there is no such draft or scene, or ``actor`` may not edit it, create a new draft owned by
+    ``actor`` with them in scene 1.
 
-    Records the usual edit/creation events (actor ``owner``); flushes, the caller commits.
+    Records the usual edit/creation events; flushes, the caller commits.
 
     Raises:
         ValueError: neither ``voice_id`` nor ``avatar_id`` given.
+        PermissionDenied: ``actor`` may not create reels.
         core.reels.validation.ReelValidationError: an id longer than a draft can hold.
     """
     if not voice_id and not avatar_id:
         raise ValueError("Give a voice_id or an avatar_id to prefill.")
+    require(actor, Action.CREATE_REEL)
     reel = session.get(Reel, reel_id) if reel_id is not None else None
-    if reel is not None and reel.status == "draft":
+    if reel is not None and reel.status == "draft" and can(actor, Action.EDIT_REEL, owner_id=reel.owner_id):
         number = first_open_scene(reel, voice=bool(voice_id), avatar=bool(avatar_id))
         if number is not None:
             inputs = [validation.SceneInput.from_scene(s) for s in sorted(reel.scenes, key=lambda s: s.position)]
@@ -490,9 +539,9 @@ def prefill(session: Session, *, owner: str, reel_id: int | None, voice_id: str 
                 target.voice_id, target.locale = voice_id, None
             if avatar_id:
                 target.avatar_id = avatar_id
-            set_scenes(session, reel.id, inputs, actor=owner)
+            set_scenes(session, reel.id, inputs, actor=actor)
             return Prefill(reel.id, number, False)
     first = validation.SceneInput(position=1, voice_id=voice_id or None, avatar_id=avatar_id or None)
     rest = [validation.SceneInput(position=n) for n in (2, 3)]
-    created = create_reel(session, owner=owner, scenes=[first, *rest])
+    created = create_reel(session, actor=actor, scenes=[first, *rest])
     return Prefill(created.id, 1, True)

@@ -19,6 +19,8 @@ from urllib.parse import urlsplit
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from core.access.actor import Actor
+from core.access.permissions import Action, require
 from core.catalog.tables import is_starfish_id
 from core.models import SpeechSample
 
@@ -91,7 +93,7 @@ def _suffix(url: str) -> str:
 
 
 def speech_sample(session: Session, client: Any, data_dir: Path | str, voice_id: str, text: str, *,
-                  speed: float = 1.0, locale: str | None = None) -> SpeechSample:
+                  actor: Actor, speed: float = 1.0, locale: str | None = None) -> SpeechSample:
     """The sample for (voice, text, speed, locale): from the database when generated before, else made now.
 
     A new sample calls ``POST /v3/voices/speech`` once (billed per second of audio), downloads the audio
@@ -103,9 +105,11 @@ def speech_sample(session: Session, client: Any, data_dir: Path | str, voice_id:
         text: 1–5,000 characters (stripped); speed: 0.5–2.0; locale: BCP-47 tag such as ``en-GB`` or None.
 
     Raises:
+        PermissionDenied: ``actor`` is not a producer or admin (samples are billed); no HeyGen call.
         SpeechUnavailable: not a Starfish voice, empty/too long text, speed out of range (no HeyGen call).
         core.heygen.errors.HeyGenError: the HeyGen request or the download failed (``str()`` is for users).
     """
+    require(actor, Action.SPEECH_SAMPLE)
     text = _validate(voice_id, text, speed)
     key = speech_cache_key(voice_id, text, speed, locale)
     with _lock_for(key):

@@ -14,6 +14,8 @@ from core.models import Reel, ReelAttempt, ReelEvent, SpeechSample
 from core.reels import drafts, validation
 from core.reels import estimate as estimates
 from core.runtime import Runtime
+from tests.people import signed_in
+from ui.text import plain
 
 PAGE = "pages/3_Compose.py"
 
@@ -38,7 +40,7 @@ def _make_reel(runtime: Runtime, owner: str, picks: dict, scripts: list[str], *,
     scenes = [validation.SceneInput(position=n, avatar_id=picks["looks"][n - 1], voice_id=voices[(n - 1) % len(voices)],
                                script=script) for n, script in enumerate(scripts, start=1)]
     with session_scope(runtime.session_factory) as s:
-        return drafts.create_reel(s, owner=owner, title=f"{owner}'s reel", scenes=scenes).id
+        return drafts.create_reel(s, actor=signed_in(s, owner), title=f"{owner}'s reel", scenes=scenes).id
 
 
 def _reel(runtime: Runtime, rid: int) -> Reel:
@@ -56,11 +58,13 @@ def _scene(at, n: int):
     return next(e for e in at.expander if e.label.startswith(f"Scene {n} "))
 
 
-def test_renders_and_asks_for_a_name_first(open_page) -> None:
-    at = open_page(PAGE, user="")
+def test_a_viewer_cannot_start_a_reel_and_is_told_why(open_page, app_runtime: Runtime) -> None:
+    with session_scope(app_runtime.session_factory) as s:
+        signed_in(s, "Vic", role="viewer")
+    at = open_page(PAGE, user="Vic")
     assert not at.exception
-    assert any("Enter your name" in i.value for i in at.info)
-    assert not at.button  # nothing to do before the name is known
+    new = at.button(key="c_new")
+    assert new.disabled and new.help == plain("Viewers cannot create reels; ask an admin for the producer role.")
 
 
 def test_new_reel_creates_a_three_scene_draft_and_opens_it(open_page, app_runtime: Runtime) -> None:
@@ -189,7 +193,7 @@ def test_delete_asks_for_confirmation(open_page, app_runtime, picks) -> None:
 
 def test_voice_filters_narrow_the_voice_list_in_place(open_page, app_runtime, catalog) -> None:
     with session_scope(app_runtime.session_factory) as s:
-        rid = drafts.create_reel(s, owner="Jo").id
+        rid = drafts.create_reel(s, actor=signed_in(s, "Jo")).id
     at = open_page(PAGE, user="Jo", query={"c_reel": str(rid)})
     voice = at.selectbox(key=f"c_r{rid}_s1_voice")
     assert len(voice.options) == len(catalog.voices)

@@ -7,7 +7,9 @@ from datetime import timedelta
 import pytest
 
 from core.models import utcnow
+from tests.apptest.conftest import FAKE_AUTH
 from tests.apptest.reel_states import make_reel
+from ui.text import plain
 
 FAILURE = ("RENDER_FAILED", "The avatar look was removed from your account.")
 
@@ -21,7 +23,7 @@ def quiet(app_runtime):
 
 
 def test_a_new_user_gets_first_steps(open_page, quiet):
-    at = open_page(user=None)
+    at = open_page(user="Newbie")
     assert not at.exception, at.exception
     assert any("first reel" in s.value for s in at.subheader)
     steps = " ".join(m.value for m in at.markdown)
@@ -73,9 +75,60 @@ def test_new_videos_since_last_look_until_marked_seen(open_page, seeded):
     assert any(c.value.startswith("Nothing has finished since you last looked (just now)") for c in at.caption)
 
 
-def test_everyone_view_without_a_name(open_page, seeded):
-    at = open_page(user=None)
+def test_a_visitor_who_has_not_signed_in_sees_only_the_sign_in_screen(open_page, seeded, oidc_provider):
+    auth = {**FAKE_AUTH, "server_metadata_url": oidc_provider.metadata_url}
+    at = open_page(user=None, secrets={"auth": auth})
     assert not at.exception, at.exception
-    text = _texts(at)
-    assert "Bruno's reel" in text, "without a name the team's reels are shown"
-    assert "Enter your name in the sidebar" in text
+    assert [b.label for b in at.button] == ["Sign in"] and not at.button(key="signin").disabled
+    assert "Bruno's reel" not in _texts(at) and not at.error
+
+
+def test_an_unreachable_provider_is_named_on_the_sign_in_screen(open_page):
+    at = open_page(user=None)  # FAKE_AUTH points at a closed loopback port
+    assert not at.exception, at.exception
+    assert [e.value for e in at.error] == [
+        "The sign-in provider at 127.0.0.1:9 cannot be reached right now; try again in a minute or tell your admin."]
+    assert at.button(key="signin").disabled
+
+
+@pytest.mark.parametrize("missing", ["cookie_secret", "client_secret", "server_metadata_url"])
+def test_an_incomplete_auth_section_names_the_missing_key(open_page, missing):
+    auth = {k: v for k, v in FAKE_AUTH.items() if k != missing}
+    at = open_page(user="Ana", secrets={"auth": auth})
+    assert [e.value for e in at.error] == [
+        f"Sign-in is not usable: [auth] in .streamlit/secrets.toml has no {missing}; add it (see secrets.toml.example)."]
+    assert not at.button, "nothing else is drawn"
+
+
+def test_an_id_token_without_email_is_refused_with_the_reason(open_page):
+    at = open_page(user="NoMail", email="")
+    assert not at.exception, at.exception
+    assert at.error[0].value.startswith(plain("Your sign-in provider did not send an email address"))
+    assert [b.label for b in at.button] == ["Log out"]
+
+
+def test_a_disallowed_domain_is_refused(open_page, monkeypatch, app_runtime):
+    import dataclasses
+
+    monkeypatch.setattr(app_runtime, "settings", dataclasses.replace(app_runtime.settings,
+                                                                     allowed_email_domains="example.com"))
+    at = open_page(user="Mallory", email="mallory@evil.example")
+    assert at.error[0].value == plain(
+        "mallory@evil.example may not use Reel Studio: only addresses at example.com are allowed.")
+    assert [b.label for b in at.button] == ["Log out"]
+
+
+def test_without_auth_on_localhost_the_local_user_is_admin(open_page):
+    at = open_page(local=True)
+    assert not at.exception, at.exception
+    sidebar = " ".join(m.value for m in at.sidebar.markdown)
+    assert "Admin" in sidebar
+    assert any("Local user" in c.value for c in at.sidebar.caption)
+    assert not any(b.label == "Log out" for b in at.sidebar.button)
+
+
+def test_old_links_with_me_are_ignored(open_page):
+    at = open_page(user="Ana", query={"me": "Mallory"})
+    assert not at.exception, at.exception
+    assert "me" not in at.query_params or not at.query_params["me"]
+    assert "Mallory" not in " ".join(m.value for m in at.sidebar.markdown)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from streamlit.testing.v1 import AppTest
 
 from core.config import SANDBOX_API_KEY, mask_secret
+from ui.text import plain
 
 PAGE = "pages/6_Settings.py"
 
@@ -39,17 +40,19 @@ def test_worker_status_comes_from_the_lease(open_page, app_runtime):
 
 
 def test_catalog_refresh_shows_counts(open_page):
-    at = open_page(PAGE)
+    at = open_page(PAGE, user="Admin")
     at.button(key="set_refresh_catalog").click().run(timeout=60)
     assert not at.exception, at.exception
     assert any(s.value.startswith("Catalog refreshed:") and "voices" in s.value for s in at.success)
 
 
 def _webhook_script() -> None:
+    from core.access.actor import Actor
     from core.runtime import get_runtime
     from ui.settings_page import webhook_manager
 
-    webhook_manager(get_runtime().client, public_url="https://reels.example.com/webhooks/heygen", secret_set=False)
+    webhook_manager(get_runtime().client, public_url="https://reels.example.com/webhooks/heygen", secret_set=False,
+                    actor=Actor("Admin", verified=True, user_id=1, role="admin"))
 
 
 def test_webhook_endpoints_create_rotate_delete(app_runtime):
@@ -71,3 +74,30 @@ def test_webhook_endpoints_create_rotate_delete(app_runtime):
     assert not at.exception, at.exception
     assert not at.dataframe
     assert app_runtime.client.list_webhook_endpoints() == []
+
+
+def test_producers_see_why_they_cannot_refresh_or_manage_people(open_page):
+    at = open_page(PAGE, user="Pam")
+    assert not at.exception, at.exception
+    refresh = at.button(key="set_refresh_catalog")
+    assert refresh.disabled and refresh.help == plain("Only an admin can refresh the catalog.")
+    assert any("Only an admin can manage users and roles." in c.value for c in at.caption)
+
+
+def test_admins_set_roles_in_people(open_page, app_runtime):
+    from core.access.users import list_users
+    from core.db import session_scope
+    from tests.people import signed_in
+
+    with session_scope(app_runtime.session_factory) as s:
+        signed_in(s, "Pia")
+    at = open_page(PAGE, user="Admin")
+    assert not at.exception, at.exception
+    with app_runtime.session_factory() as s:
+        pia = next(u for u in list_users(s) if u.email == "pia@example.com")
+    at.selectbox(key="set_people_user").select(pia.id)
+    at.selectbox(key="set_people_role").select("viewer")
+    at.button(key="set_people_set_role").click().run()
+    assert not at.exception, at.exception
+    with app_runtime.session_factory() as s:
+        assert next(u for u in list_users(s) if u.email == "pia@example.com").role == "viewer"

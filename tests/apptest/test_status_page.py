@@ -13,6 +13,7 @@ from streamlit.runtime.media_file_manager import MediaFileManager
 from core.board.history import CSV_COLUMNS
 from core.models import Reel, utcnow
 from tests.apptest.reel_states import make_reel
+from ui.text import plain
 
 PAGE = "pages/4_Status.py"
 
@@ -130,10 +131,16 @@ def test_cancel_a_selected_queued_reel(open_page, seeded, app_runtime):
     assert list(_table(at).set_index("title").loc["Onboarding part 2", "status_tags"]) == ["cancelled"]
 
 
-def test_actions_need_a_name(open_page, seeded):
-    at = open_page(PAGE, user=None, query={"s_status": ["failed", "queued"]})
-    _select(at, list(_table(at)["title"]))
-    assert at.button(key="s_retry").disabled and at.button(key="s_cancel").disabled
+def test_someone_elses_reels_cannot_be_retried_or_cancelled(open_page, seeded, app_runtime):
+    with app_runtime.session_factory() as session:
+        make_reel(session, "Ana's failed one", "failed", owner="Ana")
+        make_reel(session, "Ana's queued one", "queued", owner="Ana")
+    at = open_page(PAGE, user="Zoe", query={"s_status": ["failed", "queued"]})
+    _select(at, ["Ana's failed one", "Ana's queued one"])
+    retry, cancel = at.button(key="s_retry"), at.button(key="s_cancel")
+    assert retry.disabled and cancel.disabled
+    assert retry.help == plain("Only Ana (owner) or an admin can retry this reel.")
+    assert cancel.help == plain("Only Ana (owner) or an admin can cancel this reel.")
 
 
 def test_csv_export_holds_the_filtered_reels(open_page, seeded, monkeypatch):
@@ -161,3 +168,13 @@ def test_history_charts_render(open_page, seeded):
     at = open_page(PAGE)
     assert not at.exception
     assert len(at.get("vega_lite_chart")) == 2
+
+
+def test_the_owner_can_cancel_their_own_reel(open_page, seeded, app_runtime):
+    with app_runtime.session_factory() as session:
+        rid = make_reel(session, "Zed's queued one", "queued", owner="Zed").id
+    at = open_page(PAGE, user="Zed", query={"s_status": ["queued"]})
+    _select(at, ["Zed's queued one"])
+    assert not at.button(key="s_cancel").disabled
+    at.button(key="s_cancel").click().run()
+    assert _status_of(app_runtime, rid) == "cancelled"

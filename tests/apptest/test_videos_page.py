@@ -15,6 +15,7 @@ from core.models import Reel, utcnow
 from core.reels.drafts import create_reel
 from core.reels.validation import SceneInput
 from tests.apptest.reel_states import make_reel
+from tests.people import signed_in
 
 PAGE = "pages/5_Videos.py"
 
@@ -39,9 +40,9 @@ def rendered(app_runtime):
     scenes = [SceneInput(position=n, avatar_id=look.id, voice_id=voice.voice_id, script=f"Scene {n}: welcome aboard.")
               for n in (1, 2, 3)]
     with app_runtime.session_factory() as session:
-        reel = create_reel(session, owner="Ana", title="Welcome aboard", captions=True, scenes=scenes)
+        reel = create_reel(session, actor=signed_in(session, "Ana"), title="Welcome aboard", captions=True, scenes=scenes)
         session.commit()
-        result = launch(session, reel.id, actor="Ana", index=catalog.index)
+        result = launch(session, reel.id, actor=signed_in(session, "Ana"), index=catalog.index)
         assert result.ok, result.message
         reel_id = reel.id
     reel = _wait_for(app_runtime, reel_id)

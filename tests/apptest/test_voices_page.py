@@ -17,6 +17,8 @@ from core.db import session_scope
 from core.heygen.types import Voice
 from core.models import Scene, SpeechSample, VoiceAnnotation
 from core.runtime import Runtime
+from tests.people import signed_in
+from ui.text import plain
 from ui.data import annotations_version_cached
 
 PAGE = "pages/1_Voices.py"
@@ -164,7 +166,7 @@ def test_annotation_saves_with_the_users_name_and_then_filters(open_page, app_ru
                                                                          "Bea")
     with session_scope(app_runtime.session_factory) as s:  # as another app process would
         save_annotation(s, voices[7].voice_id, tags=["explainer"], age_group="adult", approved=False,
-                        notes="", actor="Cy")
+                        notes="", actor=signed_in(s, "Cy"))
     annotations_version_cached.clear()  # another process's edit shows once this 2 s cache expires
     with app_runtime.session_factory() as s:
         anns = {a.voice_id: a for a in s.scalars(select(VoiceAnnotation))}
@@ -181,11 +183,14 @@ def test_annotation_saves_with_the_users_name_and_then_filters(open_page, app_ru
     assert df.loc[df["voice_id"] == voice_id, "approved"].item()
 
 
-def test_annotation_needs_a_name(open_page, voices) -> None:
+def test_a_viewer_cannot_annotate_and_is_told_why(open_page, voices, app_runtime) -> None:
+    with session_scope(app_runtime.session_factory) as s:
+        signed_in(s, "Vera", role="viewer")
     voice_id = voices[3].voice_id
-    at = open_page(PAGE, user="", query={"v_voice": [voice_id]})
+    at = open_page(PAGE, user="Vera", query={"v_voice": [voice_id]})
     assert not at.exception
-    assert any("Enter your name" in c.value for c in at.caption)
+    save = next(b for b in at.button if b.label == "Save annotation")
+    assert save.disabled and save.help == plain("Viewers cannot annotate voices; ask an admin for the producer role.")
 
 
 def test_voice_without_preview_gets_a_generated_sample_once(open_page, app_runtime) -> None:

@@ -13,6 +13,7 @@ from core.heygen import HeyGenClient, schemas
 from core.reels.body import build_studio_body
 from core.reels.drafts import create_reel, set_scenes
 from core.reels.validation import SceneInput
+from tests.people import person
 
 BASE = "https://api.heygen.com"
 LOOK, VOICE = "Abigail_expressive_2024112501", "cef3bc4e0a84424cafcde6f2cf466c97"
@@ -43,10 +44,10 @@ def test_create_video_bodies_validate(client, body):
 
 def test_studio_body_built_from_a_reel_validates(session_factory, catalog_index, client):
     with session_factory() as session:
-        reel = create_reel(session, owner="Ana", title="Contract", captions=True)
+        reel = create_reel(session, actor=person("Ana"), title="Contract", captions=True)
         voice = next(v for v in catalog_index.voices if catalog_index.locales(v.voice_id))
         look = next(iter(catalog_index.looks))
-        set_scenes(session, reel.id, [
+        set_scenes(session, reel.id, actor=person("Ana"), scenes=[
             SceneInput(position=n, avatar_id=look.id, voice_id=voice.voice_id, script=f"Scene {n} says hello.",
                        speed=1.2, pitch=-3, locale=catalog_index.locales(voice.voice_id)[0],
                        background_color="#F4F1EA")

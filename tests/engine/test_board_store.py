@@ -22,6 +22,7 @@ from core.jobs import lifecycle
 from core.models import Reel
 from tests.apptest.reel_states import make_reel
 from tests.engine.test_board_queries import SEED
+from tests.people import WORKER, person
 
 
 @pytest.fixture
@@ -75,13 +76,13 @@ def test_incremental_board_follows_every_kind_of_change(seeded, frozen, f):
     with factory() as session:  # the worker moves reels on; a reel leaves the "queued" filter
         for title, to in (("Waiting", "submitting"), ("Update", "completed")):
             reel = session.get(Reel, ids[title])
-            assert lifecycle.transition(session, reel, to, actor="worker")
+            assert lifecycle.transition(session, reel, to, actor=WORKER)
         session.commit()
     assert_same_as_load_board(store, f, frozen)
 
     with factory() as session:  # a new reel, and a failed one queued again
         new = make_reel(session, "Brand new", "draft", owner="Ana", ago=timedelta(0))
-        assert lifecycle.retry(session, ids["Tour"], actor="ana").ok
+        assert lifecycle.retry(session, ids["Tour"], actor=person("ana")).ok
     assert_same_as_load_board(store, f, frozen)
     assert store._peek((f, 30.0, board_rows.BOARD_LIMIT)).loaded == loaded  # so far incremental only
 

@@ -7,6 +7,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
+from core.access.conflicts import EditConflict
+from core.access.permissions import PermissionDenied
 from core.catalog.annotations import (
     AGE_GROUPS,
     MAX_NOTES_CHARS,
@@ -28,14 +30,16 @@ from core.reels.speech import (
     speech_cache_key,
     speech_sample,
 )
+from tests.people import person
 
 STARFISH = "cef3bc4e0a84424cafcde6f2cf466c97"
+ANA = person("Ana")
 THIRD_PARTY = "eKwKdepsAlV2JCGFmqnw"
 
 
 def _save(factory, voice_id=STARFISH, **overrides):
     values = {"tags": ["Warm", "brand safe"], "age_group": "adult", "approved": True, "notes": "Good for ads",
-              "actor": "Ana"}
+              "actor": person("Ana")}
     values.update(overrides)
     with session_scope(factory) as session:
         return save_annotation(session, voice_id, **values)
@@ -53,7 +57,7 @@ def test_save_then_read_back(session_factory):
 
 def test_save_replaces_existing_annotation_and_records_new_actor(session_factory):
     _save(session_factory)
-    _save(session_factory, tags=[], age_group=None, approved=False, notes="", actor="Ben")
+    _save(session_factory, tags=[], age_group=None, approved=False, notes="", actor=person("Ben"))
     with session_factory() as session:
         assert session.scalar(select(func.count()).select_from(VoiceAnnotation)) == 1
         row = get_annotations(session)[STARFISH]
@@ -82,7 +86,6 @@ def test_version_changes_on_insert_edit_and_delete(session_factory):
     ("overrides", "field", "fragment"),
     [
         ({"age_group": "teen"}, "age_group", "Age group must be one of"),
-        ({"actor": "   "}, "actor", "Enter your name"),
         ({"notes": "x" * (MAX_NOTES_CHARS + 1)}, "notes", "Notes are limited"),
         ({"tags": [f"t{i}" for i in range(MAX_TAGS + 1)]}, "tags", "at most"),
         ({"tags": ["y" * 41]}, "tags", "too long"),
@@ -91,7 +94,7 @@ def test_version_changes_on_insert_edit_and_delete(session_factory):
 def test_invalid_input_raises_clear_error_and_writes_nothing(session_factory, overrides, field, fragment):
     with pytest.raises(AnnotationError) as info, session_scope(session_factory) as session:
         save_annotation(session, STARFISH, **{"tags": [], "age_group": None, "approved": False, "notes": "",
-                                              "actor": "Ana", **overrides})
+                                              "actor": person("Ana"), **overrides})
     assert info.value.field == field
     assert fragment in str(info.value)
     with session_factory() as session:
@@ -100,7 +103,7 @@ def test_invalid_input_raises_clear_error_and_writes_nothing(session_factory, ov
 
 def test_empty_voice_id_is_rejected(session_factory):
     with pytest.raises(AnnotationError, match="Choose a voice"), session_scope(session_factory) as session:
-        save_annotation(session, " ", tags=[], age_group=None, approved=False, notes="", actor="Ana")
+        save_annotation(session, " ", tags=[], age_group=None, approved=False, notes="", actor=person("Ana"))
 
 
 def test_age_group_is_case_insensitive_and_every_group_is_accepted(session_factory):
@@ -139,9 +142,9 @@ class FakeSpeechClient:
 def test_speech_sample_calls_heygen_once_per_request_and_reuses_the_file(session_factory, tmp_path):
     client = FakeSpeechClient()
     with session_scope(session_factory) as session:
-        first = speech_sample(session, client, tmp_path, STARFISH, " Hello there ", speed=1.0, locale="en-GB")
+        first = speech_sample(session, client, tmp_path, STARFISH, " Hello there ", speed=1.0, locale="en-GB", actor=ANA)
     with session_scope(session_factory) as session:
-        again = speech_sample(session, client, tmp_path, STARFISH, "Hello there", speed=1.0, locale="en-GB")
+        again = speech_sample(session, client, tmp_path, STARFISH, "Hello there", speed=1.0, locale="en-GB", actor=ANA)
     assert len(client.calls) == 1 and client.downloads == 1
     assert client.calls[0] == {"text": "Hello there", "voice_id": STARFISH, "speed": 1.0, "locale": "en-GB"}
     assert again.cache_key == first.cache_key == speech_cache_key(STARFISH, "Hello there", 1.0, "en-GB")
@@ -156,9 +159,9 @@ def test_speech_sample_calls_heygen_once_per_request_and_reuses_the_file(session
 def test_speech_sample_differs_by_speed_and_locale(session_factory, tmp_path):
     client = FakeSpeechClient()
     with session_scope(session_factory) as session:
-        speech_sample(session, client, tmp_path, STARFISH, "Hi")
-        speech_sample(session, client, tmp_path, STARFISH, "Hi", speed=1.25)
-        speech_sample(session, client, tmp_path, STARFISH, "Hi", locale="en-AU")
+        speech_sample(session, client, tmp_path, STARFISH, "Hi", actor=ANA)
+        speech_sample(session, client, tmp_path, STARFISH, "Hi", speed=1.25, actor=ANA)
+        speech_sample(session, client, tmp_path, STARFISH, "Hi", locale="en-AU", actor=ANA)
     assert len(client.calls) == 3
     with session_factory() as session:
         assert session.scalar(select(func.count()).select_from(SpeechSample)) == 3
@@ -167,12 +170,12 @@ def test_speech_sample_differs_by_speed_and_locale(session_factory, tmp_path):
 def test_missing_audio_file_is_generated_again(session_factory, tmp_path):
     client = FakeSpeechClient()
     with session_scope(session_factory) as session:
-        sample = speech_sample(session, client, tmp_path, STARFISH, "Hi")
+        sample = speech_sample(session, client, tmp_path, STARFISH, "Hi", actor=ANA)
     Path(sample.audio_path).unlink()
     with session_factory() as session:
         assert find_speech_sample(session, STARFISH, "Hi") is None
     with session_scope(session_factory) as session:
-        speech_sample(session, client, tmp_path, STARFISH, "Hi")
+        speech_sample(session, client, tmp_path, STARFISH, "Hi", actor=ANA)
     assert len(client.calls) == 2
     with session_factory() as session:
         assert session.scalar(select(func.count()).select_from(SpeechSample)) == 1
@@ -190,6 +193,40 @@ def test_missing_audio_file_is_generated_again(session_factory, tmp_path):
 def test_unusable_requests_never_reach_heygen(session_factory, tmp_path, voice_id, text, speed, message):
     client = FakeSpeechClient()
     with pytest.raises(SpeechUnavailable) as info, session_scope(session_factory) as session:
-        speech_sample(session, client, tmp_path, voice_id, text, speed=speed)
+        speech_sample(session, client, tmp_path, voice_id, text, speed=speed, actor=ANA)
     assert message in str(info.value)
     assert client.calls == []
+
+
+def test_only_producers_and_admins_annotate_or_sample(session_factory, tmp_path):
+    with pytest.raises(PermissionDenied, match=r"^Viewers cannot annotate voices; ask an admin for the producer role\.$"):
+        _save(session_factory, actor=person("Vic", "viewer"))
+    client = FakeSpeechClient()
+    with pytest.raises(PermissionDenied, match="Viewers cannot generate speech samples"), \
+            session_scope(session_factory) as session:
+        speech_sample(session, client, tmp_path, STARFISH, "Hi", actor=person("Vic", "viewer"))
+    assert client.calls == []
+    with session_factory() as session:
+        assert get_annotations(session) == {}
+
+
+def test_a_save_from_a_stale_version_is_refused_and_the_stored_text_stays(session_factory):
+    first = _save(session_factory, notes="Ana's note", expected_version=0)
+    assert first.version == 1
+    _save(session_factory, notes="Ana again", actor=person("Ana"), expected_version=1)   # v2, another tab
+    with pytest.raises(EditConflict) as caught:
+        _save(session_factory, notes="Ben's note", actor=person("Ben"), expected_version=1)
+    assert caught.value.changed_by == "Ana" and not caught.value.same_person
+    assert str(caught.value).startswith("Changed by Ana at ")
+    with pytest.raises(EditConflict) as again:
+        _save(session_factory, notes="Ana's stale tab", actor=person("Ana"), expected_version=1)
+    assert again.value.same_person and str(again.value).startswith("Changed by Ana in another tab at ")
+    with session_factory() as session:
+        row = get_annotations(session)[STARFISH]
+    assert (row.notes, row.version, row.updated_by_id) == ("Ana again", 2, person("Ana").user_id)
+
+
+def test_creating_over_an_annotation_made_meanwhile_is_refused(session_factory):
+    _save(session_factory, notes="first", expected_version=0)
+    with pytest.raises(EditConflict):
+        _save(session_factory, notes="second", actor=person("Ben"), expected_version=0)

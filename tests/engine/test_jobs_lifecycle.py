@@ -14,6 +14,7 @@ from core.board import timing
 from core.heygen.types import Video
 from core.jobs import lifecycle
 from core.models import Reel, ReelAttempt, ReelEvent, Scene
+from tests.people import WORKER, person, user_id
 
 AVATAR_ID = "Abigail_expressive_2024112501"
 VOICE_ID = "cef3bc4e0a84424cafcde6f2cf466c97"  # Ivy, English, supports locales
@@ -23,7 +24,7 @@ def make_reel(session_factory, *, owner: str = "ana", title: str = "Product intr
               status: str = "draft", **fields) -> int:
     """Insert a valid three-scene draft (real catalog ids) and return its id."""
     with session_factory() as session:
-        reel = Reel(title=title, owner=owner, mode="scene_based", status=status, **fields)
+        reel = Reel(title=title, owner=owner, owner_id=user_id(owner), mode="scene_based", status=status, **fields)
         reel.scenes = [
             Scene(position=i, avatar_id=AVATAR_ID, voice_id=VOICE_ID,
                   script=f"Scene {i}: a short sentence about the product.")
@@ -65,7 +66,7 @@ def assert_history_consistent(session_factory, reel_id: int) -> None:
 def test_launch_queues_with_attempt_key_and_estimate(session_factory, catalog_index):
     reel_id = make_reel(session_factory)
     with session_factory() as session:
-        result = lifecycle.launch(session, reel_id, actor="ana", index=catalog_index)
+        result = lifecycle.launch(session, reel_id, actor=person("ana"), index=catalog_index)
     assert result.ok and result.status == "queued"
     with session_factory() as session:
         reel = session.get(Reel, reel_id)
@@ -83,7 +84,7 @@ def test_launch_with_problems_keeps_draft_and_writes_nothing(session_factory, ca
         session.get(Reel, reel_id).scenes[1].voice_id = "no-such-voice"
         session.commit()
     with session_factory() as session:
-        result = lifecycle.launch(session, reel_id, actor="ana", index=catalog_index)
+        result = lifecycle.launch(session, reel_id, actor=person("ana"), index=catalog_index)
     assert not result.ok and result.status == "draft" and result.problems
     assert status_of(session_factory, reel_id) == "draft"
     assert attempts_of(session_factory, reel_id) == [] and events_of(session_factory, reel_id) == []
@@ -92,8 +93,8 @@ def test_launch_with_problems_keeps_draft_and_writes_nothing(session_factory, ca
 def test_second_launch_says_already_launched(session_factory, catalog_index):
     reel_id = make_reel(session_factory)
     with session_factory() as session:
-        assert lifecycle.launch(session, reel_id, actor="ana", index=catalog_index).ok
-        again = lifecycle.launch(session, reel_id, actor="ana", index=catalog_index)
+        assert lifecycle.launch(session, reel_id, actor=person("ana"), index=catalog_index).ok
+        again = lifecycle.launch(session, reel_id, actor=person("ana"), index=catalog_index)
     assert not again.ok and "already launched" in again.message and "queued" in again.message
 
 
@@ -107,7 +108,7 @@ def test_launch_race_threads_exactly_one_wins(session_factory, catalog_index):
         try:
             with session_factory() as session:
                 barrier.wait(timeout=30)
-                results.append(lifecycle.launch(session, reel_id, actor="ana", index=catalog_index))
+                results.append(lifecycle.launch(session, reel_id, actor=person("ana"), index=catalog_index))
         except Exception as exc:  # pragma: no cover - reported below
             errors.append(repr(exc))
 
@@ -143,7 +144,7 @@ def _launch_in_process(url: str, reel_id: int, barrier, out) -> None:
     factory = make_session_factory(make_engine(url))
     with factory() as session:
         barrier.wait(timeout=60)
-        result = lifecycle.launch(session, reel_id, actor="proc", index=index)
+        result = lifecycle.launch(session, reel_id, actor=person("ana"), index=index)
     out.put((result.ok, result.message))
 
 
@@ -171,10 +172,10 @@ def test_launch_race_two_processes_exactly_one_wins(session_factory, catalog_ind
 def test_cancel_only_from_queued(session_factory, catalog_index):
     reel_id = make_reel(session_factory)
     with session_factory() as session:
-        assert not lifecycle.cancel(session, reel_id, actor="ana").ok  # a draft is not queued
-        lifecycle.launch(session, reel_id, actor="ana", index=catalog_index)
-        assert lifecycle.cancel(session, reel_id, actor="ana").ok
-        again = lifecycle.cancel(session, reel_id, actor="ana")
+        assert not lifecycle.cancel(session, reel_id, actor=person("ana")).ok  # a draft is not queued
+        lifecycle.launch(session, reel_id, actor=person("ana"), index=catalog_index)
+        assert lifecycle.cancel(session, reel_id, actor=person("ana")).ok
+        again = lifecycle.cancel(session, reel_id, actor=person("ana"))
     assert not again.ok and again.status == "cancelled"
     assert events_of(session_factory, reel_id) == [("draft", "queued"), ("queued", "cancelled")]
 
@@ -182,25 +183,25 @@ def test_cancel_only_from_queued(session_factory, catalog_index):
 def test_cancel_loses_against_a_claim(session_factory, catalog_index):
     reel_id = make_reel(session_factory)
     with session_factory() as session:
-        lifecycle.launch(session, reel_id, actor="ana", index=catalog_index)
+        lifecycle.launch(session, reel_id, actor=person("ana"), index=catalog_index)
         reel = session.get(Reel, reel_id)
-        assert lifecycle.transition(session, reel, "submitting", actor="w", expected=("queued",))
+        assert lifecycle.transition(session, reel, "submitting", actor=WORKER, expected=("queued",))
         session.commit()
-        result = lifecycle.cancel(session, reel_id, actor="ana")
+        result = lifecycle.cancel(session, reel_id, actor=person("ana"))
     assert not result.ok and result.status == "submitting"
 
 
 def test_retry_makes_new_attempt_and_key_and_keeps_history(session_factory, catalog_index):
     reel_id = make_reel(session_factory)
     with session_factory() as session:
-        lifecycle.launch(session, reel_id, actor="ana", index=catalog_index)
-        assert not lifecycle.retry(session, reel_id, actor="ana").ok  # queued cannot be retried
+        lifecycle.launch(session, reel_id, actor=person("ana"), index=catalog_index)
+        assert not lifecycle.retry(session, reel_id, actor=person("ana")).ok  # queued cannot be retried
         reel = session.get(Reel, reel_id)
-        lifecycle.transition(session, reel, "submitting", actor="w")
-        lifecycle.transition(session, reel, "pending", actor="w", values={"video_id": "v1"})
-        lifecycle.fail_reel(session, reel, "invalid_parameter", "Bad voice.", actor="w")
+        lifecycle.transition(session, reel, "submitting", actor=WORKER)
+        lifecycle.transition(session, reel, "pending", actor=WORKER, values={"video_id": "v1"})
+        lifecycle.fail_reel(session, reel, "invalid_parameter", "Bad voice.", actor=WORKER)
         session.commit()
-        result = lifecycle.retry(session, reel_id, actor="ana")
+        result = lifecycle.retry(session, reel_id, actor=person("ana"))
     assert result.ok and result.status == "queued"
     first, second = attempts_of(session_factory, reel_id)
     assert (first.number, second.number) == (1, 2)
@@ -219,9 +220,9 @@ def test_transition_is_conditional_and_writes_event_only_on_win(session_factory)
     reel_id = make_reel(session_factory, status="queued")
     with session_factory() as one, session_factory() as two:
         reel_one, reel_two = one.get(Reel, reel_id), two.get(Reel, reel_id)
-        assert lifecycle.transition(one, reel_one, "submitting", actor="a", expected=("queued",))
+        assert lifecycle.transition(one, reel_one, "submitting", actor=WORKER, expected=("queued",))
         one.commit()
-        assert not lifecycle.transition(two, reel_two, "cancelled", actor="b", expected=("queued",))
+        assert not lifecycle.transition(two, reel_two, "cancelled", actor=WORKER, expected=("queued",))
         two.commit()
     assert events_of(session_factory, reel_id) == [("queued", "submitting")]
 
@@ -230,9 +231,9 @@ def test_transition_stamps_times_once(session_factory):
     reel_id = make_reel(session_factory, status="submitting")
     with session_factory() as session:
         reel = session.get(Reel, reel_id)
-        assert lifecycle.transition(session, reel, "pending", actor="w")
+        assert lifecycle.transition(session, reel, "pending", actor=WORKER)
         submitted = reel.submitted_at
-        assert lifecycle.transition(session, reel, "processing", actor="w")
+        assert lifecycle.transition(session, reel, "processing", actor=WORKER)
         assert reel.processing_at is not None and reel.submitted_at == submitted
         session.commit()
     with session_factory() as session:
@@ -257,8 +258,8 @@ def test_apply_video_completed_stores_details_and_is_idempotent(session_factory)
         session.add(ReelAttempt(reel_id=reel_id, number=1, idempotency_key="k-1", status="pending"))
         session.commit()
         reel = session.get(Reel, reel_id)
-        assert lifecycle.apply_video(session, reel, video)
-        assert not lifecycle.apply_video(session, reel, video)
+        assert lifecycle.apply_video(session, reel, video, actor=WORKER)
+        assert not lifecycle.apply_video(session, reel, video, actor=WORKER)
         session.commit()
     with session_factory() as session:
         reel = session.get(Reel, reel_id)
@@ -275,7 +276,7 @@ def test_apply_video_failed_stores_reason(session_factory):
     video = Video(id="vid-1", status="failed", failure_code="MOVIO_PAYMENT_INSUFFICIENT_CREDIT",
                   failure_message="Insufficient credit.")
     with session_factory() as session:
-        assert lifecycle.apply_video(session, session.get(Reel, reel_id), video)
+        assert lifecycle.apply_video(session, session.get(Reel, reel_id), video, actor=WORKER)
         session.commit()
         reel = session.get(Reel, reel_id)
     assert reel.status == "failed" and reel.failure_code == "MOVIO_PAYMENT_INSUFFICIENT_CREDIT"
@@ -290,7 +291,7 @@ def test_refresh_links_defaults_to_seven_days(session_factory):
             return Video(id=video_id, status="completed", video_url="http://x/new.mp4")
 
     with session_factory() as session:
-        reel = lifecycle.refresh_links(session, Client(), reel_id)
+        reel = lifecycle.refresh_links(session, Client(), reel_id, actor=person("ana"))
     assert reel.video_url == "http://x/new.mp4"
     left = reel.links_expire_at - datetime.now(UTC)
     assert timedelta(days=6, hours=23) < left <= timedelta(days=7)
@@ -397,8 +398,8 @@ def test_board_is_one_query(session_factory, engine):
 def test_event_count_matches_changes(session_factory, catalog_index):
     reel_id = make_reel(session_factory)
     with session_factory() as session:
-        lifecycle.launch(session, reel_id, actor="ana", index=catalog_index)
-        lifecycle.cancel(session, reel_id, actor="ana")
+        lifecycle.launch(session, reel_id, actor=person("ana"), index=catalog_index)
+        lifecycle.cancel(session, reel_id, actor=person("ana"))
         total = session.scalar(select(func.count()).select_from(ReelEvent).where(ReelEvent.reel_id == reel_id))
     assert total == 2
     assert_history_consistent(session_factory, reel_id)

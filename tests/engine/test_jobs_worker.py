@@ -23,6 +23,7 @@ from core.jobs import lifecycle
 from core.jobs.worker import IDEMPOTENCY_WINDOW_S, UNCONFIRMED_CODE, Worker
 from core.models import Reel, ReelEvent, WorkerLease
 from tests.engine.test_jobs_lifecycle import assert_history_consistent, attempts_of, events_of, make_reel
+from tests.people import person
 
 
 class Clock:
@@ -60,7 +61,8 @@ def make_worker(session_factory, server, catalog_index, *, name="w1", clock=None
 def launched(session_factory, catalog_index, **fields) -> int:
     reel_id = make_reel(session_factory, **fields)
     with session_factory() as session:
-        assert lifecycle.launch(session, reel_id, actor="ana", index=catalog_index).ok
+        owner = person(fields.get("owner", "ana"))
+        assert lifecycle.launch(session, reel_id, actor=owner, index=catalog_index).ok
     return reel_id
 
 
@@ -139,7 +141,7 @@ def test_retry_after_failure_makes_second_video_with_new_key(session_factory, ca
     worker = make_worker(session_factory, server, catalog_index)
     assert run_until(worker, session_factory, reel_id).status == "failed"
     with session_factory() as session:
-        assert lifecycle.retry(session, reel_id, actor="ana").ok
+        assert lifecycle.retry(session, reel_id, actor=person("ana")).ok
     assert run_until(worker, session_factory, reel_id).status == "completed"
     first, second = attempts_of(session_factory, reel_id)
     assert first.idempotency_key != second.idempotency_key and first.video_id != second.video_id

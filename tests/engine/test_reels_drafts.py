@@ -39,6 +39,10 @@ from core.reels.validation import (
     SceneInput,
     validate_reel,
 )
+from tests.people import person
+
+ANA = person("ana")
+BO = person("bo", "admin")
 
 # --------------------------------------------------------------------------------------------
 # A small catalog with known properties
@@ -73,7 +77,7 @@ def make_draft(factory, **settings: Any) -> int:
     settings.setdefault("scenes", complete_scenes())
     settings.setdefault("title", "Product intro")
     with session_scope(factory) as session:
-        return create_reel(session, owner="ana", **settings).id
+        return create_reel(session, actor=ANA, **settings).id
 
 
 def snapshot(factory, reel_id: int) -> tuple:
@@ -108,7 +112,7 @@ def has(problems: list[Problem], field_name: str, fragment: str) -> bool:
 
 def test_new_scene_based_draft_has_three_empty_scenes_and_a_created_event(session_factory):
     with session_scope(session_factory) as session:
-        reel = create_reel(session, owner="ana")
+        reel = create_reel(session, actor=ANA)
         reel_id = reel.id
     with session_scope(session_factory) as session:
         reel = get_reel(session, reel_id)
@@ -121,8 +125,8 @@ def test_new_scene_based_draft_has_three_empty_scenes_and_a_created_event(sessio
 
 def test_new_studio_draft_has_one_scene_and_scenes_are_stored_in_position_order(session_factory):
     with session_scope(session_factory) as session:
-        empty = create_reel(session, owner="ana", mode="studio")
-        given = create_reel(session, owner="ana", mode="studio",
+        empty = create_reel(session, actor=ANA, mode="studio")
+        given = create_reel(session, actor=ANA, mode="studio",
                             scenes=[SceneInput(30, script="third"), SceneInput(-2, script="first"),
                                     SceneInput(7, script="second")])
         ids = empty.id, given.id
@@ -135,9 +139,9 @@ def test_new_studio_draft_has_one_scene_and_scenes_are_stored_in_position_order(
 def test_update_reel_changes_settings_and_records_what_changed(session_factory):
     reel_id = make_draft(session_factory)
     with session_scope(session_factory) as session:
-        update_reel(session, reel_id, actor="bo", title="Launch video", resolution="4k", captions=True)
+        update_reel(session, reel_id, actor=BO, title="Launch video", resolution="4k", captions=True)
     with session_scope(session_factory) as session:
-        update_reel(session, reel_id, actor="bo", title="Launch video")  # no change: no event
+        update_reel(session, reel_id, actor=BO, title="Launch video")  # no change: no event
     settings, _, _ = snapshot(session_factory, reel_id)
     assert (settings["title"], settings["resolution"], settings["captions"]) == ("Launch video", "4k", True)
     assert events_of(session_factory, reel_id)[1:] == [("bo", "draft", "draft", "edited title, resolution, captions")]
@@ -146,7 +150,7 @@ def test_update_reel_changes_settings_and_records_what_changed(session_factory):
 def test_update_reel_refuses_fields_that_are_not_settings(session_factory):
     reel_id = make_draft(session_factory)
     with pytest.raises(TypeError, match="status"), session_scope(session_factory) as session:
-        update_reel(session, reel_id, status="completed")
+        update_reel(session, reel_id, actor=ANA, status="completed")
 
 
 def test_set_scenes_replaces_scenes_and_names_the_changed_fields(session_factory):
@@ -154,9 +158,9 @@ def test_set_scenes_replaces_scenes_and_names_the_changed_fields(session_factory
     scenes = complete_scenes()
     scenes[1] = dataclasses.replace(scenes[1], script="Un nouveau texte.", speed=0.9)
     with session_scope(session_factory) as session:
-        set_scenes(session, reel_id, scenes, actor="bo")
+        set_scenes(session, reel_id, scenes, actor=BO)
     with session_scope(session_factory) as session:
-        set_scenes(session, reel_id, scenes, actor="bo")  # identical: no event
+        set_scenes(session, reel_id, scenes, actor=BO)  # identical: no event
     _, stored, _ = snapshot(session_factory, reel_id)
     assert stored[1] == (2, "look_photo", "voice_fr", "Un nouveau texte.", 0.9, -3.0, None, None)
     assert events_of(session_factory, reel_id)[1:] == [("bo", "draft", "draft", "edited scenes: scene 2: script, speed")]
@@ -168,7 +172,7 @@ def test_blank_choices_are_stored_as_none_and_line_ends_as_newlines(session_fact
     scenes[0] = dataclasses.replace(scenes[0], voice_id="", locale=" ", background_color="",
                                     script="Line one\r\nLine two\rLine three")
     with session_scope(session_factory) as session:
-        set_scenes(session, reel_id, scenes)
+        set_scenes(session, reel_id, scenes, actor=ANA)
     _, stored, _ = snapshot(session_factory, reel_id)
     assert stored[0] == (1, "look_studio", None, "Line one\nLine two\nLine three", 1.0, 0.0, None, None)
 
@@ -176,9 +180,9 @@ def test_blank_choices_are_stored_as_none_and_line_ends_as_newlines(session_fact
 def test_add_move_and_remove_scenes_of_a_studio_reel(session_factory):
     reel_id = make_draft(session_factory, mode="studio")
     with session_scope(session_factory) as session:
-        add_scene(session, reel_id, SceneInput(0, "look_studio", "voice_en", "Four."), actor="bo")
-        move_scene(session, reel_id, 4, 1, actor="bo")
-        remove_scene(session, reel_id, 3, actor="bo")
+        add_scene(session, reel_id, SceneInput(0, "look_studio", "voice_en", "Four."), actor=BO)
+        move_scene(session, reel_id, 4, 1, actor=BO)
+        remove_scene(session, reel_id, 3, actor=BO)
     _, stored, _ = snapshot(session_factory, reel_id)
     assert [(s[0], s[3]) for s in stored] == [
         (1, "Four."), (2, "Hello and welcome to our product tour."), (3, "Thanks for watching.")]
@@ -190,12 +194,12 @@ def test_scene_based_reels_keep_exactly_three_scenes(session_factory):
     reel_id = make_draft(session_factory)
     before = snapshot(session_factory, reel_id)
     with pytest.raises(ReelValidationError, match="exactly 3 scenes"), session_scope(session_factory) as session:
-        add_scene(session, reel_id)
+        add_scene(session, reel_id, actor=ANA)
     with pytest.raises(ReelValidationError, match="exactly 3 scenes"), session_scope(session_factory) as session:
-        remove_scene(session, reel_id, 1)
+        remove_scene(session, reel_id, 1, actor=ANA)
     with pytest.raises(ReelValidationError, match="Scene 9 does not exist"), \
             session_scope(session_factory) as session:
-        move_scene(session, reel_id, 9, 1)
+        move_scene(session, reel_id, 9, 1, actor=ANA)
     assert snapshot(session_factory, reel_id) == before
 
 
@@ -204,13 +208,13 @@ def test_switching_mode_pads_to_three_scenes_or_refuses_to_drop_scenes(session_f
     five = make_draft(session_factory, mode="studio",
                       scenes=[SceneInput(n, script=f"Scene {n}.") for n in range(1, 6)])
     with session_scope(session_factory) as session:
-        update_reel(session, one, mode="scene_based")
+        update_reel(session, one, actor=ANA, mode="scene_based")
     _, stored, _ = snapshot(session_factory, one)
     assert [(s[0], s[3]) for s in stored] == [(1, "Only."), (2, ""), (3, "")]
     before = snapshot(session_factory, five)
     with pytest.raises(ReelValidationError, match="this one has 5") as err, \
             session_scope(session_factory) as session:
-        update_reel(session, five, mode="scene_based")
+        update_reel(session, five, actor=ANA, mode="scene_based")
     assert err.value.problems[0].field == "scenes"
     assert snapshot(session_factory, five) == before
 
@@ -221,11 +225,11 @@ def test_only_drafts_are_editable(session_factory, status):
     set_status(session_factory, reel_id, status)
     before = snapshot(session_factory, reel_id)
     edits: list[Callable] = [
-        lambda s: update_reel(s, reel_id, title="New"),
-        lambda s: set_scenes(s, reel_id, complete_scenes()[:1]),
-        lambda s: add_scene(s, reel_id),
-        lambda s: remove_scene(s, reel_id, 1),
-        lambda s: move_scene(s, reel_id, 1, 2),
+        lambda s: update_reel(s, reel_id, actor=ANA, title="New"),
+        lambda s: set_scenes(s, reel_id, complete_scenes()[:1], actor=ANA),
+        lambda s: add_scene(s, reel_id, actor=ANA),
+        lambda s: remove_scene(s, reel_id, 1, actor=ANA),
+        lambda s: move_scene(s, reel_id, 1, 2, actor=ANA),
     ]
     for edit in edits:
         with pytest.raises(ReelStateError, match=f"is {status}; only drafts can be edited"), \
@@ -240,7 +244,7 @@ def test_an_edit_that_races_a_launch_is_refused(session_factory):
     with pytest.raises(ReelStateError, match="is queued"), session_scope(session_factory) as session:
         assert get_reel(session, reel_id).status == "draft"  # loaded (and cached) as a draft
         set_status(session_factory, reel_id, "queued")  # committed by "another process"
-        update_reel(session, reel_id, title="Too late")
+        update_reel(session, reel_id, actor=ANA, title="Too late")
     settings, _, _ = snapshot(session_factory, reel_id)
     assert (settings["title"], settings["status"]) == ("Product intro", "queued")
 
@@ -248,11 +252,11 @@ def test_an_edit_that_races_a_launch_is_refused(session_factory):
 def test_unknown_reels_are_reported(session_factory):
     with pytest.raises(ReelNotFoundError, match="Reel 4242 does not exist"), \
             session_scope(session_factory) as session:
-        update_reel(session, 4242, title="x")
+        update_reel(session, 4242, actor=ANA, title="x")
     with pytest.raises(ReelNotFoundError), session_scope(session_factory) as session:
-        duplicate_reel(session, 4242, "ana")
+        duplicate_reel(session, 4242, actor=ANA)
     with pytest.raises(ReelNotFoundError), session_scope(session_factory) as session:
-        delete_reel(session, 4242)
+        delete_reel(session, 4242, actor=ANA)
 
 
 # --------------------------------------------------------------------------------------------
@@ -264,7 +268,7 @@ def test_duplicate_copies_settings_and_scenes_as_a_new_draft(session_factory):
     source = make_draft(session_factory, resolution="720p", captions=True, engine="avatar_iv")
     set_status(session_factory, source, "completed")
     with session_scope(session_factory) as session:
-        copy = duplicate_reel(session, source, "bo")
+        copy = duplicate_reel(session, source, actor=BO)
         copy_id = copy.id
         assert (copy.owner, copy.status, copy.title) == ("bo", "draft", "Product intro (copy)")
     src_settings, src_scenes, _ = snapshot(session_factory, source)
@@ -275,16 +279,16 @@ def test_duplicate_copies_settings_and_scenes_as_a_new_draft(session_factory):
     assert src_settings["status"] == "completed"
     assert events_of(session_factory, copy_id) == [("bo", None, "draft", f"created as a copy of reel {source}")]
     with session_scope(session_factory) as session:  # the copy is editable, the source untouched
-        update_reel(session, copy_id, title="Mine now")
+        update_reel(session, copy_id, actor=BO, title="Mine now")
     assert snapshot(session_factory, source)[0]["title"] == "Product intro"
 
 
 def test_duplicate_keeps_long_titles_within_the_limit(session_factory):
     with session_scope(session_factory) as session:
-        source = create_reel(session, owner="ana", title="T" * 200)
-        untitled = create_reel(session, owner="ana")
-        long_copy = duplicate_reel(session, source.id, "ana")
-        untitled_copy = duplicate_reel(session, untitled.id, "ana")
+        source = create_reel(session, actor=ANA, title="T" * 200)
+        untitled = create_reel(session, actor=ANA)
+        long_copy = duplicate_reel(session, source.id, actor=ANA)
+        untitled_copy = duplicate_reel(session, untitled.id, actor=ANA)
         assert len(long_copy.title) == 200 and long_copy.title.endswith("T (copy)")
         assert untitled_copy.title == "Untitled reel (copy)"
 
@@ -297,7 +301,7 @@ def test_delete_removes_the_reel_with_its_scenes_events_and_attempts(session_fac
         session.add(ReelAttempt(reel_id=reel_id, number=1, idempotency_key=f"key-{reel_id}"))
     set_status(session_factory, reel_id, status)
     with session_scope(session_factory) as session:
-        delete_reel(session, reel_id, actor="ana")
+        delete_reel(session, reel_id, actor=ANA)
     with session_scope(session_factory) as session:
         assert session.get(Reel, reel_id) is None
         for model in (Scene, ReelEvent, ReelAttempt):
@@ -312,7 +316,7 @@ def test_delete_refuses_reels_in_flight(session_factory, status):
     before = snapshot(session_factory, reel_id)
     with pytest.raises(ReelStateError, match=f"is {status} and cannot be deleted.*cancel it first"), \
             session_scope(session_factory) as session:
-        delete_reel(session, reel_id)
+        delete_reel(session, reel_id, actor=ANA)
     assert snapshot(session_factory, reel_id) == before
 
 
@@ -406,10 +410,10 @@ CASES = [
 
 def _apply(session, reel_id: int, case: Case) -> None:
     if case.settings:
-        update_reel(session, reel_id, actor="bo", **case.settings)
+        update_reel(session, reel_id, actor=BO, **case.settings)
     if case.scenes:
         current = [SceneInput.from_scene(s) for s in get_reel(session, reel_id).scenes]
-        set_scenes(session, reel_id, case.scenes(current), actor="bo")
+        set_scenes(session, reel_id, case.scenes(current), actor=BO)
 
 
 def _transient_reel(stored: tuple, case: Case) -> Reel:
@@ -580,7 +584,7 @@ def test_minimal_body_omits_optional_parts(session_factory):
                          scenes=[SceneInput(1, "look_studio", "voice_en", "One scene.")])
     with session_scope(session_factory) as session:
         reel = get_reel(session, reel_id)
-        update_reel(session, reel_id, title="  ")
+        update_reel(session, reel_id, actor=ANA, title="  ")
         body = build_studio_body(reel, TINY_INDEX)
     assert set(body) == {"type", "resolution", "aspect_ratio", "scenes"}
     assert body["scenes"][0]["input"]["engine"] == {"type": "avatar_v"}

@@ -14,6 +14,7 @@ from core.models import Reel, ReelEvent, Scene, SpeechSample, utcnow
 from core.reels import drafts, speech, validation
 from core.reels import estimate as estimates
 from core.reels.speech import speech_cache_key
+from tests.people import person
 
 AVATAR_ID = "Abigail_expressive_2024112501"
 VOICE_ID = "cef3bc4e0a84424cafcde6f2cf466c97"  # Ivy, English, Starfish
@@ -22,7 +23,7 @@ OTHER_VOICE = "b99b17cac41f4376bd291820c4854711"
 
 def _create(session_factory, owner: str, title: str = "", **kw) -> int:
     with session_factory() as s:
-        rid = drafts.create_reel(s, owner=owner, title=title, **kw).id
+        rid = drafts.create_reel(s, actor=person(owner), title=title, **kw).id
         s.commit()
         return rid
 
@@ -36,17 +37,17 @@ def test_list_drafts_is_the_owners_drafts_newest_first_with_scene_counts(session
         s.get(Reel, launched).status = "queued"
         s.get(Reel, old).updated_at = utcnow() - timedelta(hours=1)
         s.commit()
-        rows = drafts.list_drafts(s, "ana")
+        rows = drafts.list_drafts(s, person("ana").user_id)
         assert [(r.id, r.title, r.scenes) for r in rows] == [(new, "New one", 1), (old, "Old one", 3)]
-        assert [r.id for r in drafts.list_drafts(s, "ana", query="OLD")] == [old]
-        assert drafts.list_drafts(s, "ana", limit=1)[0].id == new
+        assert [r.id for r in drafts.list_drafts(s, person("ana").user_id, query="OLD")] == [old]
+        assert drafts.list_drafts(s, person("ana").user_id, limit=1)[0].id == new
 
 
 def test_prefill_fills_the_first_scene_without_a_voice(session_factory) -> None:
     scenes = [validation.SceneInput(1, voice_id=OTHER_VOICE, locale=None), validation.SceneInput(2), validation.SceneInput(3)]
     rid = _create(session_factory, "ana", scenes=scenes)
     with session_factory() as s:
-        done = drafts.prefill(s, owner="ana", reel_id=rid, voice_id=VOICE_ID)
+        done = drafts.prefill(s, actor=person("ana"), reel_id=rid, voice_id=VOICE_ID)
         s.commit()
         assert done == drafts.Prefill(rid, 2, False)
         reel = drafts.get_reel(s, rid)
@@ -59,23 +60,23 @@ def test_prefill_with_look_and_voice_needs_a_scene_missing_both(session_factory)
               validation.SceneInput(3)]
     rid = _create(session_factory, "ana", scenes=scenes)
     with session_factory() as s:
-        assert drafts.prefill(s, owner="ana", reel_id=rid, voice_id=VOICE_ID, avatar_id=AVATAR_ID).scene == 3
+        assert drafts.prefill(s, actor=person("ana"), reel_id=rid, voice_id=VOICE_ID, avatar_id=AVATAR_ID).scene == 3
 
 
 def test_prefill_starts_a_new_draft_when_the_open_reel_is_full_or_launched(session_factory) -> None:
     full = _create(session_factory, "ana", scenes=[validation.SceneInput(n, voice_id=VOICE_ID) for n in (1, 2, 3)])
     with session_factory() as s:
-        done = drafts.prefill(s, owner="bo", reel_id=full, voice_id=OTHER_VOICE)
+        done = drafts.prefill(s, actor=person("bo"), reel_id=full, voice_id=OTHER_VOICE)
         s.commit()
         assert done.created and done.scene == 1 and done.reel_id != full
         new = drafts.get_reel(s, done.reel_id)
         assert (new.owner, new.status, [sc.voice_id for sc in new.scenes]) == ("bo", "draft", [OTHER_VOICE, None, None])
         s.get(Reel, done.reel_id).status = "queued"
         s.commit()
-        assert drafts.prefill(s, owner="bo", reel_id=done.reel_id, avatar_id=AVATAR_ID).created
-        assert drafts.prefill(s, owner="bo", reel_id=None, avatar_id=AVATAR_ID).created
+        assert drafts.prefill(s, actor=person("bo"), reel_id=done.reel_id, avatar_id=AVATAR_ID).created
+        assert drafts.prefill(s, actor=person("bo"), reel_id=None, avatar_id=AVATAR_ID).created
         with pytest.raises(ValueError):
-            drafts.prefill(s, owner="bo", reel_id=None)
+            drafts.prefill(s, actor=person("bo"), reel_id=None)
 
 
 def reel_events(session, rid: int) -> list[str]:

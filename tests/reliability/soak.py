@@ -56,6 +56,7 @@ from core.jobs import lifecycle
 from core.models import TERMINAL_STATUSES, Reel, ReelAttempt, ReelEvent
 from core.reels.drafts import create_reel
 from core.reels.validation import SceneInput
+from tests.people import person
 
 #: Real catalog ids (the vendored 2026 catalog): an expressive look and a voice with accents.
 AVATAR_ID = "Abigail_expressive_2024112501"
@@ -237,9 +238,9 @@ def make_reels(session_factory: Any, index: Any, count: int, seed: int) -> list[
                              script=f"Reel {n}, scene {i}: " + "a short sentence about the product. " * rng.randint(1, 3))
                   for i in range(1, scenes_n + 1)]
         with session_factory() as session:
-            reel = create_reel(session, owner=f"owner{n % 4}", title=f"Soak reel {n}", mode=mode, scenes=scenes)
+            reel = create_reel(session, actor=person(f"owner{n % 4}"), title=f"Soak reel {n}", mode=mode, scenes=scenes)
             session.commit()
-            result = lifecycle.launch(session, reel.id, actor=reel.owner, index=index)
+            result = lifecycle.launch(session, reel.id, actor=person(reel.owner), index=index)
             if not result.ok:
                 raise RuntimeError(f"reel {reel.id} did not launch: {result.message} {result.problems}")
             ids.append(reel.id)

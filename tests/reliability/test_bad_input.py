@@ -39,6 +39,7 @@ from core.reels.body import build_studio_body
 from core.reels.drafts import create_reel, get_reel, set_scenes, update_reel
 from core.reels.validation import ReelValidationError, SceneInput
 from core.runtime import StartupError, ensure_data_dir
+from tests.people import person
 
 ROOT = Path(__file__).resolve().parents[2]
 AVATAR_ID = "Abigail_expressive_2024112501"
@@ -167,7 +168,7 @@ def snapshot(session_factory, reel_id: int) -> tuple:
 
 def new_draft(session_factory, mode: str = "scene_based") -> int:
     with session_factory() as session:
-        reel = create_reel(session, owner="ana", title="Bad input", mode=mode, scenes=scenes())
+        reel = create_reel(session, actor=person("ana"), title="Bad input", mode=mode, scenes=scenes())
         session.commit()
         return reel.id
 
@@ -191,7 +192,7 @@ def test_bad_input_is_named_and_changes_nothing(session_factory, catalog_index, 
         with session_factory() as session:
             before = session.execute(select(func.count()).select_from(Reel)).scalar_one()
             with pytest.raises(ReelValidationError) as err:
-                create_reel(session, owner="ana", title="Bad", mode=case.mode, scenes=case.change(scenes()))
+                create_reel(session, actor=person("ana"), title="Bad", mode=case.mode, scenes=case.change(scenes()))
             session.rollback()
             expect(err.value.problems, case)
             assert session.execute(select(func.count()).select_from(Reel)).scalar_one() == before
@@ -201,22 +202,22 @@ def test_bad_input_is_named_and_changes_nothing(session_factory, catalog_index, 
     if case.stage in ("settings", "save"):
         with session_factory() as session, pytest.raises(ReelValidationError) as err:
             if case.settings:
-                update_reel(session, reel_id, actor="bo", **case.settings)
+                update_reel(session, reel_id, actor=person("ana"), **case.settings)
             else:
-                set_scenes(session, reel_id, case.change(current_scenes(session_factory, reel_id)), actor="bo")
+                set_scenes(session, reel_id, case.change(current_scenes(session_factory, reel_id)), actor=person("ana"))
             session.commit()
         expect(err.value.problems, case)
         assert snapshot(session_factory, reel_id) == before
         return
     with session_factory() as session:  # launch / accept: the edit itself is stored
         if case.settings:
-            update_reel(session, reel_id, actor="bo", **case.settings)
+            update_reel(session, reel_id, actor=person("ana"), **case.settings)
         if case.change:
-            set_scenes(session, reel_id, case.change(current_scenes(session_factory, reel_id)), actor="bo")
+            set_scenes(session, reel_id, case.change(current_scenes(session_factory, reel_id)), actor=person("ana"))
         session.commit()
     stored = snapshot(session_factory, reel_id)
     with session_factory() as session:
-        result = lifecycle.launch(session, reel_id, actor="bo", index=catalog_index)
+        result = lifecycle.launch(session, reel_id, actor=person("ana"), index=catalog_index)
     if case.stage == "launch":
         assert not result.ok and result.status == "draft" and result.message.startswith("Fix ")
         expect(result.problems, case)
@@ -287,7 +288,7 @@ def test_heygen_400_names_the_field(sandbox, sandbox_client, mutate, param):
 def test_expired_video_link_is_refreshed(sandbox, sandbox_client, session_factory, catalog_index, tmp_path):
     requests.post(f"{sandbox.url}/_sandbox/faults", json={"expire_urls": True}, timeout=10).raise_for_status()
     with session_factory() as session:
-        reel = create_reel(session, owner="ana", title="Links", scenes=scenes())
+        reel = create_reel(session, actor=person("ana"), title="Links", scenes=scenes())
         session.commit()
         created = sandbox_client.create_video(build_studio_body(reel, catalog_index, callback_id="l"))
         video = _wait_completed(sandbox_client, created.video_id)
@@ -297,7 +298,7 @@ def test_expired_video_link_is_refreshed(sandbox, sandbox_client, session_factor
     assert requests.get(video.video_url, timeout=10).status_code == 403
     requests.post(f"{sandbox.url}/_sandbox/faults", json={"expire_urls": False}, timeout=10).raise_for_status()
     with session_factory() as session:
-        fresh = lifecycle.refresh_links(session, sandbox_client, reel_id)
+        fresh = lifecycle.refresh_links(session, sandbox_client, reel_id, actor=person("ana"))
         assert fresh.video_url != video.video_url
     assert sandbox_client.download(fresh.video_url, tmp_path / "v.mp4").stat().st_size > 0
 
@@ -419,7 +420,7 @@ def test_script_tag_in_user_text_is_shown_as_text(sandbox_runtime):
     st.cache_data.clear()
     with sandbox_runtime.session_factory() as session:
         xss_scenes = [dataclasses.replace(s, script=f"{XSS} scene {s.position}") for s in scenes()]
-        reel = create_reel(session, owner="Ana", title=XSS, scenes=xss_scenes)
+        reel = create_reel(session, actor=person("Ana"), title=XSS, scenes=xss_scenes)
         session.commit()
         reel_id = reel.id
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)

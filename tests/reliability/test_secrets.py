@@ -29,6 +29,7 @@ from core.jobs import lifecycle
 from core.jobs.worker import Worker
 from core.models import Reel
 from core.runtime import get_runtime, reset_runtime
+from tests.people import person
 from tests.reliability.soak import make_reels
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -193,7 +194,7 @@ def test_key_never_in_the_database(keyed_sandbox, engine, session_factory, catal
         time.sleep(0.05)
     assert sorted(statuses) == ["completed", "completed", "failed"]
     with session_factory() as session:
-        lifecycle.refresh_links(session, client, reel_ids[0])
+        lifecycle.refresh_links(session, client, reel_ids[0], actor=person("ana"))
     text = dump_database(engine)
     assert "Soak reel" in text and "RENDER_FAILED" in text  # the dump holds real data
     assert not leaked(text)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from core.access.actor import SYSTEM, WEBHOOK, Actor, worker_actor
+from core.access.actor import SYSTEM, WEBHOOK, Actor, ActorError, worker_actor
 from core.access.permissions import (
     ADMIN_ACTIONS,
     OWNED_ACTIONS,
@@ -82,8 +82,9 @@ def test_a_reel_without_owner_is_admins_only():
     assert can(person("admin"), Action.EDIT_REEL, owner_id=None)
 
 
-def test_an_unknown_role_has_no_rights():
-    assert denial(person("superuser"), Action.REFRESH_LINKS) == "Ben has no role in Reel Studio; ask an admin for one."
+def test_an_unknown_role_cannot_be_built():
+    with pytest.raises(ActorError, match="Unknown role 'superuser'"):
+        person("superuser")
 
 
 @pytest.mark.parametrize("system", [worker_actor("host:1:abc"), WEBHOOK, SYSTEM])

@@ -19,6 +19,7 @@ from types import SimpleNamespace
 import pytest
 
 from bench._common import synthetic_voices
+from core.access.permissions import PermissionDenied
 from core.catalog import store as catalog_store
 from core.catalog import tables
 from core.catalog.index import CatalogIndex
@@ -42,6 +43,7 @@ from core.catalog.tables import (
     voices_frame,
 )
 from core.heygen.types import AvatarLook, Voice
+from tests.people import ADMIN, person
 
 DATA = Path(__file__).resolve().parents[2] / "core" / "data"
 HEX32 = re.compile(r"^[0-9a-f]{32}$")
@@ -629,7 +631,9 @@ def test_catalog_store_loads_once_and_reloads_on_refresh_or_age(voices, looks, m
     assert store.current is None and not store.is_fresh()
     first = store.get()
     assert store.get() is first and len(client.calls) == 3  # private, public, looks: one walk
-    assert store.get(refresh=True) is not first and client.calls[-1] == ("looks", True)
+    with pytest.raises(PermissionDenied, match=r"^Only an admin can refresh the catalog\.$"):
+        store.get(refresh=True, actor=person("Pat", "producer"))
+    assert store.get(refresh=True, actor=ADMIN) is not first and client.calls[-1] == ("looks", True)
     now = catalog_store.time.monotonic()
     monkeypatch.setattr(catalog_store.time, "monotonic", lambda: now + 61)
     assert not store.is_fresh()
