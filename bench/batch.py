@@ -55,9 +55,9 @@ def main() -> int:
     engine = make_engine(f"sqlite:///{folder / 'bench.db'}")
     migrate(engine)
     factory = make_session_factory(engine)
-    ana = Actor("Ana")
+    ana = Actor("Ana", verified=True, user_id=1, role="producer")
     with factory() as session:
-        reel = create_reel(session, owner="Ana", title="Welcome {{ first_name }}",
+        reel = create_reel(session, actor=ana, title="Welcome {{ first_name }}",
                            scenes=[SceneInput(i, AVATAR_ID, VOICE_ID, s) for i, s in enumerate(SCRIPTS, 1)])
         template = save_as_template(session, reel.id, actor=ana)
         session.commit()

@@ -306,6 +306,7 @@ class Batch(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     title: Mapped[str] = mapped_column(String(200), default="")
     owner: Mapped[str] = mapped_column(String(200), default="", index=True)
+    owner_id: Mapped[int | None] = mapped_column(Integer)
     template_id: Mapped[int | None] = mapped_column(ForeignKey("reels.id", ondelete="SET NULL", use_alter=True,
                                                                name="fk_batches_template_id_reels"))
     file_name: Mapped[str] = mapped_column(String(255), default="")

@@ -15,7 +15,6 @@ import pandas as pd
 import streamlit as st
 from sqlalchemy import select
 
-from core.access.actor import Actor
 from core.board.batches import batch_progress, batch_results
 from core.heygen.errors import HeyGenError
 from core.jobs import batches as batch_jobs
@@ -48,10 +47,6 @@ from ui.links import page_link
 _AUTO = "Detect"
 
 
-def _actor(ctx: FrameContext) -> Actor:
-    return Actor(ctx.user or "local user", verified=bool(ctx.user))
-
-
 # --------------------------------------------------------------------------------------------
 # Template
 # --------------------------------------------------------------------------------------------
@@ -59,7 +54,7 @@ def _actor(ctx: FrameContext) -> Actor:
 
 def _make_template(ctx: FrameContext, reel_id: int) -> None:
     with closing(ctx.runtime.session_factory()) as session:
-        template = save_as_template(session, reel_id, actor=_actor(ctx))
+        template = save_as_template(session, reel_id, actor=ctx.actor)
         session.commit()
         st.session_state["b_template"] = template.id
     st.toast("Template saved. Add {{ variables }} to its title and scripts in Compose.", icon=":material/check:")
@@ -203,9 +198,9 @@ def _launch(ctx: FrameContext, template_id: int, rows: pd.DataFrame, excluded: l
     view = catalog_view(ctx.runtime)
     with closing(ctx.runtime.session_factory()) as session:
         try:
-            batch = create_batch(session, template_id, rows, actor=_actor(ctx), file_name=file_name, excluded=excluded)
+            batch = create_batch(session, template_id, rows, actor=ctx.actor, file_name=file_name, excluded=excluded)
             session.commit()
-            report = batch_jobs.launch_batch(session, batch.id, actor=_actor(ctx), index=view.catalog.index)
+            report = batch_jobs.launch_batch(session, batch.id, actor=ctx.actor, index=view.catalog.index)
         except (BatchError, TemplateError) as exc:
             session.rollback()
             st.session_state["b_flash"] = ("error", str(exc))
@@ -222,7 +217,7 @@ def _launch(ctx: FrameContext, template_id: int, rows: pd.DataFrame, excluded: l
 def _batch_actions(ctx: FrameContext, batch_id: int, verb: str) -> None:
     with closing(ctx.runtime.session_factory()) as session:
         fn = batch_jobs.retry_failed if verb == "retry" else batch_jobs.cancel_queued
-        n = fn(session, batch_id, actor=_actor(ctx))
+        n = fn(session, batch_id, actor=ctx.actor)
     word = "queued again" if verb == "retry" else "cancelled"
     st.session_state["b_flash"] = ("ok", f"Batch {batch_id}: {n:,} reel{'s' * (n != 1)} {word}.")
 

@@ -21,6 +21,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from core.access.actor import Actor
+from core.access.permissions import Action, require
 from core.jobs import lifecycle
 from core.models import Batch, BatchRow, Reel, ReelAttempt, ReelEvent, Scene, utcnow
 from core.reels.batches import BatchError, batch_rows_frame, get_template, preview_batch, rendered_reel
@@ -48,7 +49,7 @@ def _write_chunk(session: Session, batch: Batch, template: Any, chunk: list, act
         reel, _ = rendered_reel(template, values)
         made.append((number, reel))
     reel_values = [{
-        "title": reel.title, "owner": actor.name, "mode": reel.mode, "aspect_ratio": reel.aspect_ratio,
+        "title": reel.title, "owner": batch.owner, "owner_id": batch.owner_id, "version": 1, "mode": reel.mode, "aspect_ratio": reel.aspect_ratio,
         "resolution": reel.resolution, "captions": reel.captions, "engine": reel.engine, "status": "queued",
         "attempt": 1, "idempotency_key": str(uuid.uuid4()), "created_at": now, "updated_at": now, "queued_at": now,
         "estimated_duration_s": estimates[number][0], "estimated_cost_usd": estimates[number][1],
@@ -63,9 +64,10 @@ def _write_chunk(session: Session, batch: Batch, template: Any, chunk: list, act
         attempts.append({"reel_id": reel_id, "number": 1, "idempotency_key": values["idempotency_key"],
                          "status": "queued", "queued_at": now})
         events += [
-            {"reel_id": reel_id, "at": now, "actor": actor.name, "from_status": "", "to_status": "draft",
-             "detail": f"created from batch {batch.id}, row {number}"},
-            {"reel_id": reel_id, "at": now, "actor": actor.name, "from_status": "draft", "to_status": "queued",
+            {"reel_id": reel_id, "at": now, "actor": actor.name, "actor_id": actor.user_id, "from_status": "",
+             "to_status": "draft", "detail": f"created from batch {batch.id}, row {number}"},
+            {"reel_id": reel_id, "at": now, "actor": actor.name, "actor_id": actor.user_id, "from_status": "draft",
+             "to_status": "queued",
              "detail": f"launched with batch {batch.id}; estimate {values['estimated_duration_s']:.0f} s, "
                        f"${values['estimated_cost_usd']:.2f}"},
         ]
@@ -85,12 +87,17 @@ def launch_batch(session: Session, batch_id: int, *, actor: Actor, index: Any) -
     Args:
         index: the :class:`core.catalog.index.CatalogIndex` the rows are checked against.
 
+    The batch's reels belong to the batch's owner; only the owner (producer or higher) or an admin may
+    launch it.
+
     Raises:
         BatchError: no such batch, or its template was deleted.
+        PermissionDenied: ``actor`` may not launch this batch.
     """
     batch = session.get(Batch, batch_id)
     if batch is None:
         raise BatchError(f"Batch {batch_id} does not exist (it may have been deleted).")
+    require(actor, Action.LAUNCH_REEL, owner_id=batch.owner_id, owner_name=batch.owner)
     if batch.template_id is None:
         raise BatchError("This batch's template was deleted, so its rows cannot be made into reels.")
     template = get_template(session, batch.template_id)
@@ -132,12 +139,20 @@ def _launch_message(report: BatchLaunch) -> str:
 
 
 def retry_failed(session: Session, batch_id: int, *, actor: Actor) -> int:
-    """Queue every failed reel of the batch again (new attempt, new key); the number queued."""
+    """Queue every failed reel of the batch again (new attempt, new key); the number queued.
+
+    Raises:
+        PermissionDenied: ``actor`` may not retry these reels (checked per reel by :func:`lifecycle.retry`).
+    """
     ids = session.scalars(select(Reel.id).where(Reel.batch_id == batch_id, Reel.status == "failed")).all()
-    return sum(lifecycle.retry(session, reel_id, actor=actor.name).ok for reel_id in ids)
+    return sum(lifecycle.retry(session, reel_id, actor=actor).ok for reel_id in ids)
 
 
 def cancel_queued(session: Session, batch_id: int, *, actor: Actor) -> int:
-    """Cancel every reel of the batch still waiting in our queue; the number cancelled."""
+    """Cancel every reel of the batch still waiting in our queue; the number cancelled.
+
+    Raises:
+        PermissionDenied: ``actor`` may not cancel these reels (checked per reel by :func:`lifecycle.cancel`).
+    """
     ids = session.scalars(select(Reel.id).where(Reel.batch_id == batch_id, Reel.status == "queued")).all()
-    return sum(lifecycle.cancel(session, reel_id, actor=actor.name).ok for reel_id in ids)
+    return sum(lifecycle.cancel(session, reel_id, actor=actor).ok for reel_id in ids)

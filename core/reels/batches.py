@@ -24,6 +24,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from core.access.actor import Actor
+from core.access.permissions import Action, require
 from core.models import Batch, BatchRow, Reel
 from core.reels.drafts import _event, _scene_rows, get_reel
 from core.reels.estimate import estimate_reel
@@ -165,16 +166,18 @@ def save_as_template(session: Session, reel_id: int, *, actor: Actor) -> Reel:
     suffix; lists mark templates instead); its title and scripts may then use ``{{ variables }}``.
 
     Raises:
-        ReelNotFoundError: no such reel.
+        ReelNotFoundError: no such reel. PermissionDenied: ``actor`` may not create reels.
     """
+    require(actor, Action.CREATE_REEL)
     source = get_reel(session, reel_id)
-    reel = Reel(owner=actor.name, status="draft", attempt=0, title=source.title or "", mode=source.mode,
+    reel = Reel(owner=actor.name, owner_id=actor.user_id, status="draft", attempt=0, version=1,
+                title=source.title or "", mode=source.mode,
                 aspect_ratio=source.aspect_ratio, resolution=source.resolution, captions=source.captions,
                 engine=source.engine, is_template=True)
     reel.scenes = _scene_rows([SceneInput.from_scene(s) for s in sorted_scenes(source.scenes)])
     session.add(reel)
     session.flush()
-    _event(session, reel, actor.name, f"saved as a template from reel {source.id}", from_status="")
+    _event(session, reel, actor, f"saved as a template from reel {source.id}", from_status="")
     session.flush()
     return reel
 
@@ -202,7 +205,9 @@ def create_batch(session: Session, template_id: int, rows: pd.DataFrame, *, acto
     Raises:
         ReelNotFoundError, BatchError: no such template, or an empty sheet.
         ReelStateError: the template was launched (it is no longer a draft).
+        PermissionDenied: ``actor`` may not create reels.
     """
+    require(actor, Action.CREATE_REEL)
     template = get_template(session, template_id)
     if template.status != "draft":
         raise ReelStateError("This template is no longer a draft; save a new template.")
@@ -218,7 +223,7 @@ def create_batch(session: Session, template_id: int, rows: pd.DataFrame, *, acto
     if existing is not None:
         return existing
     batch = Batch(title=(title or f"{template.title or 'Batch'} · {file_name}".strip(" ·"))[:TITLE_MAX_CHARS],
-                  owner=actor.name, template_id=template.id, file_name=file_name[:255], columns=columns,
+                  owner=actor.name, owner_id=actor.user_id, template_id=template.id, file_name=file_name[:255], columns=columns,
                   rows_sha256=digest)
     try:
         with session.begin_nested():

@@ -1,7 +1,7 @@
 """Reel templates and batches: reels.is_template, reels.batch_id/batch_row, batches, batch_rows.
 
 Revision ID: 0008
-Revises: 0002
+Revises: 0003
 Create Date: 2026-12-01
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = '0008'
-down_revision: str | None = '0002'
+down_revision: str | None = '0003'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
@@ -22,6 +22,7 @@ def upgrade() -> None:
         sa.Column('id', sa.Integer(), primary_key=True),
         sa.Column('title', sa.String(200), nullable=False),
         sa.Column('owner', sa.String(200), nullable=False),
+        sa.Column('owner_id', sa.Integer(), nullable=True),
         sa.Column('template_id', sa.Integer(), nullable=True),
         sa.Column('file_name', sa.String(255), nullable=False),
         sa.Column('rows_sha256', sa.String(64), nullable=False),

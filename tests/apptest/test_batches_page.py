@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from core.access.actor import Actor
 from core.db import session_scope
 from core.models import Batch, Reel
 from core.reels.batches import save_as_template
 from core.reels.drafts import create_reel
 from core.reels.validation import SceneInput
 from tests.engine.test_jobs_lifecycle import AVATAR_ID, VOICE_ID
+from tests.people import signed_in
 
 PAGE = "pages/7_Batches.py"
 
@@ -23,9 +23,9 @@ SCRIPTS = ["Hi {{ first_name }}, welcome to {{ team }}.", "We are glad you are h
 
 def _template(app_runtime) -> int:
     with session_scope(app_runtime.session_factory) as s:
-        reel = create_reel(s, owner="Ana", title="Welcome {{ first_name }}",
+        reel = create_reel(s, actor=signed_in(s, "Ana"), title="Welcome {{ first_name }}",
                            scenes=[SceneInput(i, AVATAR_ID, VOICE_ID, script) for i, script in enumerate(SCRIPTS, 1)])
-        template = save_as_template(s, reel.id, actor=Actor("Ana"))
+        template = save_as_template(s, reel.id, actor=signed_in(s, "Ana"))
         return template.id
 
 
@@ -37,7 +37,7 @@ def test_without_templates_the_page_says_how_to_make_one(open_page) -> None:
 
 def test_save_as_template_from_a_reel(open_page, app_runtime) -> None:
     with session_scope(app_runtime.session_factory) as s:
-        reel_id = create_reel(s, owner="Ana", title="Onboarding").id
+        reel_id = create_reel(s, actor=signed_in(s, "Ana"), title="Onboarding").id
     at = open_page(PAGE)
     at.selectbox(key="b_source").select(reel_id).run()
     at.button(key="b_make").click().run()

@@ -18,8 +18,8 @@ from core.heygen.types import Voice
 from core.models import Scene, SpeechSample, VoiceAnnotation
 from core.runtime import Runtime
 from tests.people import signed_in
-from ui.text import plain
 from ui.data import annotations_version_cached
+from ui.text import plain
 
 PAGE = "pages/1_Voices.py"
 NO_PREVIEW_STARFISH = "96d72b63cd0b413db47e5795e703ce1b"  # "Nicholas": no preview, Starfish

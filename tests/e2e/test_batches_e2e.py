@@ -10,13 +10,13 @@ import pytest
 from playwright.sync_api import Page, expect
 from sqlalchemy import create_engine, text
 
-from core.access.actor import Actor
 from core.db import make_engine, make_session_factory, session_scope
 from core.reels.batches import save_as_template
 from core.reels.drafts import create_reel
 from core.reels.validation import SceneInput
 from tests.e2e.conftest import AppServer, key_button, open_page, snap
 from tests.e2e.reel_steps import SCENES, USER
+from tests.people import signed_in
 
 ROWS = 50
 
@@ -31,11 +31,11 @@ def _seed_template(server: AppServer) -> int:
     engine = make_engine(f"sqlite:///{server.data_dir / 'reels.db'}")
     try:
         with session_scope(make_session_factory(engine)) as session:
-            reel = create_reel(session, owner=USER, title="Welcome {{ first_name }}", scenes=[
+            reel = create_reel(session, actor=signed_in(session, USER), title="Welcome {{ first_name }}", scenes=[
                 SceneInput(position=n, avatar_id=s.look_id, voice_id=s.voice_id,
                            script=("Hi {{ first_name }}, welcome to {{ team }}. " if n == 1 else "") + s.script)
                 for n, s in enumerate(SCENES, start=1)])
-            return save_as_template(session, reel.id, actor=Actor(USER)).id
+            return save_as_template(session, reel.id, actor=signed_in(session, USER)).id
     finally:
         engine.dispose()
 

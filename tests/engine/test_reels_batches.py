@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 from sqlalchemy import func, select
 
-from core.access.actor import Actor
+from core.access.permissions import PermissionDenied
 from core.board.batches import batch_progress, batch_results
 from core.board.rows import BoardFilter, load_board
 from core.jobs import batches as batch_jobs
@@ -17,8 +17,9 @@ from core.models import Batch, BatchRow, Reel, ReelAttempt, ReelEvent, Scene
 from core.reels.batches import BatchError, create_batch, preview_batch, save_as_template
 from core.reels.validation import SCRIPT_MAX_CHARS
 from tests.engine.test_jobs_lifecycle import VOICE_ID, make_reel
+from tests.people import ADMIN, WORKER, person
 
-ANA = Actor("Ana", verified=True)
+ANA = person("Ana")
 
 
 def _template(session_factory) -> int:
@@ -46,7 +47,7 @@ def test_save_as_template_copies_the_reel_and_a_template_is_never_launched(sessi
     with session_factory() as session:
         template = session.get(Reel, template_id)
         assert template.is_template and template.status == "draft" and len(template.scenes) == 3
-        result = lifecycle.launch(session, template_id, actor="Ana", index=catalog_index)
+        result = lifecycle.launch(session, template_id, actor=ANA, index=catalog_index)
     assert not result.ok and "template is not launched" in result.message
     with session_factory() as session:
         frame, _ = load_board(session, BoardFilter())
@@ -171,11 +172,11 @@ def test_progress_retry_cancel_and_results(session_factory, catalog_index):
         batch_jobs.launch_batch(session, batch_id, actor=ANA, index=catalog_index)
         reels = session.scalars(select(Reel).where(Reel.batch_id == batch_id).order_by(Reel.batch_row)).all()
         for reel, to in zip(reels[:2], ("failed", "completed"), strict=True):
-            assert lifecycle.transition(session, reel, "submitting", actor="w")
-            assert lifecycle.transition(session, reel, "pending", actor="w", values={"video_id": f"v{reel.id}"})
+            assert lifecycle.transition(session, reel, "submitting", actor=WORKER)
+            assert lifecycle.transition(session, reel, "pending", actor=WORKER, values={"video_id": f"v{reel.id}"})
             values = ({"failure_code": "bad_input", "failure_message": "The script could not be read."}
                       if to == "failed" else {"duration_s": 12.5, "video_url": "https://files.example/v.mp4"})
-            assert lifecycle.transition(session, reel, to, actor="w", values=values)
+            assert lifecycle.transition(session, reel, to, actor=WORKER, values=values)
         session.commit()
         progress = batch_progress(session)[0]
     assert (progress.rows, progress.reels, progress.completed, progress.failed, progress.queued) == (4, 3, 1, 1, 1)
@@ -215,3 +216,22 @@ def test_the_same_rows_submitted_again_are_the_same_batch_and_make_no_second_ree
     assert again.id == first.id and (report.created, report.already) == (0, 3)
     assert other.id != first.id
     assert _counts(session_factory, first.id)[0] == 3
+
+
+def test_who_may_make_and_launch_a_batch(session_factory, catalog_index):
+    template_id = _template(session_factory)
+    with session_factory() as session:
+        with pytest.raises(PermissionDenied):
+            create_batch(session, template_id, _rows(2), actor=person("Vic", "viewer"))
+        with pytest.raises(PermissionDenied):
+            save_as_template(session, template_id, actor=person("Vic", "viewer"))
+        batch = create_batch(session, template_id, _rows(2), actor=ANA)
+        session.commit()
+        with pytest.raises(PermissionDenied, match="Ana"):
+            batch_jobs.launch_batch(session, batch.id, actor=person("Ben"), index=catalog_index)
+        assert _counts(session_factory, batch.id)[0] == 0
+        report = batch_jobs.launch_batch(session, batch.id, actor=ADMIN, index=catalog_index)
+    assert report.created == 2
+    with session_factory() as session:
+        owners = set(session.execute(select(Reel.owner, Reel.owner_id).where(Reel.batch_id == batch.id)).all())
+    assert owners == {("Ana", ANA.user_id)}  # the batch owner's reels, whoever pressed launch
