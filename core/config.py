@@ -104,12 +104,20 @@ SPEC: dict[str, Setting] = {
         "ALLOW_UNAUTHENTICATED_NETWORK", "access", "allow_unauthenticated_network", bool,
         "Open a server bound to a network address without sign-in (trusted networks only); everyone acts "
         "as the local user."),
+    "llm_model": Setting("LLM_MODEL", "llm", "model", str,
+                         "Chat model that drafts scripts from a topic. Empty: the sandbox's offline drafts."),
+    "llm_base_url": Setting("LLM_BASE_URL", "llm", "base_url", str,
+                            "OpenAI-compatible API base URL (OpenAI, Azure OpenAI …/openai/v1, Ollama, vLLM, LM Studio)."),
+    "llm_api_key": Setting("LLM_API_KEY", "llm", "api_key", str,
+                           "API key of the chat model endpoint (a secret, like the HeyGen key); empty for local servers."),
+    "llm_timeout_s": Setting("LLM_TIMEOUT_SECONDS", "llm", "timeout_seconds", float,
+                             "Seconds to wait for one chat-model reply before giving up."),
 }
 
 
 @dataclass(frozen=True)
 class Settings:
-    """Resolved settings. ``heygen_api_key`` is hidden from ``repr``.
+    """Resolved settings. ``heygen_api_key``, ``webhook_secret`` and ``llm_api_key`` are hidden from ``repr``.
 
     Units: ``*_s``/``*_seconds`` in seconds, ``*_hours`` in hours, ``*_usd`` in USD.
     """
@@ -143,6 +151,10 @@ class Settings:
     default_role: str = "viewer"
     admin_emails: str = ""
     allow_unauthenticated_network: bool = False
+    llm_model: str | None = None
+    llm_base_url: str = "https://api.openai.com/v1"
+    llm_api_key: str | None = field(default=None, repr=False)
+    llm_timeout_s: float = 60.0
 
     @property
     def sandbox(self) -> bool:
@@ -263,6 +275,8 @@ def load_settings(env: Mapping[str, str] | None = None, secrets_path: Path | Non
         raise SettingsError("LOG_LEVEL must be DEBUG, INFO, WARNING or ERROR.")
     if settings.default_role not in {"viewer", "producer", "admin"}:
         raise SettingsError("DEFAULT_ROLE must be viewer, producer or admin.")
+    if not 1.0 <= settings.llm_timeout_s <= 600.0:
+        raise SettingsError("LLM_TIMEOUT_SECONDS must be between 1 and 600.")
     return settings
 
 

@@ -6,7 +6,8 @@ before sign-in existed), ``reels`` (one row per reel, current state), ``scenes``
 Idempotency-Key and HeyGen ``video_id``), ``reel_events`` (the audit trail: every
 status change with who, when, from, to and detail), ``voice_annotations`` (the
 team's own tags on voices), ``speech_samples`` (cached listen-before-you-pay audio)
-and ``worker_leases`` (which worker process may act).
+``worker_leases`` (which worker process may act) and ``script_versions`` (every saved text
+of each scene's script; a scene keeps its ``uid`` across edits and moves).
 
 All timestamps are timezone-aware UTC (:class:`UTCDateTime` restores the zone on
 SQLite). Durations are seconds, money USD, scripts characters.
@@ -14,6 +15,7 @@ SQLite). Durations are seconds, money USD, scripts characters.
 
 from __future__ import annotations
 
+import uuid
 from datetime import UTC, datetime
 from typing import Any
 
@@ -47,6 +49,11 @@ RENDERING_STATUSES = ("pending", "processing")
 def utcnow() -> datetime:
     """Current time, timezone-aware UTC."""
     return datetime.now(UTC)
+
+
+def new_uid() -> str:
+    """A new scene uid: 32 lower-case hex characters."""
+    return uuid.uuid4().hex
 
 
 class UTCDateTime(TypeDecorator):
@@ -185,6 +192,8 @@ class Scene(Base):
     pitch: Mapped[float] = mapped_column(Float, default=0.0)
     locale: Mapped[str | None] = mapped_column(String(16))
     background_color: Mapped[str | None] = mapped_column(String(7))
+    #: Stable identity of the scene across edits, moves and row replacement (its script history's key).
+    uid: Mapped[str | None] = mapped_column(String(32), default=new_uid)
 
     reel: Mapped[Reel] = relationship(back_populates="scenes")
 
@@ -215,6 +224,8 @@ class ReelAttempt(Base):
     render_seconds: Mapped[float | None] = mapped_column(Float)
     #: Output length in seconds, for render-time predictions.
     duration_s: Mapped[float | None] = mapped_column(Float)
+    #: Ids of the :class:`ScriptVersion` each scene said, in scene order (what this attempt said).
+    script_version_ids: Mapped[list[int] | None] = mapped_column(JSON)
 
     reel: Mapped[Reel] = relationship(back_populates="attempts")
 
@@ -367,3 +378,29 @@ class User(Base):
 
 #: One account per email address, whatever its case.
 Index("uq_users_email_lower", func.lower(User.email), unique=True)
+
+
+class ScriptVersion(Base):
+    """One saved text of a scene's script: ``actor`` (display name; ``actor_id`` the user) saved ``text`` at ``at``.
+
+    ``scene_uid`` is the scene's :attr:`Scene.uid`. ``source``: ``edit`` (saved in Compose),
+    ``draft`` (a draft from a topic was applied; ``label`` holds the topic), ``restore`` (an
+    earlier version was restored; ``restored_from`` is its id), ``created`` (a new or copied
+    reel) or ``import`` (the text a scene had when history began).
+    """
+
+    __tablename__ = "script_versions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    reel_id: Mapped[int] = mapped_column(ForeignKey("reels.id", ondelete="CASCADE"))
+    scene_uid: Mapped[str] = mapped_column(String(32))
+    text: Mapped[str] = mapped_column(Text, default="")
+    actor: Mapped[str] = mapped_column(String(200), default="")
+    #: The user who saved it (``users.id``), ``None`` for history imported from before sign-in.
+    actor_id: Mapped[int | None] = mapped_column(Integer)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    source: Mapped[str] = mapped_column(String(20), default="edit")
+    label: Mapped[str] = mapped_column(String(200), default="")
+    restored_from: Mapped[int | None] = mapped_column(Integer)
+
+    __table_args__ = (Index("ix_script_versions_reel_scene", "reel_id", "scene_uid", "id"),)

@@ -6,6 +6,7 @@ This is the one place where sandbox and live mode differ:
 |---|---|---|
 | HeyGen | :mod:`core.sandbox` on 127.0.0.1, started here in a thread | ``HEYGEN_BASE_URL`` |
 | key | :data:`core.config.SANDBOX_API_KEY` | ``HEYGEN_API_KEY`` |
+| script drafts | the sandbox's ``/v1/chat/completions`` unless ``LLM_MODEL`` is set | ``LLM_MODEL`` or none |
 
 Both modes use the same database, cache and worker code. :func:`get_runtime` builds the
 runtime once per process behind a lock; Streamlit's "Clear caches" cannot start a
@@ -33,6 +34,7 @@ from core.heygen import HeyGenClient
 from core.jobs.metrics import Metrics
 from core.jobs.worker import Worker
 from core.logs import configure_logging, register_secret
+from core.reels.script_model import ModelConfig, model_config
 from core.sandbox import SandboxConfig, SandboxServer, start_in_thread
 from core.sandbox.server import port_is_free
 
@@ -55,6 +57,8 @@ class Runtime:
         catalog: the process-wide catalog, shared by pages and the embedded worker.
         boards: the process-wide incremental status boards, shared by every open tab.
         sandbox: the in-process sandbox server in sandbox mode, else ``None``.
+        script_model: the chat model that drafts scripts (:class:`core.reels.script_model.ModelConfig`):
+            ``LLM_MODEL`` when set, else the sandbox's stand-in in sandbox mode, else ``None``.
         worker: the embedded worker when ``WORKER_MODE=embedded`` (or the standalone worker of
             ``python -m core.jobs``), else ``None``.
         metrics: the process's Prometheus metrics (every client and the worker report to it).
@@ -70,6 +74,7 @@ class Runtime:
     catalog: CatalogStore | None = None
     boards: BoardStore | None = None
     sandbox: SandboxServer | None = None
+    script_model: ModelConfig | None = None
     worker: Worker | None = None
     metrics: Metrics | None = None
     metrics_server: Any = None
@@ -163,6 +168,7 @@ def build_runtime(settings: Settings, *, start_worker: bool | None = None) -> Ru
     """
     register_secret(settings.heygen_api_key)
     register_secret(settings.webhook_secret)
+    register_secret(settings.llm_api_key)
     ensure_data_dir(settings.data_dir)
     engine, session_factory = open_database(settings)
     sandbox: SandboxServer | None = None
@@ -180,6 +186,7 @@ def build_runtime(settings: Settings, *, start_worker: bool | None = None) -> Ru
                           api_key=api_key, client=client, sandbox=sandbox, metrics=metrics)
         catalog = runtime.catalog = CatalogStore(runtime.client, settings.catalog_cache_seconds)
         runtime.boards = BoardStore(session_factory)
+        runtime.script_model = model_config(settings, sandbox.url if sandbox else None, SANDBOX_API_KEY)
         if start_worker if start_worker is not None else settings.worker_mode == "embedded":
             runtime.worker = Worker(session_factory, runtime.new_client(), settings,
                                     index_provider=lambda: catalog.get().index, metrics=metrics)

@@ -45,6 +45,7 @@ from core.models import Reel, utcnow
 from core.reels import drafts, speech, validation
 from core.reels import estimate as estimates
 from core.reels.pricing import SPEECH_USD_PER_SECOND
+from ui import script_drafts
 from ui.batches import template_notice
 from ui.data import catalog_view
 from ui.frame import FrameContext
@@ -73,6 +74,7 @@ class Env:
     client: Any
     data_dir: Path
     actor: Actor
+    script_model: Any = None
 
 
 # --------------------------------------------------------------------------------------------
@@ -394,7 +396,8 @@ def compose_page(ctx: FrameContext) -> None:
     st.title("Compose", anchor=False)
     view = catalog_view(ctx.runtime)
     env = Env(factory=ctx.runtime.session_factory, index=view.catalog.index, voices=view.voices,
-              looks=view.looks, client=ctx.runtime.client, data_dir=ctx.settings.data_dir, actor=ctx.actor)
+              looks=view.looks, client=ctx.runtime.client, data_dir=ctx.settings.data_dir, actor=ctx.actor,
+              script_model=ctx.runtime.script_model)
     _accept_incoming(env)
     toast = st.session_state.pop("c_toast", None)
     if toast:
@@ -518,7 +521,18 @@ def _editor(env: Env, rid: int, launching: bool = False) -> None:
         template_notice(reel)
     _settings(env, reel, editable, by_field)
     _estimate_panel(env, reel, estimate, measured, problems, editable, launching)
+    if editable:
+        script_drafts.topic_panel(env, reel, env.script_model, expected_version=_versions().get(rid),
+                                  on_applied=_reseed)
     _scenes(env, reel, editable, by_field, measured)
+
+
+def _reseed(rid: int | None) -> None:
+    """After a draft or a restore changed reel ``rid`` (scenes, and perhaps its title and mode): open it with
+    all its widgets re-seeded from the database, so the next save cannot write stale values back."""
+    if rid is not None:
+        _forget(rid)
+        select_reel(rid)
 
 
 _SCENE_PREFIX = re.compile(r"^Scene \d+: ")
@@ -728,6 +742,7 @@ def _scenes(env: Env, reel: Reel, editable: bool, by_field: dict[str, list[str]]
     scenes = sorted(reel.scenes, key=lambda s: s.position)
     studio = reel.mode == "studio"
     st.markdown(f"#### Scenes ({len(scenes)})")
+    versions = script_drafts.history_counts(env, reel.id)
     for n, scene in enumerate(scenes, start=1):
         field_prefix = f"scenes[{n}]"
         scene_problems = {f: m for f, m in by_field.items() if f.startswith(field_prefix)}
@@ -735,7 +750,7 @@ def _scenes(env: Env, reel: Reel, editable: bool, by_field: dict[str, list[str]]
                  f"{plain(_voice_name(env, scene.voice_id)) or 'no voice yet'}")
         icon = ":material/error:" if scene_problems else ":material/check_circle:"
         with st.expander(label, expanded=n <= 3 or bool(scene_problems), icon=icon):
-            _scene_editor(env, reel, scene, n, editable, scene_problems, measured)
+            _scene_editor(env, reel, scene, n, editable, scene_problems, measured, versions.get(scene.uid, 0))
             if studio and editable:
                 _scene_moves(env, reel.id, n, len(scenes))
     if studio and editable:
@@ -755,7 +770,7 @@ def _scene_moves(env: Env, rid: int, n: int, count: int) -> None:
 
 
 def _scene_editor(env: Env, reel: Reel, scene: Any, n: int, editable: bool,
-                  problems: dict[str, list[str]], measured: dict[int, float]) -> None:
+                  problems: dict[str, list[str]], measured: dict[int, float], versions: int = 0) -> None:
     rid = reel.id
     pick, write = st.columns([1, 1], gap="medium")
     with pick:
@@ -774,6 +789,8 @@ def _scene_editor(env: Env, reel: Reel, scene: Any, n: int, editable: bool,
                               args=(env, rid))
         _script_caption(script or "", scene, measured.get(scene.position))
         _messages(problems.get(f"scenes[{n}].script"), in_scene=True)
+        script_drafts.scene_history(env, reel, scene, editable, versions, expected_version=_versions().get(rid),
+                                    on_restored=_reseed)
         speed_col, pitch_col = st.columns(2)
         _init(skey(rid, n, "speed"), float(scene.speed))
         speed_col.slider("Speed", validation.SPEED_MIN, validation.SPEED_MAX, step=0.05, key=skey(rid, n, "speed"),

@@ -1,4 +1,4 @@
-"""The Settings page: mode, API key check, credit, catalog refresh, storage, worker and webhooks.
+"""The Settings page: mode, API key check, credit, catalog refresh, storage, worker, script drafts and webhooks.
 
 Settings themselves come from environment variables or ``.streamlit/secrets.toml`` (see the
 README); this page shows what is in force and offers the actions that need a person.
@@ -138,6 +138,24 @@ def _worker(ctx: FrameContext) -> None:
                    "WORKER_MODE=embedded and restart the app.", icon=":material/warning:")
 
 
+def _script_model(ctx: FrameContext) -> None:
+    """Which chat model drafts scripts from a topic (the key masked)."""
+    settings, model = ctx.settings, ctx.runtime.script_model
+    st.subheader("Script drafts", anchor=False)
+    if model is None:
+        st.markdown("Drafting scripts from a topic is off: set **LLM_MODEL** (with LLM_BASE_URL and LLM_API_KEY) "
+                    "to any OpenAI-compatible chat model.")
+        return
+    if model.sandbox:
+        st.markdown("The built-in sandbox writes **sandbox drafts** offline; set **LLM_MODEL** (with "
+                    "LLM_BASE_URL and LLM_API_KEY) to use a real chat model.")
+        return
+    rows = [("Model", model.model, "LLM_MODEL"), ("Endpoint", config.hide_password(model.base_url), "LLM_BASE_URL"),
+            ("API key", mask_secret(settings.llm_api_key), "LLM_API_KEY"),
+            ("Timeout", f"{model.timeout_s:g} s", "LLM_TIMEOUT_SECONDS")]
+    st.dataframe(pd.DataFrame(rows, columns=["What", "Value", "Setting"]), hide_index=True, key="set_llm")
+
+
 # --------------------------------------------------------------------------- webhooks
 
 
@@ -237,5 +255,6 @@ def render(ctx: FrameContext) -> None:
     with right:
         _worker(ctx)
         _storage(ctx)
+        _script_model(ctx)
     _webhooks(ctx)
     people_section(ctx)

@@ -26,6 +26,7 @@ from core.reels.validation import ENGINE_LABELS
 from core.runtime import Runtime
 from ui.frame import FrameContext
 from ui.links import browser_timezone, page_link
+from ui.text import plain
 
 SELECT_KEY = "vid_reel"
 _URL_SEEN = "_vid_reel_url"
@@ -177,6 +178,17 @@ def _details(d: VideoDetails, size: int | None) -> None:
                f"engine {ENGINE_LABELS.get(d.engine, d.engine)} · attempt {d.attempt} · video_id `{d.video_id}`" + (f" · {expires}" if expires else ""))
 
 
+def _said(d: VideoDetails) -> None:
+    """Exactly what each scene said in this render: the script versions its attempt sent."""
+    if not d.said:
+        return
+    with st.expander(f"What was said ({len(d.said)} scene{'s' * (len(d.said) != 1)})", icon=":material/subject:"):
+        for scene in d.said:
+            st.caption(f"Scene {scene.number} · version saved by {plain(scene.actor or 'someone')} "
+                       f"{human_ago(scene.at)} ({scene.at:%Y-%m-%d %H:%M} UTC)")
+            st.text(scene.text)
+
+
 def _gallery(rows: list[BoardRow], tz: str) -> None:
     st.subheader("All finished videos", anchor=False)
     frame = pd.DataFrame({
@@ -239,4 +251,5 @@ def render(ctx: FrameContext) -> None:
         _downloads(runtime, d, ctx.actor)
         if d.video_page_url and not ctx.settings.sandbox:
             st.link_button("Open on HeyGen", d.video_page_url, icon=":material/open_in_new:")
+        _said(d)
     _gallery(rows, browser_timezone())

@@ -15,11 +15,13 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import requests
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from core.board import rows as board_rows
 from core.board.rows import BoardRow
-from core.models import Reel, utcnow
+from core.models import Reel, ReelAttempt, utcnow
+from core.reels.versions import attempt_scripts
 
 #: Short side in pixels per HeyGen ``resolution``.
 SHORT_SIDE = {"720p": 720, "1080p": 1080, "4k": 2160}
@@ -66,11 +68,25 @@ def links_expired(reel: Any, now: datetime | None = None) -> bool:
 
 
 @dataclass(frozen=True)
+class SaidScene:
+    """What one scene of a launched attempt said: its 1-based ``number``, the script ``text`` and who saved
+    that version (``actor``) when (``at``, aware UTC), and how (``source``: edit, draft, restore, …)."""
+
+    number: int
+    text: str
+    actor: str
+    at: datetime
+    source: str
+    label: str = ""
+
+
+@dataclass(frozen=True)
 class VideoDetails:
     """What the Videos page shows about one finished reel.
 
     ``duration_s`` seconds; ``width``/``height`` pixels (requested) or ``None``;
-    ``cost_usd`` the estimate at launch (HeyGen bills at completion); times aware UTC.
+    ``cost_usd`` the estimate at launch (HeyGen bills at completion); times aware UTC. ``said``: each
+    scene's script as the current attempt sent it (empty for reels launched before script history).
     """
 
     reel_id: int
@@ -94,6 +110,7 @@ class VideoDetails:
     subtitle_url: str | None
     thumbnail_url: str | None
     video_page_url: str | None
+    said: tuple[SaidScene, ...] = ()
 
 
 def video_details(session: Session, reel_id: int) -> VideoDetails | None:
@@ -109,8 +126,17 @@ def video_details(session: Session, reel_id: int) -> VideoDetails | None:
         created_at=reel.created_at, completed_at=reel.completed_at, cost_usd=reel.estimated_cost_usd,
         attempt=reel.attempt, links_expire_at=reel.links_expire_at, video_url=reel.video_url,
         captioned_video_url=reel.captioned_video_url, subtitle_url=reel.subtitle_url,
-        thumbnail_url=reel.thumbnail_url, video_page_url=reel.video_page_url,
+        thumbnail_url=reel.thumbnail_url, video_page_url=reel.video_page_url, said=_said(session, reel),
     )
+
+
+def _said(session: Session, reel: Reel) -> tuple[SaidScene, ...]:
+    attempt = session.scalars(select(ReelAttempt).where(ReelAttempt.reel_id == reel.id,
+                                                        ReelAttempt.number == reel.attempt)).first()
+    if attempt is None:
+        return ()
+    return tuple(SaidScene(n, v.text, v.actor, v.at, v.source, v.label)
+                 for n, v in enumerate(attempt_scripts(session, attempt), start=1))
 
 
 def file_name(title: str, video_id: str | None, suffix: str) -> str:

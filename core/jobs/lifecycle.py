@@ -64,6 +64,7 @@ from core.models import (
     ReelEvent,
     utcnow,
 )
+from core.reels import versions as script_versions
 
 log = logging.getLogger(__name__)
 
@@ -291,7 +292,7 @@ def launch(session: Session, reel_id: int, *, actor: Actor, index: Any) -> Launc
     """Launch a draft: validate, estimate, then queue it for the worker with a new attempt.
 
     In one transaction: a new :class:`ReelAttempt` (``number`` = previous + 1, a uuid4
-    ``idempotency_key``) and the conditional change ``draft → queued``. Of any number
+    ``idempotency_key``, the ids of the script versions its scenes say) and the conditional change ``draft → queued``. Of any number
     of concurrent launches of one reel (threads or processes) exactly one wins; the
     others get ``ok=False`` with "already launched" and the current status. A reel with
     validation problems stays a draft and nothing is written. Commits on success.
@@ -343,8 +344,9 @@ def _queue_new_attempt(
     if not _transition(session, reel, "queued", actor=actor, detail=detail, expected=expected,
                        values=values, now=now):
         return _lost(session, reel.id, verb)
+    said = script_versions.current_version_ids(session, reel, actor=actor)
     session.execute(_ATTEMPT_INSERT, {"reel_id": reel.id, "number": number, "idempotency_key": key,
-                                      "status": "queued", "queued_at": now})
+                                      "status": "queued", "queued_at": now, "script_version_ids": said})
     session.commit()
     return LaunchResult(True, "queued", "Launched: the reel is queued for HeyGen." if number == 1
                         else f"Queued again as attempt {number}.")

@@ -40,8 +40,9 @@ from sqlalchemy.orm.attributes import set_committed_value
 from core.access.actor import Actor
 from core.access.conflicts import EditConflict
 from core.access.permissions import Action, can, require, require_reel
-from core.models import Reel, ReelEvent, Scene, utcnow
+from core.models import Reel, ReelEvent, Scene, new_uid, utcnow
 from core.reels import validation
+from core.reels import versions as script_versions
 from core.reels.validation import (
     DELETABLE_STATUSES,
     EDITABLE_FIELDS,
@@ -122,8 +123,25 @@ def _check_scene_inputs(mode: str, scenes: Sequence[SceneInput]) -> list[SceneIn
 
 
 def _scene_rows(inputs: Sequence[SceneInput]) -> list[Scene]:
-    return [Scene(position=n, **{name: getattr(s, name) for name in SCENE_FIELDS})
+    return [Scene(position=n, uid=s.uid or new_uid(), **{name: getattr(s, name) for name in SCENE_FIELDS})
             for n, s in enumerate(inputs, start=1)]
+
+
+def _keep_uids(inputs: Sequence[SceneInput], current: Sequence[SceneInput]) -> list[SceneInput]:
+    """``inputs`` where each scene without a uid (or with one already taken) gets the uid of the current
+    scene at the same place, if that one is still free, else ``None`` (a new scene)."""
+    taken: set[str] = set()
+    out = []
+    for n, scene in enumerate(inputs):
+        uid = scene.uid if scene.uid and scene.uid not in taken else None
+        if uid is None and n < len(current):
+            candidate = current[n].uid
+            if candidate and candidate not in taken and candidate not in {s.uid for s in inputs}:
+                uid = candidate
+        if uid:
+            taken.add(uid)
+        out.append(dataclasses.replace(scene, uid=uid))
+    return out
 
 
 def _event(session: Session, reel: Reel, actor: Actor, detail: str, from_status: str | None = None) -> None:
@@ -144,10 +162,14 @@ def create_reel(
     captions: bool = False,
     engine: str = "avatar_iv",
     scenes: Sequence[SceneInput] | None = None,
+    version_source: str = "created",
+    version_label: str = "",
 ) -> Reel:
     """Create a draft owned by ``actor`` and record a "created" event; flushes (the id is set).
 
-    Without ``scenes`` a scene-based draft gets 3 empty scenes and a studio draft 1.
+    Without ``scenes`` a scene-based draft gets 3 empty scenes and a studio draft 1. Each non-empty
+    script becomes its scene's first version (``version_source``, ``version_label``; see
+    :mod:`core.reels.versions`).
 
     Raises:
         PermissionDenied: ``actor`` is not a producer or admin.
@@ -168,6 +190,7 @@ def create_reel(
     session.add(reel)
     session.flush()
     _event(session, reel, actor, "created", from_status="")
+    script_versions.record_versions(session, reel, actor=actor, source=version_source, label=version_label)
     session.flush()
     return reel
 
@@ -297,8 +320,13 @@ def _scenes_detail(old: Sequence[SceneInput], new: Sequence[SceneInput]) -> str:
 
 
 def _edit_scenes(session: Session, reel_id: int, make: Any, actor: Actor, detail: str | None = None,
-                 expected_version: int | None = None) -> Reel:
-    """Shared path of the scene edits: ``make(current_inputs) -> new_inputs``; check, claim, store, record."""
+                 expected_version: int | None = None, *, version: dict[str, Any] | None = None) -> Reel:
+    """Shared path of the scene edits: ``make(current_inputs) -> new_inputs``; check, claim, store, record
+    the event and the script versions (``version``: ``source``/``label``/``restored_from`` of them).
+
+    Scenes keep their uid (their script history): by ``uid``, else by place (:func:`_keep_uids`). The
+    claim refuses an edit made from scenes loaded before another edit, so they are current here.
+    """
     reel = _editable(session, reel_id, actor, expected_version)
     current = [SceneInput.from_scene(s) for s in sorted_scenes(reel.scenes)]
     for n, scene in enumerate(current, start=1):
@@ -308,17 +336,20 @@ def _edit_scenes(session: Session, reel_id: int, make: Any, actor: Actor, detail
     if not summary:
         return reel
     _claim_draft(session, reel, actor)
-    _replace_scenes(session, reel, ordered)
+    _replace_scenes(session, reel, _keep_uids(ordered, current))
     _event(session, reel, actor, detail or f"edited scenes: {summary}")
+    script_versions.record_versions(session, reel, actor=actor, **(version or {}))
     session.flush()
     return reel
 
 
 def set_scenes(session: Session, reel_id: int, scenes: Sequence[SceneInput], *, actor: Actor,
-               expected_version: int | None = None) -> Reel:
+               expected_version: int | None = None, version_source: str = "edit", version_label: str = "") -> Reel:
     """Replace the scenes of a draft with ``scenes`` (ordered by their ``position``; stored as 1..n).
 
-    Records ``"edited scenes: scene 2: script"``; an identical list writes nothing.
+    Records ``"edited scenes: scene 2: script"``; an identical list writes nothing. Each changed script
+    becomes a version (``version_source``, ``version_label``; see :mod:`core.reels.versions`). Scenes
+    keep their uid (their history) by ``uid``, or by place when ``uid`` is ``None``.
 
     Raises:
         ReelNotFoundError: no such reel.
@@ -328,7 +359,39 @@ def set_scenes(session: Session, reel_id: int, scenes: Sequence[SceneInput], *, 
         ReelValidationError: wrong count for the mode (scene_based 3, studio 1–50), duplicate
             positions, or values a draft can never hold; nothing is written.
     """
-    return _edit_scenes(session, reel_id, lambda _current: list(scenes), actor, expected_version=expected_version)
+    return _edit_scenes(session, reel_id, lambda _current: list(scenes), actor, expected_version=expected_version,
+                        version={"source": version_source, "label": version_label})
+
+
+def restore_script(session: Session, reel_id: int, version_id: int, *, actor: Actor,
+                   expected_version: int | None = None) -> Reel:
+    """Make an earlier version of a scene's script the current text again; the restore is a new version
+    (source ``restore``, ``restored_from`` = ``version_id``). Records "restored scene N's script".
+
+    Raises:
+        ReelNotFoundError, PermissionDenied, ReelStateError, EditConflict: as :func:`set_scenes`.
+        ReelValidationError: the version's scene is no longer part of the reel, or is already that text.
+        LookupError: no such version on this reel.
+    """
+    version = script_versions.get_version(session, reel_id, version_id)
+    when = version.at.strftime("%Y-%m-%d %H:%M UTC")
+
+    def make(current: list[SceneInput]) -> list[SceneInput]:
+        for n, scene in enumerate(current, start=1):
+            if scene.uid == version.scene_uid:
+                if scene.script == version.text:
+                    raise ReelValidationError([Problem(f"scenes[{n}].script",
+                                                       f"Scene {n} already says this version's text.")])
+                scene.script = version.text
+                return current
+        raise ReelValidationError([Problem("scenes", "That version belongs to a scene that was removed from "
+                                                     "this reel; copy its text into a scene instead.")])
+
+    reel = _editable(session, reel_id, actor, expected_version)
+    number = next((n for n, s in enumerate(sorted_scenes(reel.scenes), start=1) if s.uid == version.scene_uid), 0)
+    return _edit_scenes(session, reel_id, make, actor, f"restored scene {number}'s script from {when}",
+                        expected_version, version={"source": "restore", "label": f"restored the version of {when}",
+                                                   "restored_from": version.id})
 
 
 def _scene_number_problem(number: Any, count: int, field: str = "scenes") -> ReelValidationError:
@@ -407,7 +470,7 @@ def duplicate_reel(session: Session, reel_id: int, *, actor: Actor) -> Reel:
     suffix = " (copy)"
     title = (source.title or "").strip() or "Untitled reel"
     title = title[: TITLE_MAX_CHARS - len(suffix)] + suffix
-    scenes = [SceneInput.from_scene(s) for s in sorted_scenes(source.scenes)]
+    scenes = [dataclasses.replace(SceneInput.from_scene(s), uid=None) for s in sorted_scenes(source.scenes)]
     reel = Reel(owner=actor.name, owner_id=actor.user_id, status="draft", attempt=0, version=1, title=title,
                 mode=source.mode,
                 aspect_ratio=source.aspect_ratio, resolution=source.resolution, captions=source.captions,
@@ -416,6 +479,7 @@ def duplicate_reel(session: Session, reel_id: int, *, actor: Actor) -> Reel:
     session.add(reel)
     session.flush()
     _event(session, reel, actor, f"created as a copy of reel {source.id}", from_status="")
+    script_versions.record_versions(session, reel, actor=actor, source="created", label=f"copied from reel {source.id}")
     session.flush()
     return reel
 

@@ -113,10 +113,15 @@ class SceneInput:
     locale: str | None = None
     background_color: str | None = None
 
+    #: The scene's identity (:attr:`core.models.Scene.uid`); ``None`` takes the uid of the scene now at
+    #: the same place, or a new one.
+    uid: str | None = None
+
     @classmethod
     def from_scene(cls, scene: Any) -> SceneInput:
         """Copy of a stored :class:`~core.models.Scene` (or any object with the same attributes)."""
-        return cls(**{name: getattr(scene, name) for name in ("position", *SCENE_FIELDS)})
+        return cls(**{name: getattr(scene, name) for name in ("position", *SCENE_FIELDS)},
+                   uid=getattr(scene, "uid", None))
 
 
 @dataclass(frozen=True)

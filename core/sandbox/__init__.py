@@ -2,7 +2,8 @@
 
 It serves the real 2026 catalog (converted to v3 objects), validates requests strictly against HeyGen's
 official schemas, runs video jobs on a scaled clock and renders real MP4s, charges a wallet, signs
-webhooks, honours ``Idempotency-Key`` and can inject faults. Public API::
+webhooks, honours ``Idempotency-Key`` and can inject faults. It also stands in for a chat model
+(``POST /v1/chat/completions``, OpenAI-compatible, deterministic script drafts). Public API::
 
     SandboxConfig(...)                      # settings (see core.sandbox.settings)
     create_app(config) -> Starlette         # the ASGI app

@@ -1,8 +1,10 @@
 """The sandbox's Starlette application: routes, and the middleware every request passes through.
 
 Middleware order for a request: ``X-Request-Id`` on the response → count it in the stats under
-``METHOD /path/template`` → fault injection (API routes only) → API-key check (``/v3/*`` routes) → route.
-Unknown paths, including every ``/v1/*`` and ``/v2/*`` path, answer 404 ``not_found``.
+``METHOD /path/template`` → fault injection (API routes only) → API-key check (``/v3/*`` and
+``/v1/chat/completions``) → route. Unknown paths, including HeyGen's retired ``/v1/*`` and ``/v2/*``
+paths, answer 404 ``not_found``. ``POST /v1/chat/completions`` is the OpenAI-compatible stand-in for a
+language model (:mod:`core.sandbox.routes_chat`), not a HeyGen path.
 """
 
 from __future__ import annotations
@@ -21,16 +23,17 @@ from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import BaseRoute, Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from core.sandbox import routes_account, routes_catalog, routes_internal, routes_videos
+from core.sandbox import routes_account, routes_catalog, routes_chat, routes_internal, routes_videos
 from core.sandbox.auth import authenticate
 from core.sandbox.context import Sandbox
+from core.sandbox.faults import ROUTE_FAULTS
 from core.sandbox.http import ApiError, error_body
 from core.sandbox.settings import SandboxConfig
 
 log = logging.getLogger(__name__)
 
 ROUTES: list[BaseRoute] = [*routes_catalog.ROUTES, *routes_videos.ROUTES, *routes_account.ROUTES,
-                           *routes_internal.ROUTES]
+                           *routes_chat.ROUTES, *routes_internal.ROUTES]
 _UNCOUNTED = {"/_sandbox/stats", "/_sandbox/reset", "/_sandbox/faults"}
 _GATEWAY_HTML = "<html><head><title>{0}</title></head><body><h1>{0}</h1><p>sandbox gateway</p></body></html>"
 
@@ -79,6 +82,8 @@ class SandboxMiddleware:
             return await self._drop(scope)
         if fault == "slow":
             await asyncio.sleep(sb.config.slow_s)
+        elif fault in ROUTE_FAULTS:
+            scope["state"]["fault"] = fault  # the route itself answers wrongly
         elif fault and fault != "badjson":
             return await _fault_response(fault)(scope, receive, send_with_id)
         try:

@@ -11,7 +11,9 @@ that route. Examples::
 Kinds: ``401``, ``402``, ``429`` (with ``Retry-After: 1``), ``500``/``503`` (v3 JSON envelope),
 ``502``/``504`` (HTML gateway page, no envelope), ``slow`` (delay ``slow_s`` then answer normally),
 ``drop`` (connection closed without a response), ``badjson`` (status 200, body truncated mid-JSON; the
-request itself is processed). Draws use ``random.Random(seed)``, so a seed reproduces a run.
+request itself is processed), and for ``POST /v1/chat/completions`` only: ``badcontent`` (the reply's
+message is prose, not JSON) and ``badshape`` (JSON in the wrong shape); other routes answer those normally.
+Draws use ``random.Random(seed)``, so a seed reproduces a run.
 
 :class:`Knobs` holds the job-level faults set through ``POST /_sandbox/faults``.
 """
@@ -22,7 +24,9 @@ import random
 import threading
 from dataclasses import dataclass, field
 
-KINDS = ("401", "402", "429", "500", "502", "503", "504", "slow", "drop", "badjson")
+KINDS = ("401", "402", "429", "500", "502", "503", "504", "slow", "drop", "badjson", "badcontent", "badshape")
+#: Kinds the route answers itself (the middleware only marks the request).
+ROUTE_FAULTS = ("badcontent", "badshape")
 
 
 @dataclass

@@ -111,3 +111,12 @@ def test_expired_links_are_refreshed_from_heygen(open_page, rendered, app_runtim
     assert len(at.get("video")) == 1
     with app_runtime.session_factory() as session:
         assert session.get(Reel, rendered.id).links_expire_at > utcnow()
+
+
+def test_what_was_said_shows_the_script_versions_of_the_render(open_page, rendered):
+    at = open_page(PAGE, query={"vid_reel": str(rendered.id)})
+    assert not at.exception, at.exception
+    said = next(e for e in at.expander if e.label.startswith("What was said"))
+    assert said.label == "What was said (3 scenes)"
+    assert [t.value for t in said.text] == [f"Scene {n}: welcome aboard." for n in (1, 2, 3)]
+    assert all("version saved by Ana" in c.value for c in said.caption)
