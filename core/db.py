@@ -171,22 +171,37 @@ def migrate(engine: Engine) -> None:
     processes start at once: PostgreSQL serialises upgrades with a transaction-level
     advisory lock (the whole upgrade is one transaction, DDL included); SQLite holds an
     exclusive lock on ``<database>.migrate.lock`` next to the file plus ``BEGIN IMMEDIATE``.
-    A process that waited finds the schema current and does nothing.
+    A process that waited finds the schema current and does nothing. On SQLite, foreign keys are
+    off during the upgrade (a batch migration rebuilds a table with ``DROP TABLE``, which would
+    otherwise cascade-delete the rows of its child tables) and checked before the commit.
 
     Raises:
         sqlalchemy.exc.SQLAlchemyError: the database is unreachable or a migration failed
             (nothing is half-applied on PostgreSQL; the SQLite upgrade is one transaction too).
+        RuntimeError: on SQLite, the upgraded schema fails ``PRAGMA foreign_key_check`` (rolled back).
     """
     if is_current(engine):
         return
-    with _migration_file_lock(engine), engine.begin() as connection:
-        if connection.dialect.name == "postgresql":
-            connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK_KEY})
-        elif connection.dialect.name == "sqlite":
-            connection.exec_driver_sql("BEGIN IMMEDIATE")
-        if current_revisions(connection) == head_revisions():
-            return
-        _upgrade(connection)
+    with _migration_file_lock(engine), engine.connect() as connection:
+        sqlite = connection.dialect.name == "sqlite"
+        if sqlite:  # a batch migration rebuilds a table: DROP TABLE must not cascade to its children's rows
+            connection.exec_driver_sql("PRAGMA foreign_keys = OFF")
+            connection.commit()
+        try:
+            with connection.begin():
+                if sqlite:
+                    connection.exec_driver_sql("BEGIN IMMEDIATE")
+                else:
+                    connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK_KEY})
+                if current_revisions(connection) == head_revisions():
+                    return
+                _upgrade(connection)
+                if sqlite and connection.exec_driver_sql("PRAGMA foreign_key_check").first() is not None:
+                    raise RuntimeError("the migration left rows whose parent row is missing; nothing was applied")
+        finally:
+            if sqlite:
+                connection.exec_driver_sql("PRAGMA foreign_keys = ON")
+                connection.commit()
 
 
 def _upgrade(connection: Connection) -> None:

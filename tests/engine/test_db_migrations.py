@@ -12,7 +12,7 @@ from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import inspect
+from sqlalchemy import inspect, text
 
 from core import db
 from core.config import PROJECT_ROOT
@@ -77,3 +77,30 @@ def test_alembic_upgrade_head_by_hand(tmp_path):
             assert _diffs(connection) == []
     finally:
         engine.dispose()
+
+
+def test_upgrading_an_existing_database_keeps_every_child_row(engine):
+    """A batch migration rebuilds ``reels`` on SQLite (DROP TABLE + rename); with foreign keys on, that
+    DROP cascaded and deleted every scene, event and attempt of the existing reels."""
+    config = db.alembic_config()
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.downgrade(config, "0002")
+    with engine.begin() as connection:
+        connection.execute(text("INSERT INTO reels (id, title, owner, mode, aspect_ratio, resolution, captions, "
+                                "engine, status, attempt, created_at, updated_at) VALUES (3, 't', 'o', "
+                                "'scene_based', '16:9', '1080p', false, 'avatar_iv', 'failed', 1, "
+                                "CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"))
+        connection.execute(text("INSERT INTO scenes (reel_id, position, script, speed, pitch) "
+                                "VALUES (3, 1, 'Kept.', 1.0, 0.0)"))
+        connection.execute(text("INSERT INTO reel_events (reel_id, at, actor, to_status, detail) "
+                                "VALUES (3, CURRENT_TIMESTAMP, 'o', 'draft', 'created')"))
+        connection.execute(text("INSERT INTO reel_attempts (reel_id, number, idempotency_key, status, queued_at) "
+                                "VALUES (3, 1, 'k-3-1', 'failed', CURRENT_TIMESTAMP)"))
+    db.migrate(engine)
+    with engine.connect() as connection:
+        counts = [connection.execute(text(f"SELECT count(*) FROM {t} WHERE reel_id = 3")).scalar()
+                  for t in ("scenes", "reel_events", "reel_attempts")]
+        assert counts == [1, 1, 1]
+        if connection.dialect.name == "sqlite":
+            assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1  # back on afterwards
