@@ -15,6 +15,7 @@ from core.reels.script_model import ScriptDrafter
 from core.reels.validation import SceneInput
 from core.reels.versions import latest_versions
 from core.runtime import Runtime
+from tests.people import signed_in
 
 PAGE = "pages/3_Compose.py"
 TOPIC = "Booking a table in our app"
@@ -39,7 +40,7 @@ def _make_reel(runtime: Runtime, owner: str, picks: dict, scripts: list[str], vo
     scenes = [SceneInput(position=n, avatar_id=picks["looks"][n - 1], voice_id=voices[(n - 1) % len(voices)],
                                script=s) for n, s in enumerate(scripts, start=1)]
     with session_scope(runtime.session_factory) as s:
-        return drafts.create_reel(s, owner=owner, title=f"{owner}'s reel", scenes=scenes).id
+        return drafts.create_reel(s, actor=signed_in(s, owner), title=f"{owner}'s reel", scenes=scenes).id
 
 
 def _scripts(runtime: Runtime, rid: int) -> list[str]:
@@ -107,7 +108,7 @@ def test_a_variation_can_be_revised_and_used_in_a_new_draft(open_page, app_runti
 def test_four_scenes_into_an_untitled_draft_keep_its_new_title_and_mode_on_the_next_edit(
         open_page, app_runtime, picks) -> None:
     with session_scope(app_runtime.session_factory) as s:
-        rid = drafts.create_reel(s, owner="Ka", scenes=[SceneInput(n, picks["looks"][0], picks["voices"][0], "Old.")
+        rid = drafts.create_reel(s, actor=signed_in(s, "Ka"), scenes=[SceneInput(n, picks["looks"][0], picks["voices"][0], "Old.")
                                                         for n in (1, 2, 3)]).id
     at = open_page(PAGE, user="Ka", query={"c_reel": str(rid)})
     at.number_input(key=f"sd_r{rid}_scenes").set_value(4)

@@ -24,6 +24,7 @@ from core.reels.script_drafts import DraftBrief, DraftError, apply_variation
 from core.reels.script_model import ModelConfig, ScriptDrafter, model_config
 from core.reels.validation import SceneInput
 from core.runtime import get_runtime, reset_runtime
+from tests.people import person, signed_in
 from tests.reliability.test_secrets import dump_database, page_text
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -32,6 +33,7 @@ SECRET_PART = LLM_KEY[4:-4]
 BRIEF = DraftBrief(topic="Keeping our shop's keys safe", audience="staff", tone="calm", language="English",
                    target_seconds=30, scenes=3)
 PATH = "POST /v1/chat/completions"
+ANA = person("ana")
 
 
 def leaked(blob: str | bytes) -> bool:
@@ -96,8 +98,8 @@ def test_model_key_never_in_logs_errors_or_reprs(model_sandbox, caplog):
 def test_model_key_never_in_the_database(model_sandbox, engine, session_factory):
     drafter = ScriptDrafter(ModelConfig(f"{model_sandbox.url}/v1", "gpt-test", LLM_KEY))
     with session_factory() as session:
-        reel = create_reel(session, owner="ana", scenes=[SceneInput(n) for n in (1, 2, 3)])
-        apply_variation(session, drafter.draft(BRIEF)[1], BRIEF, actor="ana", reel_id=reel.id)
+        reel = create_reel(session, actor=ANA, scenes=[SceneInput(n) for n in (1, 2, 3)])
+        apply_variation(session, drafter.draft(BRIEF)[1], BRIEF, actor=ANA, reel_id=reel.id)
         session.commit()
     text = dump_database(engine)
     assert "Draft from a topic: Keeping our shop" in text  # the dump holds the draft
@@ -127,7 +129,7 @@ def test_model_key_never_on_compose_or_settings(model_runtime):
 
     st.cache_data.clear()
     with model_runtime.session_factory() as session:
-        rid = create_reel(session, owner="Ana", scenes=[SceneInput(n) for n in (1, 2, 3)]).id
+        rid = create_reel(session, actor=signed_in(session, "Ana"), scenes=[SceneInput(n) for n in (1, 2, 3)]).id
         session.commit()
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
     at.session_state["me"] = "Ana"
