@@ -19,6 +19,7 @@ from core.reels import drafts, validation
 from core.reels import estimate as estimates
 from core.runtime import Runtime, get_runtime, reset_runtime
 from core.sandbox import SandboxConfig, start_in_thread
+from tests.people import signed_in
 
 PAGE = "pages/3_Compose.py"
 
@@ -49,7 +50,7 @@ def test_live_launch_asks_with_the_estimate_first(open_page, app_runtime: Runtim
     looks = [lk.id for lk in catalog.looks if "avatar_iv" in lk.supported_api_engines][:3]
     voices = [v.voice_id for v in catalog.voices if is_starfish_id(v.voice_id)][:3]
     with session_scope(app_runtime.session_factory) as s:
-        rid = drafts.create_reel(s, owner="Lu", title="Paid reel", scenes=[
+        rid = drafts.create_reel(s, actor=signed_in(s, "Lu"), title="Paid reel", scenes=[
             validation.SceneInput(position=n, avatar_id=looks[n - 1], voice_id=voices[n - 1], script="word " * 20)
             for n in (1, 2, 3)]).id
     at = open_page(PAGE, user="Lu", query={"c_reel": str(rid)})
