@@ -9,10 +9,12 @@ from dataclasses import dataclass
 
 from playwright.sync_api import Page, expect
 
+from core.access.users import actor_for, local_user
 from core.db import make_engine, make_session_factory, session_scope
 from core.reels.drafts import create_reel
 from core.reels.validation import SceneInput
 from tests.e2e.conftest import AppServer, key_button, open_page, wait_for_app_run
+from ui.identity import os_account_name
 
 USER = "e2e"
 
@@ -51,14 +53,16 @@ SCENES = (
 
 
 def seed_ready_reel(server: AppServer, title: str) -> int:
-    """Create a complete three-scene draft owned by :data:`USER` in the app's database; return its id.
+    """Create a complete three-scene draft owned by the app's local user in its database; return its id.
 
     The app must have run once (its first page run migrates the database).
     """
     engine = make_engine(f"sqlite:///{server.data_dir / 'reels.db'}")
     try:
         with session_scope(make_session_factory(engine)) as session:
-            reel = create_reel(session, owner=USER, title=title, scenes=[
+            # The app acts as the local (OS account) user when sign-in is not configured, as here.
+            actor = actor_for(local_user(session, os_account_name()))
+            reel = create_reel(session, actor=actor, title=title, scenes=[
                 SceneInput(position=n, avatar_id=s.look_id, voice_id=s.voice_id, script=s.script)
                 for n, s in enumerate(SCENES, start=1)])
             return reel.id
