@@ -13,7 +13,8 @@
    stays queued behind it, one 3-scene reel stays a draft (created first, so the renders count as
    new since Ana last looked). Team annotations on a few voices.
 4. Opens each page in headless Chromium (Playwright, 1440×1000, user "Ana") and saves
-   home, voices, avatars, compose, status, videos and settings PNGs (full page).
+   home, voices, avatars, compose, status, videos and settings PNGs (full page), plus the first screen
+   of Voices and Compose in a 390 px wide window (voices-390, compose-390).
 The server is stopped at the end, whatever happens.
 """
 
@@ -213,6 +214,15 @@ def shoot(page: Page, url: str, out: Path, name: str, selector: str | None = Non
     print(f"saved {out / f'{name}.png'}")
 
 
+def shoot_narrow(page: Page, url: str, out: Path, name: str) -> None:
+    """The first screen of a phone-sized window (390 × 844), as a person on a phone first sees it."""
+    sep = "&" if "?" in url else "?"
+    page.goto(f"{url}{sep}me={USER}")
+    settle(page)
+    page.screenshot(path=str(out / f"{name}.png"))
+    print(f"saved {out / f'{name}.png'}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=ROOT / "docs" / "screenshots")
@@ -239,6 +249,9 @@ def main() -> None:
             shoot(page, f"{app}/Status", out, "status")
             shoot(page, f"{app}/Videos?vid_reel={ids['completed']}", out, "videos", "video")
             shoot(page, f"{app}/Settings", out, "settings")
+            phone = browser.new_page(viewport={"width": 390, "height": 844})
+            shoot_narrow(phone, f"{app}/Voices?v_lang=Spanish&v_gender=female&v_accent=es-MX", out, "voices-390")
+            shoot_narrow(phone, f"{app}/Compose?c_reel={ids['draft']}", out, "compose-390")
             browser.close()
     finally:
         proc.terminate()

@@ -21,14 +21,16 @@ def voice_column_config() -> dict[str, st.column_config.Column]:
     """Labels, widths and types for :data:`VOICE_TABLE_COLUMNS` (preview playable in place)."""
     cc = st.column_config
     return {
-        "name": cc.TextColumn("Voice", width="medium", pinned=True,
+        "name": cc.TextColumn("Voice", width=150, pinned=True,
                               help="Name without HeyGen's emoji and style suffixes"),
-        "preview_url": cc.AudioColumn("Preview", width="small", help="HeyGen's preview clip; play it in place"),
+        "preview_url": cc.AudioColumn("Preview", width="small",
+                                      help="HeyGen's preview clip: double-click the note to play it"),
         "language": cc.TextColumn("Language", width="small"),
         "gender": cc.TextColumn("Gender", width="small"),
         "accent_labels": cc.ListColumn(
-            "Accents", width=150,
-            help="Locales the voice can speak with (voice_settings.locale); empty = its native accent only"),
+            "Accents", width="medium",
+            help="Locales the voice can speak with (voice_settings.locale), the one you filter for first; "
+                 "“Native accent only”: HeyGen takes no locale for this voice"),
         "styles": cc.ListColumn("Style", width="small", help="Delivery style from the voice name"),
         "has_preview": cc.CheckboxColumn("Has preview", width=105),
         "support_pause": cc.CheckboxColumn("Pauses", width=80, help="Supports <break> pauses in scripts"),

@@ -26,6 +26,7 @@ import logging
 import re
 from contextlib import closing
 from dataclasses import dataclass
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -45,10 +46,12 @@ from core.models import Reel, utcnow
 from core.reels import drafts, speech, validation
 from core.reels import estimate as estimates
 from core.reels.pricing import SPEECH_USD_PER_SECOND
+from ui import compose_summary as summary
 from ui import script_drafts
 from ui.batches import template_notice
+from ui.browser import autosave_text_areas
 from ui.data import catalog_view
-from ui.frame import FrameContext
+from ui.frame import FrameContext, account_summary, forget_account_summary
 from ui.links import browser_tzinfo
 from ui.pickers import look_picker, voice_picker
 from ui.text import plain
@@ -58,7 +61,10 @@ log = logging.getLogger(__name__)
 ROOT = Path(__file__).resolve().parents[1]
 STATUS_PAGE = "pages/4_Status.py"
 DEFAULT_BACKGROUND = "#F4F1EA"
-MODE_LABELS = {"scene_based": "Scene-based (3)", "studio": "Studio (1–50)"}
+MODE_LABELS = {"scene_based": "3 fixed scenes", "studio": "1–50 scenes"}
+MODE_HELP = ("Both make one HeyGen video at the same price per second. **3 fixed scenes** (scene-based): exactly "
+             "three scenes, e.g. hook, message, call to action. **1–50 scenes** (studio): add, move and remove "
+             "scenes, up to HeyGen's 50.")
 RESOLUTION_LABELS = {"720p": "720p", "1080p": "1080p", "4k": "4K"}
 QUEUED_MESSAGE = "Queued — the worker will submit it to HeyGen within a few seconds."
 
@@ -75,6 +81,8 @@ class Env:
     data_dir: Path
     actor: Actor
     script_model: Any = None
+    runtime: Any = None  # for the account balance in the live-mode launch confirmation
+    sandbox: bool = True  # live mode asks before Launch spends money
 
 
 # --------------------------------------------------------------------------------------------
@@ -205,7 +213,8 @@ def persist(env: Env, rid: int) -> bool:
     """Save the open draft from its widgets: settings, then scenes (each its own transaction).
 
     Refusals (:class:`core.reels.validation.ReelValidationError`) are kept per field for display and the
-    widgets keep the user's values. Returns True when everything was saved.
+    widgets keep the user's values. Fields whose value changed count as visited
+    (:func:`ui.compose_summary.mark_edits`). Returns True when everything was saved.
     """
     errors = _field_errors(rid)
     errors.clear()
@@ -219,6 +228,7 @@ def persist(env: Env, rid: int) -> bool:
                 return False
             versions.setdefault(rid, reel.version)
             values, scenes = _settings_values(rid, reel), _scene_inputs(env, rid, reel)
+            summary.mark_edits(rid, reel, values, scenes)
             versions[rid] = drafts.update_reel(s, rid, actor=env.actor, expected_version=versions[rid],
                                                **values).version
         with session_scope(env.factory) as s:
@@ -309,11 +319,6 @@ def _on_structure(env: Env, rid: int, op: str, n: int | None = None, to: int | N
     _forget(rid, scenes_only=True)
 
 
-def _on_save(env: Env, rid: int) -> None:
-    if persist(env, rid):
-        _notify("Draft saved.")
-
-
 def _on_new(env: Env) -> None:
     try:
         with session_scope(env.factory) as s:
@@ -359,11 +364,21 @@ def _on_delete(env: Env, rid: int) -> None:
     _notify(f"Deleted “{plain(title)}”.", ":material/delete:")
 
 
+def _on_launch_request(env: Env, rid: int, confirm: bool) -> None:
+    """Launch button: in live mode first ask (the confirm step shows what it will spend); else launch."""
+    if confirm:
+        persist(env, rid)
+        st.session_state["c_confirm_launch"] = rid
+    else:
+        _on_launch_click(env, rid)
+
+
 def _on_launch_click(env: Env, rid: int) -> None:
     """First layer against double clicks: set the flag that disables the button while launching;
     a repeat click after this tab launched the reel is ignored."""
     ss = st.session_state
     last = ss.get("c_result")
+    ss.pop("c_confirm_launch", None)
     if ss.get("c_launching") or (last and last["reel"] == rid and last["ok"]):
         return
     persist(env, rid)
@@ -381,6 +396,7 @@ def _on_listen(env: Env, rid: int, n: int) -> None:
             speech.speech_sample(s, env.client, env.data_dir, scene.voice_id or "", scene.script,
                                  actor=env.actor, speed=scene.speed, locale=scene.locale)
             s.commit()
+            forget_account_summary()  # the sidebar balance shows what the listen spent
         except (speech.SpeechUnavailable, HeyGenError, PermissionDenied) as exc:
             s.rollback()
             errors[(rid, n)] = str(exc)
@@ -397,7 +413,7 @@ def compose_page(ctx: FrameContext) -> None:
     view = catalog_view(ctx.runtime)
     env = Env(factory=ctx.runtime.session_factory, index=view.catalog.index, voices=view.voices,
               looks=view.looks, client=ctx.runtime.client, data_dir=ctx.settings.data_dir, actor=ctx.actor,
-              script_model=ctx.runtime.script_model)
+              script_model=ctx.runtime.script_model, runtime=ctx.runtime, sandbox=ctx.settings.sandbox)
     _accept_incoming(env)
     toast = st.session_state.pop("c_toast", None)
     if toast:
@@ -420,18 +436,26 @@ def _accept_incoming(env: Env) -> None:
     """Take a voice/look sent by the Voices or Avatars page ("Use in a reel") into a scene."""
     ss = st.session_state
     voice_id, avatar_id = ss.pop("compose_voice_id", None), ss.pop("compose_avatar_id", None)
+    wanted = ss.pop("compose_voice_filters", None) or {}
     if not voice_id and not avatar_id:
         return
+    locale = wanted.get("accent") if voice_id and wanted.get("accent") in env.index.locales(voice_id) else None
     try:
         with session_scope(env.factory) as s:
             done = drafts.prefill(s, actor=env.actor, reel_id=selected_reel_id(), voice_id=voice_id,
-                                   avatar_id=avatar_id)
+                                  avatar_id=avatar_id, locale=locale)
             title = drafts.display_title(drafts.get_reel(s, done.reel_id).title, done.reel_id)
     except (validation.ReelError, PermissionDenied) as exc:
         st.toast(f"Could not add it to a reel: {plain(exc)}", icon=":material/error:")
         return
     _forget(done.reel_id)
     select_reel(done.reel_id)
+    if voice_id:  # the scene's voice filters start from what was filtered for on Voices
+        voice_key = skey(done.reel_id, done.scene, "voice")
+        ss[f"{voice_key}_lang"] = wanted.get("language", "")
+        ss[f"{voice_key}_accent"] = wanted.get("accent", "")
+        if wanted.get("gender") in ("female", "male"):
+            ss[f"{voice_key}_gender"] = wanted["gender"]
     what = " and ".join(part for part in (
         f"the look {_look_name(env, avatar_id)}" if avatar_id else "",
         f"the voice {_voice_name(env, voice_id)}" if voice_id else "",
@@ -496,6 +520,7 @@ def _run_launch(env: Env, rid: int) -> None:
                           "message": "The launch failed unexpectedly and nothing was queued; try again."}
     finally:
         ss.pop("c_launching", None)
+        forget_account_summary()
 
 
 def _editor(env: Env, rid: int, launching: bool = False) -> None:
@@ -510,21 +535,25 @@ def _editor(env: Env, rid: int, launching: bool = False) -> None:
     editable = reel.status == "draft" and cannot_edit is None
     problems = validation.validate_reel(reel, env.index)
     estimate = estimates.estimate_reel(reel, env.index, measured)
+    red = summary.visited(rid, reel, problems)  # the rest are to-dos, not errors (yet)
     by_field: dict[str, list[str]] = {}
     for p in problems:
-        by_field.setdefault(p.field, []).append(p.message)
+        if p.field in red:
+            by_field.setdefault(p.field, []).append(p.message)
     for field, messages in _field_errors(rid).items():
         by_field.setdefault(field, []).extend(messages)
 
+    with st.sidebar:  # a script, drawn where its empty slot shows least
+        autosave_text_areas('[class*="st-key-c_r"][class*="_script"]')
     _header(env, reel, editable, cannot_edit)
     if reel.is_template:
         template_notice(reel)
     _settings(env, reel, editable, by_field)
-    _estimate_panel(env, reel, estimate, measured, problems, editable, launching)
+    _estimate_panel(env, reel, estimate, measured, problems, editable, launching, red)
     if editable:
         script_drafts.topic_panel(env, reel, env.script_model, expected_version=_versions().get(rid),
                                   on_applied=_reseed)
-    _scenes(env, reel, editable, by_field, measured)
+    _scenes(env, reel, editable, by_field, measured, problems)
 
 
 def _reseed(rid: int | None) -> None:
@@ -552,13 +581,11 @@ def _header(env: Env, reel: Reel, editable: bool, cannot_edit: str | None) -> No
     cannot_duplicate = reel_denial(env.actor, Action.DUPLICATE_REEL, reel)
     cannot_delete = reel_denial(env.actor, Action.DELETE_REEL, reel)
     deletable = reel.status in validation.DELETABLE_STATUSES
-    with st.container(horizontal=True, vertical_alignment="bottom"):
+    with st.container(horizontal=True, vertical_alignment="bottom", wrap=True):
         _init(rkey(rid, "title"), reel.title)
         st.text_input("Title", key=rkey(rid, "title"), max_chars=validation.TITLE_MAX_CHARS, disabled=not editable,
-                      placeholder="Untitled reel — name it so your team can find it",
+                      placeholder="Untitled reel — name it so your team can find it", live="1s", width=360,
                       on_change=_on_edit, args=(env, rid), help=plain(cannot_edit) or None)
-        st.button("Save", icon=":material/save:", key=f"c_save_{rid}", disabled=not editable,
-                  on_click=_on_save, args=(env, rid), help=plain(cannot_edit) or "Edits are also saved as you make them.")
         st.button("Duplicate", icon=":material/content_copy:", key=f"c_dup_{rid}",
                   disabled=cannot_duplicate is not None, on_click=_on_duplicate, args=(env, rid),
                   help=plain(cannot_duplicate) or "Make an editable copy of this reel.")
@@ -570,8 +597,8 @@ def _header(env: Env, reel: Reel, editable: bool, cannot_edit: str | None) -> No
     _conflict_banner(env, rid)
     saved = ss.get("c_saved_at", {}).get(rid) or reel.updated_at
     if editable:
-        st.caption(f"Draft #{rid} · owner {plain(reel.owner) or '—'} · every change is saved automatically · "
-                   f"last saved {board_text.human_ago(saved)}")
+        st.caption(f"Draft #{rid} · owner {plain(reel.owner) or '—'} · saved as you type (after a second's pause) "
+                   f"and on every choice · last saved {board_text.human_ago(saved)}")
     elif reel.status == "draft":
         st.info(f"{plain(cannot_edit)} You can look at it; Duplicate makes your own copy if you are a producer.",
                 icon=":material/lock:")
@@ -628,7 +655,7 @@ def _settings(env: Env, reel: Reel, editable: bool, by_field: dict[str, list[str
     _init(rkey(rid, "mode"), reel.mode)
     row.segmented_control("Mode", validation.MODES, key=rkey(rid, "mode"), format_func=MODE_LABELS.get,
                           required=True, disabled=not editable, on_change=_on_mode, args=(env, rid),
-                          help="Scene-based reels have exactly 3 scenes; studio reels 1 to 50.")
+                          help=MODE_HELP)
     _init(rkey(rid, "aspect"), reel.aspect_ratio)
     row.selectbox("Aspect ratio", validation.ASPECT_RATIOS, key=rkey(rid, "aspect"), disabled=not editable,
                   on_change=_on_edit, args=(env, rid), width=110)
@@ -646,36 +673,73 @@ def _settings(env: Env, reel: Reel, editable: bool, by_field: dict[str, list[str
         _messages(by_field.get(field))
 
 
+def _launch_blocker(reel: Reel, problems: list[validation.Problem], editable: bool, launching: bool) -> str | None:
+    """Why Launch is disabled (its tooltip), or ``None`` when it can be pressed."""
+    if launching:
+        return "Launching…"
+    if reel.is_template:
+        return "A template is launched from the Batches page, one reel per spreadsheet row."
+    if not editable:
+        return "Already launched: Duplicate it to launch a changed copy."
+    if problems:
+        first = "; ".join(p.message for p in problems[:2])
+        more = f" (and {len(problems) - 2} more)" if len(problems) > 2 else ""
+        return f"Not ready: {first}{more}"
+    return None
+
+
 def _estimate_panel(env: Env, reel: Reel, estimate: validation.Estimate, measured: dict[int, float],
-                    problems: list[validation.Problem], editable: bool, launching: bool) -> None:
+                    problems: list[validation.Problem], editable: bool, launching: bool, red: set[str]) -> None:
+    """The launch bar (sticky: it stays in view over the scenes), then the confirm step, the launch
+    result, the to-do checklist and the per-scene costs."""
     rid = reel.id
-    with st.container(border=True, key="c_estimate"):
-        length, cost, ready, action = st.columns([1, 1, 1, 1.3], vertical_alignment="center")
-        length.metric("Estimated length", board_text.format_seconds(estimate.duration_s),
-                      help="Measured from scene previews where you listened, else about 150 words per minute.")
-        cost.metric("Estimated cost", f"${estimate.cost_usd:,.2f}",
-                    help="HeyGen's per-second price for the engine, each look's avatar type and the resolution, "
-                         "billed in whole seconds.")
+    live = not env.sandbox
+    cost = estimates.cents(estimate.cost_usd)
+    with st.container(border=True, key="c_launch_bar", horizontal=True, wrap=True, vertical_alignment="center",
+                      gap="medium"):
+        st.metric("Estimated length", board_text.format_seconds(estimate.duration_s), width="content",
+                  help="Measured from scene previews where you listened, else about 150 words per minute.")
+        st.metric("Estimated cost", f"${cost:,.2f}", width="content",
+                  help="HeyGen's per-second price for the engine, each look's avatar type and the resolution, "
+                       "billed in whole seconds." + ("" if live else " Sandbox: play money."))
         bad_scenes = {p.field.split("]")[0] for p in problems if p.field.startswith("scenes[")}
         n_scenes = len(reel.scenes)
-        ready.metric("Scenes ready", f"{n_scenes - len(bad_scenes)} of {n_scenes}")
-        with action:
-            cannot_launch = reel_denial(env.actor, Action.LAUNCH_REEL, reel)
+        st.metric("Scenes ready", f"{n_scenes - len(bad_scenes)} of {n_scenes}", width="content")
+        cannot_launch = reel_denial(env.actor, Action.LAUNCH_REEL, reel)
+        blocker = _launch_blocker(reel, problems, editable, launching) or plain(cannot_launch) or None
+        with st.container(width=220, gap="small"):
             st.button("Launch", type="primary", icon=":material/rocket_launch:", key=f"c_launch_{rid}",
-                      width="stretch",
-                      disabled=launching or not editable or bool(problems) or reel.is_template or bool(cannot_launch),
-                      on_click=_on_launch_click, args=(env, rid),
-                      help=plain(cannot_launch) or (
-                          "A template is launched from the Batches page, one reel per spreadsheet row."
-                          if reel.is_template else "Queue this reel; the worker sends it to HeyGen as one studio video."))
+                      width="stretch", disabled=bool(blocker), on_click=_on_launch_request, args=(env, rid, live),
+                      help=blocker or ("Check the cost, then confirm: HeyGen renders it as one studio video."
+                                       if live else "Queue this reel; the worker sends it to HeyGen as one studio "
+                                                    "video (sandbox: play money)."))
             if editable and problems:
-                st.caption("Fix the problems below to launch.")
+                st.caption("See the checklist below.")
             elif editable:
                 st.caption(":green[:material/task_alt: Ready to launch]")
+    with st.container(key="c_estimate"):
+        if live and editable and not problems and st.session_state.get("c_confirm_launch") == rid:
+            _confirm_launch(env, reel, estimate, cost)
         _launch_result(rid)
         if editable and problems:
-            _problem_summary(problems)
-        _breakdown(env, reel, estimate, measured)
+            summary.checklist(problems, red)
+        summary.breakdown(reel, env.index, estimate, measured, look_name=lambda i: _look_name(env, i),
+                          voice_name=lambda i: _voice_name(env, i))
+
+
+def _confirm_launch(env: Env, reel: Reel, estimate: validation.Estimate, cost: Decimal) -> None:
+    """Live mode: say what the launch will spend before it does."""
+    balance, _account = account_summary(env.runtime, env.runtime.settings.mode)
+    with st.container(border=True, key="c_confirm"):
+        st.markdown(f"**Launch “{drafts.display_title(reel.title, reel.id)}” for about ${cost:,.2f}?**")
+        st.caption(f"{len(reel.scenes)} scene{'s' * (len(reel.scenes) != 1)}, about "
+                   f"{board_text.format_seconds(estimate.duration_s)} of video at {reel.resolution}. HeyGen bills "
+                   f"your account when the render completes; your balance is {balance}.")
+        yes, no = st.columns(2)
+        yes.button(f"Launch for ${cost:,.2f}", type="primary", key=f"c_launch_yes_{reel.id}", width="stretch",
+                   icon=":material/rocket_launch:", on_click=_on_launch_click, args=(env, reel.id))
+        no.button("Not yet", key=f"c_launch_no_{reel.id}", width="stretch",
+                  on_click=lambda: st.session_state.pop("c_confirm_launch", None))
 
 
 def _launch_result(rid: int) -> None:
@@ -692,53 +756,13 @@ def _launch_result(rid: int) -> None:
         _status_link()
 
 
-def _problem_summary(problems: list[validation.Problem]) -> None:
-    shown = problems[:6]
-    lines = "\n".join(f"- {plain(p.message)}" for p in shown)
-    more = f"\n- … and {len(problems) - len(shown)} more, shown next to their fields" if len(problems) > 6 else ""
-    count = len(problems)
-    st.warning(f"**{count} thing{'s' * (count != 1)} to fix before launch**\n{lines}{more}",
-               icon=":material/checklist:")
-
-
-def _breakdown(env: Env, reel: Reel, estimate: validation.Estimate, measured: dict[int, float]) -> None:
-    scenes = sorted(reel.scenes, key=lambda s: s.position)
-    costs = estimates.scene_costs(reel, env.index, estimate)
-    rows = []
-    for n, (scene, seconds, cost) in enumerate(zip(scenes, estimate.scene_durations, costs, strict=True), start=1):
-        rows.append({
-            "Scene": n,
-            "Avatar look": _look_name(env, scene.avatar_id) or "—",
-            "Voice": _voice_name(env, scene.voice_id) or "—",
-            "Characters": len((scene.script or "").strip()),
-            "Seconds": round(seconds, 1),
-            "Cost": cost,
-            "From": "preview" if scene.position in measured else ("word count" if scene.script.strip() else "—"),
-        })
-    st.dataframe(
-        pd.DataFrame(rows), hide_index=True, width="stretch", key=f"c_breakdown_{reel.id}",
-        column_config={
-            "Scene": st.column_config.NumberColumn(width=55),
-            "Avatar look": st.column_config.TextColumn(width=200),
-            "Voice": st.column_config.TextColumn(width=130),
-            "Characters": st.column_config.NumberColumn("Chars", format="%d", width=60,
-                                                        help="Script characters, of 5,000 per scene"),
-            "Seconds": st.column_config.NumberColumn("Length", format="%.1f s", width=70),
-            "From": st.column_config.TextColumn("Timed by", width=90,
-                                                help="'preview': measured from the scene you listened to; "
-                                                     "'word count': about 150 words per minute."),
-            "Cost": st.column_config.NumberColumn("Cost", format="$%.2f", width=70),
-        },
-    )
-
-
 # --------------------------------------------------------------------------------------------
 # Scenes
 # --------------------------------------------------------------------------------------------
 
 
 def _scenes(env: Env, reel: Reel, editable: bool, by_field: dict[str, list[str]],
-            measured: dict[int, float]) -> None:
+            measured: dict[int, float], problems: list[validation.Problem]) -> None:
     scenes = sorted(reel.scenes, key=lambda s: s.position)
     studio = reel.mode == "studio"
     st.markdown(f"#### Scenes ({len(scenes)})")
@@ -748,7 +772,9 @@ def _scenes(env: Env, reel: Reel, editable: bool, by_field: dict[str, list[str]]
         scene_problems = {f: m for f, m in by_field.items() if f.startswith(field_prefix)}
         label = (f"Scene {n} · {plain(_look_name(env, scene.avatar_id)) or 'no look yet'} · "
                  f"{plain(_voice_name(env, scene.voice_id)) or 'no voice yet'}")
-        icon = ":material/error:" if scene_problems else ":material/check_circle:"
+        to_do = any(p.field.startswith(field_prefix) for p in problems)
+        icon = (":material/error:" if scene_problems else
+                ":material/radio_button_unchecked:" if to_do else ":material/check_circle:")
         with st.expander(label, expanded=n <= 3 or bool(scene_problems), icon=icon):
             _scene_editor(env, reel, scene, n, editable, scene_problems, measured, versions.get(scene.uid, 0))
             if studio and editable:

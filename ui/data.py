@@ -8,19 +8,24 @@ Only the session that triggers a (re)load draws its progress bar; others wait on
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
+import numpy as np
 import pandas as pd
 import streamlit as st
 
 from core.access.actor import Actor
 from core.catalog.annotations import annotations_version, get_annotations
+from core.catalog.facets import accent_cells, cross_counts
 from core.catalog.normalise import locale_label
 from core.catalog.store import Catalog
-from core.catalog.tables import facet_counts, looks_frame, voices_frame
+from core.catalog.tables import VoiceFilter, facet_counts, looks_frame, voices_frame
 from core.heygen.errors import HeyGenError
 from core.runtime import Runtime
 from ui.columns import VOICE_TABLE_COLUMNS
+
+#: The Voices table's ▶ Play button label (a voice without a preview has none).
+PLAY_LABEL = ":material/play_arrow: Play"
 
 
 @dataclass
@@ -83,8 +88,9 @@ class VoicesTable:
     ``frame`` is a :func:`core.catalog.tables.voices_frame` (read-only); ``counts[facet]`` maps a value to its
     number of voices (:func:`core.catalog.tables.facet_counts`); ``has_preview`` counts voices with a usable
     preview; ``version`` is the annotations version the frame was built from. ``display`` is ``frame``'s
-    :data:`ui.columns.VOICE_TABLE_COLUMNS` (rows are picked by a mask on each rerun); ``accents`` the accent
-    options sorted by label, with their labels.
+    :data:`ui.columns.VOICE_TABLE_COLUMNS` (rows are picked by a mask on each rerun) with a ▶ Play label
+    (:data:`PLAY_LABEL`) where the preview URL was and the Accents cells of
+    :func:`core.catalog.facets.accent_cells`; ``accents`` the accent options sorted by label, with their labels.
     """
 
     frame: pd.DataFrame
@@ -93,6 +99,8 @@ class VoicesTable:
     version: tuple
     display: pd.DataFrame
     accents: tuple[list[str], dict[str, str]]
+    #: :func:`core.catalog.facets.cross_counts` with no filter set (the page's first view), made once.
+    unfiltered: dict[str, dict[str, int]] = field(default_factory=dict)
 
 
 @st.cache_resource(max_entries=4, show_spinner=False)
@@ -102,8 +110,10 @@ def _voices_table(_view: CatalogView, _runtime: Runtime, view_key: tuple, versio
     frame = voices_frame(_view.catalog.voices, annotations)
     counts = {facet: facet_counts(frame, facet) for facet in VOICE_FACETS}
     accents = sorted(counts["accents"], key=locale_label)
-    return VoicesTable(frame, counts, int(frame["has_preview"].sum()), version, frame[VOICE_TABLE_COLUMNS],
-                       (accents, {t: locale_label(t) for t in accents}))
+    display = frame[VOICE_TABLE_COLUMNS].assign(  # a ▶ Play button label instead of the preview URL
+        preview_url=np.where(frame["has_preview"].to_numpy(), PLAY_LABEL, None), accent_labels=accent_cells(frame))
+    return VoicesTable(frame, counts, int(frame["has_preview"].sum()), version, display,
+                       (accents, {t: locale_label(t) for t in accents}), cross_counts(frame, VoiceFilter()))
 
 
 #: Seconds an annotations version read is reused: another process's annotation shows within this time,

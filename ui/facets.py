@@ -1,10 +1,16 @@
-"""Filter options that show their counts ("Spanish (106)") and still work from plain links.
+"""Filter options that show their counts ("Spanish (106)") and keep raw values in the URL.
 
-Streamlit's ``bind="query-params"`` stores a widget's *formatted* option in the URL, so with counts
-in the labels a link reads ``?v_lang=Spanish (106)`` and would stop working when the count changes.
-:func:`seed_from_url` runs before such a widget is drawn and accepts, for each URL value, the raw
-option (``?v_lang=Spanish``, ``?v_accent=es-MX``), the current label, or an old label whose count
-differs; unknown values are dropped. The widget then keeps the state and the URL as usual.
+Streamlit's ``bind="query-params"`` would store a widget's *formatted* option in the URL
+(``?v_lang=Spanish+%28106%29``), which breaks as soon as the count changes, and it drops a
+hand-written raw value (``?v_lang=Spanish``) from the address bar after the first run. So the
+option widgets here are not bound; instead, on every run:
+
+1. :func:`seed_from_url` gives a widget with no state yet its value from the URL (raw option,
+   current label, or an old label whose count differs; unknown values are dropped);
+2. :func:`repin` rewrites the widget's state as raw options, because its labels (the counts)
+   change from run to run and Streamlit would otherwise drop a selection whose label changed;
+3. after drawing, :func:`sync_url` writes the raw values back (``?v_lang=Spanish&v_accent=es-MX``),
+   so a link survives a reload and a copy.
 """
 
 from __future__ import annotations
@@ -50,20 +56,49 @@ def match_options(values: Sequence[str], options: Sequence[str], fmt: Callable[[
 
 
 def seed_from_url(key: str, options: Sequence[str], fmt: Callable[[str], str], *, multi: bool = True) -> None:
-    """Before drawing the bound widget ``key``: if it has no state yet, take its value from the URL.
+    """Before drawing the option widget ``key``: if it has no state yet, take its value from the URL.
 
     ``multi`` False: the first matching value (selectbox, single pills/segmented control).
-    Known limit (Streamlit 1.67): when the URL held raw values rather than the widget's labels, Streamlit
-    drops the parameter from the address bar after the first run; the filter applies, and the URL shows it
-    again as soon as any filter changes.
     """
     if key in st.session_state:
         return
     raw = st.query_params.get_all(key)
     if not raw:
         return
-    picked = match_options(raw, options, fmt)
+    picked = match_options(raw, options, lambda o: fmt(o) if o in options else str(o))
     if multi:
         st.session_state[key] = picked
     elif picked:
         st.session_state[key] = picked[0]
+
+
+def current(key: str, options: Sequence[str], *, multi: bool = True) -> list[str] | str | None:
+    """The raw option(s) widget ``key`` holds (unknown values dropped), read before it is drawn."""
+    value = st.session_state.get(key)
+    if multi:
+        values = value if isinstance(value, list | tuple) else []
+        return [v for v in dict.fromkeys(values) if v in options]
+    return value if value in options else None
+
+
+def repin(key: str, options: Sequence[str], *, multi: bool = True) -> None:
+    """Write widget ``key``'s state back as raw options (see the module docstring, step 2)."""
+    if key in st.session_state:
+        st.session_state[key] = current(key, options, multi=multi)
+
+
+def sync_url(key: str, value: Sequence[str] | str | bool | None) -> None:
+    """Put the raw ``value`` of filter ``key`` into the URL (removed when empty/None/False); writes
+    only when it differs, so an unchanged rerun sends nothing to the browser."""
+    if value is None or value is False or value == "" or (isinstance(value, list | tuple) and not value):
+        wanted: list[str] = []
+    elif isinstance(value, list | tuple):
+        wanted = [str(v) for v in value]
+    else:
+        wanted = ["true" if value is True else str(value)]
+    if st.query_params.get_all(key) == wanted:
+        return
+    if wanted:
+        st.query_params[key] = wanted if len(wanted) > 1 else wanted[0]
+    else:
+        st.query_params.pop(key, None)

@@ -21,6 +21,7 @@ from core.access.actor import Actor
 from core.config import Settings
 from core.heygen.errors import HeyGenError
 from core.runtime import Runtime, StartupError, get_runtime, runtime_started
+from ui.browser import keyboard_row_selection, page_style
 from ui.identity import Access, gate_before_runtime, identity_sidebar, resolve_actor
 
 PAGES = [
@@ -100,6 +101,15 @@ def forget_account_summary() -> None:
     _account_summary.clear()
 
 
+def menu_href(title: str) -> str:
+    """The sidebar link of the page titled ``title`` as the browser sees it: ``""`` for Home,
+    ``"Voices"`` for ``pages/1_Voices.py``."""
+    for path, label, _icon in PAGES:
+        if label == title:
+            return "" if path == "app.py" else path.removeprefix("pages/").removesuffix(".py").split("_", 1)[-1]
+    return title
+
+
 def _menu() -> None:
     """The page menu (Streamlit's own would label the home page "app")."""
     st.markdown("**Reel Studio**")
@@ -115,9 +125,11 @@ def _sidebar(settings: Settings, runtime: Runtime, access: Access, actor: Actor)
         st.divider()
         if settings.sandbox:
             st.badge("SANDBOX", icon=":material/science:", color="orange",
-                     help="No HeyGen key is set: a built-in local HeyGen serves the real catalog "
-                          "and renders placeholder videos. Nothing is billed.")
-            st.caption("Local HeyGen sandbox: videos are placeholders, nothing is billed.")
+                     help="No HeyGen key is set: a built-in local HeyGen serves the real catalog and renders "
+                          "placeholder videos. Its balance is play money: listens and launches spend it at "
+                          "HeyGen's prices, so you see what they would cost, but no real money is charged.")
+            st.caption("Local HeyGen sandbox: placeholder videos, and a play-money balance that listens and "
+                       "launches spend at HeyGen's prices.")
         else:
             st.badge("LIVE", icon=":material/bolt:", color="green",
                      help="Connected to api.heygen.com with your API key.")
@@ -146,4 +158,7 @@ def frame(title: str, *, icon: str) -> FrameContext:
     access = gate_before_runtime(settings)
     actor = resolve_actor(access, settings, runtime.session_factory)
     _sidebar(settings, runtime, access, actor)
+    with st.sidebar:  # fixed CSS and scripts, drawn last where their empty slots show least
+        page_style(menu_href(title))
+        keyboard_row_selection()
     return FrameContext(settings=settings, runtime=runtime, actor=actor, access=access)

@@ -12,6 +12,7 @@ from core.board import rows as board_rows
 from core.board.rows import BoardRow
 from core.board.text import human_ago, human_duration
 from core.models import utcnow
+from core.reels.drafts import display_title
 from core.runtime import Runtime
 from ui.data import loaded_catalog
 from ui.frame import FrameContext, account_summary
@@ -101,12 +102,12 @@ def _attention(data: dict, user: str) -> None:
     now = utcnow()
     for row in att.failed:
         with st.container(border=True):
-            st.markdown(f"{status_badge('failed')} **{row.title or f'Reel {row.id}'}** · {human_ago(row.updated_at, now)}")
+            st.markdown(f"{status_badge('failed')} **{display_title(row.title, row.id)}** · {human_ago(row.updated_at, now)}")
             st.caption(row.failure_message or "HeyGen gave no reason.")
     for row in att.stuck:
         with st.container(border=True):
             started = row.processing_at or row.submitted_at
-            st.markdown(f":red-badge[Stuck] **{row.title or f'Reel {row.id}'}** looks stuck — rendering for "
+            st.markdown(f":red-badge[Stuck] **{display_title(row.title, row.id)}** looks stuck — rendering for "
                         f"{human_duration((now - started).total_seconds()) if started else 'a long time'}")
             st.caption(f"video_id {row.video_id}. The worker keeps polling HeyGen.")
     c1, c2 = st.columns(2)
@@ -133,7 +134,7 @@ def _finished(data: dict, user: str, since: datetime | None) -> None:
     for row in rows:
         with st.container(border=True):
             c1, c2 = st.columns([5, 2], vertical_alignment="center")
-            c1.markdown(f"{status_badge('completed')} **{row.title or f'Reel {row.id}'}** · "
+            c1.markdown(f"{status_badge('completed')} **{display_title(row.title, row.id)}** · "
                         f"{human_duration(row.duration_s)} · finished {human_ago(row.completed_at)}")
             with c2:
                 page_link("pages/5_Videos.py", "Watch", icon=":material/play_circle:",
@@ -143,6 +144,7 @@ def _finished(data: dict, user: str, since: datetime | None) -> None:
 
 def _recent(data: dict, user: str) -> None:
     rows: list[BoardRow] = data["recent"]
+    now = utcnow()
     st.subheader("Your recent reels" if user else "Recent reels", anchor=False)
     if not rows:
         st.caption("No reels yet.")
@@ -151,8 +153,11 @@ def _recent(data: dict, user: str) -> None:
     for row in rows:
         with st.container(border=True):
             c1, c2 = st.columns([5, 2], vertical_alignment="center")
-            c1.markdown(f"**{row.title or f'Reel {row.id}'}** · {status_badge(row.status)} · "
-                        f"{human_ago(row.updated_at)}")
+            # A finished reel's time is when it finished, as in "New videos" above (later link refreshes
+            # also touch updated_at).
+            when = row.completed_at if row.status == "completed" and row.completed_at else row.updated_at
+            c1.markdown(f"**{display_title(row.title, row.id)}** · {status_badge(row.status)} · "
+                        f"{human_ago(when, now)}")
             with c2:
                 if row.status == "completed":
                     page_link("pages/5_Videos.py", "Watch", icon=":material/play_circle:",

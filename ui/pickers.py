@@ -37,7 +37,7 @@ def _label(labels: dict[str, str], fallback: Callable[[str], str]) -> Callable[[
 
 def look_picker(looks: pd.DataFrame, index: CatalogIndex, *, key: str, disabled: bool = False,
                 on_change: Callable | None = None, args: tuple = ()) -> str | None:
-    """A searchable selectbox of every avatar look ("name · avatar type · orientation") plus a small
+    """A searchable selectbox (typed text must occur in the label, so a name finds that name) of every avatar look ("name · avatar type · orientation") plus a small
     preview image of the chosen look. Returns the chosen look id (``avatar_id``) or ``None``."""
     options = looks["id"].tolist()
     current = st.session_state.get(key)
@@ -46,7 +46,7 @@ def look_picker(looks: pd.DataFrame, index: CatalogIndex, *, key: str, disabled:
     chosen = st.selectbox(
         "Avatar look", options, index=None, key=key, format_func=_label(look_labels(index), index.look_label),
         placeholder=f"Search {len(options):,} looks by name…", disabled=disabled,
-        on_change=on_change, args=args,
+        on_change=on_change, args=args, filter_mode="contains",
     )
     look = index.look(chosen)
     if look is not None:
@@ -102,8 +102,8 @@ def voice_picker(voices: pd.DataFrame, index: CatalogIndex, *, key: str, disable
     ids = [current, *(i for i in matched if i != current)] if current else matched
     chosen = st.selectbox(
         "Voice", ids, index=None, key=key, format_func=_label(voice_labels(index), index.voice_label), disabled=disabled,
-        placeholder=f"Choose one of {matching:,} matching voices…" if matching else "No voice matches the filters",
-        on_change=on_change, args=args,
+        placeholder=f"Type a name: {matching:,} matching voices…" if matching else "No voice matches the filters",
+        on_change=on_change, args=args, filter_mode="contains",
     )
     _voice_preview(voices, chosen)
     return chosen

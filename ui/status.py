@@ -36,7 +36,8 @@ TABLE_KEY = "s_table"
 
 #: Counters above the board: label → statuses counted.
 COUNTERS: list[tuple[str, tuple[str, ...], str]] = [
-    ("Queued", ("queued", "submitting"), "Launched, waiting for a free HeyGen slot or being sent"),
+    ("Queued", ("queued", "submitting"), "Launched: the worker sends queued reels to HeyGen on its next cycle (or "
+                                         "when a HeyGen slot frees up, if all are busy)"),
     ("Rendering", ("pending", "processing"), "HeyGen has the job"),
     ("Completed", ("completed",), "Finished; watch them on the Videos page"),
     ("Failed", ("failed",), "Select one and press Retry to queue it again"),
@@ -57,10 +58,10 @@ def column_config(tz: str) -> dict:
     return {
         "id": cc.NumberColumn("Reel", width="small", format="%d", help="Reel number in Reel Studio"),
         "title": cc.TextColumn("Title", width="medium", pinned=True),
-        "owner": cc.TextColumn("Owner", width=80),
+        "owner": cc.TextColumn("Owner", width=140),
         "status_tags": cc.MultiselectColumn("Status", options=_TAGS, color=[STATUS_COLORS[t] for t in _TAGS],
                                             format_func=status_label, width=120),
-        "stage": cc.TextColumn("Stage", width="medium"),
+        "stage": cc.TextColumn("Stage", width=280),
         "progress": cc.ProgressColumn("Progress", format="percent", min_value=0.0, max_value=1.0, width=110,
                                       help="Estimated from how long our earlier renders took"),
         "submitted": cc.DatetimeColumn("Submitted", format="distance", timezone=tz, width="small",
@@ -118,8 +119,9 @@ def owner_options(_runtime: Runtime, db_url: str) -> list[str]:
 
 
 @st.cache_data(ttl=30, max_entries=16, show_spinner=False)
-def history_data(_runtime: Runtime, db_url: str) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """``(status timeline, render times)`` for the charts (refreshed every 30 s)."""
+def history_data(_runtime: Runtime, db_url: str, board_version: tuple = ()) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """``(status timeline, render times)`` for the charts: read again when ``board_version`` (what the
+    board last showed) changes, after "Refresh now", and at least every 30 s."""
     with _runtime.session_factory() as session:
         return board_history.status_timeline(session), board_history.render_times(session)
 
@@ -132,7 +134,7 @@ def filters(ctx: FrameContext) -> BoardFilter:
     runtime = ctx.runtime
     owners = owner_options(runtime, runtime.settings.db_url)
     choices = ["", *sorted({*owners, *([ctx.user] if ctx.user else [])}, key=str.lower)]
-    c1, c2, c3, c4, c5 = st.columns([3, 2, 1.3, 1.3, 3])
+    c1, c2, c3, c4, c5 = st.columns([2.6, 1.8, 1.7, 1.7, 2.6])
     statuses = c1.multiselect("Status", REEL_STATUSES, key="s_status",
                               bind="query-params", placeholder="All statuses")
     owner = c2.selectbox("Owner", choices, format_func=lambda o: o or "Everyone", key="s_owner",
@@ -209,6 +211,7 @@ def _on_cancel(runtime: Runtime, actor: Actor, ids: list[int]) -> None:
 
 def _on_refresh(runtime: Runtime) -> None:
     expire_boards(runtime)
+    history_data.clear()
 
 
 def _csv_maker(runtime: Runtime, f: BoardFilter):
@@ -236,6 +239,10 @@ def _actions(ctx: FrameContext, frame: pd.DataFrame, ids: list[int], f: BoardFil
             names = ", ".join(f"“{plain(by_id[i][1])}”" for i in chosen[:3])
             more = f" and {len(chosen) - 3} more" if len(chosen) > 3 else ""
             st.caption(f"Selected: {names}{more}")
+            done = [i for i in chosen if by_id[i][0] == "completed"]
+            if len(done) == 1:
+                page_link("pages/5_Videos.py", "Watch it on Videos", icon=":material/play_circle:",
+                          query_params={"vid_reel": str(done[0])})
         else:
             st.caption("Select rows (left edge of the table) to retry or cancel them.")
     c2.button(f"Retry {len(failed) or ''} failed".replace("  ", " "), key="s_retry", icon=":material/replay:",
@@ -314,28 +321,47 @@ def status_board(ctx: FrameContext, f: BoardFilter) -> None:
     if frame.empty:
         _empty_message(f)
         st.session_state["s_shown_ids"] = []
+        charts(ctx, _board_version(frame))
         return
     event = st.dataframe(_displayed(frame), column_config=column_config(f.tz), hide_index=True, key=TABLE_KEY,
                          on_select="rerun", selection_mode="multi-row", placeholder="—",
                          height=min(38 + 35 * len(frame), 560))
     ids = selected_ids(frame, list(event.selection.rows))
     _actions(ctx, frame, ids, f)
-    model = "our default estimate (5–15 min per minute of video)" if samples < timing.MIN_SAMPLES else \
-        f"{samples} finished renders"
+    _waiting_for_slots(frame, settings.heygen_concurrency)
+    model = "no finished render yet (HeyGen's typical 5–15 min per minute of video)" \
+        if samples < timing.MIN_SAMPLES else f"{samples} finished render{'s' * (samples != 1)}"
     st.caption(f"{len(frame):,} reel{'s' * (len(frame) != 1)} · updated {utcnow():%H:%M:%S} UTC · refreshes every "
-               f"{REFRESH_SECONDS} s from the database · progress from {model}")
+               f"{REFRESH_SECONDS} s from the database · progress and time left from {model}")
+    charts(ctx, _board_version(frame))
+
+
+def _board_version(frame: pd.DataFrame) -> tuple:
+    """What changes when a reel changes status: the charts re-read their history when it does."""
+    counts = frame["status"].value_counts().sort_index()
+    return (tuple(counts.index), tuple(int(n) for n in counts), str(frame["updated"].max()))
+
+
+def _waiting_for_slots(frame: pd.DataFrame, concurrency: int) -> None:
+    """Say so when queued reels wait for a HeyGen slot (all busy), not just for the worker's next cycle."""
+    status = frame["status"]
+    rendering = int(status.isin(["submitting", "pending", "processing"]).sum())
+    if status.eq("queued").any() and rendering >= concurrency:
+        st.caption(f":material/hourglass_top: All {concurrency} HeyGen slots are busy ({rendering} rendering): "
+                   "queued reels go out as soon as one frees up.")
 
 
 # --------------------------------------------------------------------------- charts
 
 
-def charts(ctx: FrameContext) -> None:
-    """Reels reaching each status over time, and render time against video length."""
-    timeline, renders = history_data(ctx.runtime, ctx.runtime.settings.db_url)
+def charts(ctx: FrameContext, board_version: tuple = ()) -> None:
+    """Reels reaching each status over time, and render time against video length (inside the board's
+    fragment, so they follow its refreshes)."""
+    timeline, renders = history_data(ctx.runtime, ctx.runtime.settings.db_url, board_version)
     st.subheader("History", anchor=False)
     left, right = st.columns(2)
     with left:
-        st.markdown("**Launches and results** (last 14 days)")
+        st.markdown("**Launches and results** (last 14 days, UTC)")
         timeline = timeline[timeline["status"].isin(list(TIMELINE_EVENTS))].assign(
             event=lambda t: t["status"].map(TIMELINE_EVENTS))
         if timeline.empty:
@@ -343,13 +369,19 @@ def charts(ctx: FrameContext) -> None:
         else:
             statuses = [s for s in TIMELINE_EVENTS if s in set(timeline["status"])]
             events = [TIMELINE_EVENTS[s] for s in statuses]
+            # Side by side, not stacked: one reel launched and completed reads 1 and 1, never 2.
+            # A band (ordinal) x axis: Vega-Lite ignores xOffset on a time axis and would stack the bars.
+            hourly = bool((timeline["bucket"] != timeline["bucket"].dt.floor("D")).any())
+            timeline = timeline.assign(when=timeline["bucket"].dt.strftime("%d %b %H:00" if hourly else "%d %b"))
+            order = list(dict.fromkeys(timeline.sort_values("bucket")["when"]))
             chart = alt.Chart(timeline).mark_bar().encode(
-                x=alt.X("bucket:T", title=None),
-                y=alt.Y("reels:Q", title="Reels"),
+                x=alt.X("when:O", title=None, sort=order, axis=alt.Axis(labelAngle=0)),
+                xOffset=alt.XOffset("event:N", sort=events),
+                y=alt.Y("reels:Q", title="Reels", stack=None, axis=alt.Axis(tickMinStep=1, format="d")),
                 color=alt.Color("event:N", title=None, sort=events,
                                 scale=alt.Scale(domain=events, range=[STATUS_COLORS[s] for s in statuses])),
-                order=alt.Order("status:N"),
-                tooltip=[alt.Tooltip("bucket:T", title="From"), alt.Tooltip("event:N", title="Event"), "reels:Q"],
+                tooltip=[alt.Tooltip("bucket:T", title="From"), alt.Tooltip("event:N", title="Event"),
+                         alt.Tooltip("reels:Q", title="Reels", format="d")],
             ).properties(height=260)
             st.altair_chart(chart, width="stretch")
     with right:
@@ -377,4 +409,3 @@ def render(ctx: FrameContext) -> None:
                "HeyGen, so any number of open tabs costs HeyGen nothing.")
     f = filters(ctx)
     status_board(ctx, f)
-    charts(ctx)

@@ -22,6 +22,7 @@ from core.board.text import human_ago, human_duration
 from core.board.videos import VideoDetails, browser_can_fetch, file_name, human_size, links_expired
 from core.heygen.errors import HeyGenError
 from core.jobs import lifecycle
+from core.reels.drafts import display_title
 from core.reels.validation import ENGINE_LABELS
 from core.runtime import Runtime
 from ui.frame import FrameContext
@@ -83,7 +84,7 @@ def _choose(rows: list[BoardRow]) -> int:
         state[SELECT_KEY] = int(raw)
     if state.get(SELECT_KEY) not in ids:
         state[SELECT_KEY] = ids[0]
-    titles = {r.id: f"{r.title or f'Reel {r.id}'} · {human_duration(r.duration_s)} · {r.owner or 'no owner'}"
+    titles = {r.id: f"{display_title(r.title, r.id)} · {human_duration(r.duration_s)} · {r.owner or 'no owner'}"
               for r in rows}
     choice = st.selectbox("Video", ids, format_func=titles.get, key=SELECT_KEY)
     if raw != str(choice):
@@ -193,7 +194,7 @@ def _gallery(rows: list[BoardRow], tz: str) -> None:
     st.subheader("All finished videos", anchor=False)
     frame = pd.DataFrame({
         "thumbnail": [r.thumbnail_url for r in rows],
-        "title": [r.title or f"Reel {r.id}" for r in rows],
+        "title": [display_title(r.title, r.id) for r in rows],
         "owner": [r.owner for r in rows],
         "duration_s": [r.duration_s for r in rows],
         "completed": pd.to_datetime([r.completed_at for r in rows], utc=True),

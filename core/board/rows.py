@@ -18,9 +18,10 @@ from sqlalchemy.orm import Session
 
 from core import models
 from core.board import timing
-from core.board.text import human_duration, status_label
+from core.board.text import QUEUED_TEXT, eta_text, human_duration, status_label
 from core.board.timing import RenderTimeModel, is_stuck, render_time_model
 from core.models import REEL_STATUSES, Reel, ReelAttempt, ReelEvent, utcnow
+from core.reels.drafts import UNTITLED
 
 #: Most rows the board shows at once (newest activity first).
 BOARD_LIMIT = 20_000
@@ -212,7 +213,7 @@ def _minutes_text(seconds: pd.Series) -> pd.Series:
 def _stages(raw: pd.DataFrame, stuck: pd.Series, model: RenderTimeModel, now: datetime) -> pd.Series:
     """:func:`stage_text` for every row; only rendering reels need per-row arithmetic."""
     status, attempt = raw["status"], raw["attempt"].fillna(0).astype(int)
-    stage = status.map({"draft": "Not launched yet", "queued": "Waiting for a free HeyGen slot",
+    stage = status.map({"draft": "Not launched yet", "queued": QUEUED_TEXT,
                         "submitting": "Sending to HeyGen", "failed": "Failed",
                         "cancelled": "Cancelled before submission"})
     again = attempt > 1
@@ -228,10 +229,11 @@ def _stages(raw: pd.DataFrame, stuck: pd.Series, model: RenderTimeModel, now: da
         verb = status.map({"pending": "Waiting at HeyGen", "processing": "Rendering"})
         length = raw["estimated_duration_s"].where(raw["estimated_duration_s"] > 0, 30.0)
         elapsed = (pd.Timestamp(now) - raw["submitted_at"]).dt.total_seconds()
-        left = (model.overhead_s + model.median_ratio * length - elapsed).where(rendering)
-        about = verb + " — about " + _minutes_text(left) + " left"
-        text = about.mask(left < 60, verb + " — less than a minute left")
-        text = text.mask(left <= 0, verb + " — taking longer than usual")
+        soonest = (model.overhead_s + model.low_ratio * length - elapsed).where(rendering)
+        latest = (model.overhead_s + model.p90_ratio * length - elapsed).where(rendering)
+        text = pd.Series([eta_text(v, lo, hi, model.samples) if r else None for v, lo, hi, r in zip(
+            verb.tolist(), soonest.tolist(), latest.tolist(), rendering.tolist(), strict=True)],
+            index=raw.index, dtype=object)
         text = text.mask(raw["submitted_at"].isna(), verb)
         stage = stage.mask(rendering, text)
     if stuck.any():
@@ -276,17 +278,17 @@ def board_table(raw: pd.DataFrame, model: RenderTimeModel, now: datetime, stuck_
     progress = np.select([status.eq("completed"), status.eq("submitting"), rendering & raw["submitted_at"].notna()],
                          [1.0, 0.02, ratio], 0.0)
     started = raw["processing_at"].fillna(raw["submitted_at"])
-    limit = (3 * (model.overhead_s + model.p90_ratio * length)).clip(lower=timing.STUCK_FLOOR_S)
+    limit = (3 * (model.overhead_s + model.stuck_ratio * length)).clip(lower=timing.STUCK_FLOOR_S)
     limit = limit.clip(upper=stuck_after_minutes * 60.0)
     stuck = rendering & started.notna() & ((now_ts - started).dt.total_seconds() > limit)
     has_failure = status.eq("failed") | raw["failure_message"].notna()
     message = raw["failure_message"].fillna("HeyGen gave no reason.").str.strip()
     failure = message.where(raw["failure_code"].isna(), message + " (" + raw["failure_code"].fillna("") + ")")
     labels = {s: status_label(s) for s in status.unique()}
-    title = raw["title"].fillna("")
+    title = raw["title"].fillna("").str.strip()
     return pd.DataFrame({
         "id": raw["id"],
-        "title": title.where(title != "", "Reel " + raw["id"].astype(str)),
+        "title": title.where(title != "", UNTITLED + raw["id"].astype(str)),  # as drafts.display_title
         "owner": raw["owner"],
         "status_label": status.map(labels),
         "status_tags": status_tags(status, stuck.to_numpy(dtype=bool)),

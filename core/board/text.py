@@ -71,11 +71,35 @@ def human_ago(t: datetime | None, now: datetime | None = None) -> str:
     return f"{round(seconds / 86400)} days ago"
 
 
+#: What a queued reel waits for: the worker picks queued reels up on its next cycle.
+QUEUED_TEXT = "Queued — sent on the worker's next cycle"
+NO_HISTORY_TEXT = "no finished render yet to time it (HeyGen: often 5–15 min per minute of video)"
+
+
+def eta_span(soonest: float, latest: float) -> str:
+    """A range of seconds left: ``"10–25 s"``, ``"2–4 min"``, ``"up to 3 min"``, ``"about 20 s"``."""
+    lo, hi = max(0.0, soonest), max(0.0, latest)
+    if hi < 60:
+        a, b = round(lo), max(1, round(hi))
+        return f"about {b} s" if a == b else (f"up to {b} s" if a == 0 else f"{a}–{b} s")
+    a, b = int(lo // 60), max(1, -int(-hi // 60))
+    return f"about {b} min" if a == b else (f"up to {b} min" if a == 0 else f"{a}–{b} min")
+
+
+def eta_text(verb: str, soonest: float, latest: float, samples: int) -> str:
+    """``"Rendering — 10–25 s left"``; with no render history, says so instead of guessing."""
+    if samples <= 0:
+        return f"{verb} — {NO_HISTORY_TEXT}"
+    if latest <= 0:
+        return f"{verb} — taking longer than usual"
+    return f"{verb} — {eta_span(soonest, latest)} left"
+
+
 def stage_text(row: BoardRow, model: RenderTimeModel, now: datetime | None = None) -> str:
     """One phrase saying where a reel is, e.g. ``"Rendering — about 3 min left"``.
 
-    Remaining time = the model's expected render seconds for the reel's estimated length
-    minus the time since submission. Stuck reels (``row.stuck``) say so first.
+    Remaining time = the model's render-time range for the reel's estimated length minus the
+    time since submission (:func:`eta_text`). Stuck reels (``row.stuck``) say so first.
     """
     now = now or utcnow()
     status = row.status
@@ -86,19 +110,15 @@ def stage_text(row: BoardRow, model: RenderTimeModel, now: datetime | None = Non
     if status == "draft":
         return "Not launched yet"
     if status == "queued":
-        return "Waiting for a free HeyGen slot" if (row.attempt or 0) <= 1 else f"Queued again (attempt {row.attempt})"
+        return QUEUED_TEXT if (row.attempt or 0) <= 1 else f"Queued again (attempt {row.attempt})"
     if status == "submitting":
         return "Sending to HeyGen"
     if status in models.RENDERING_STATUSES:
         verb = "Waiting at HeyGen" if status == "pending" else "Rendering"
         if row.submitted_at is None:
             return verb
-        left = model.expected_seconds(row.estimated_duration_s) - (now - row.submitted_at).total_seconds()
-        if left <= 0:
-            return f"{verb} — taking longer than usual"
-        if left < 60:
-            return f"{verb} — less than a minute left"
-        return f"{verb} — about {human_duration(left)} left"
+        soonest, latest = model.remaining(row.estimated_duration_s, (now - row.submitted_at).total_seconds())
+        return eta_text(verb, soonest, latest, model.samples)
     if status == "completed":
         return f"Ready — {human_duration(row.duration_s)} video" if row.duration_s else "Ready"
     if status == "failed":

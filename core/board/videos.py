@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 from core.board import rows as board_rows
 from core.board.rows import BoardRow
 from core.models import Reel, ReelAttempt, utcnow
+from core.reels.drafts import display_title
 from core.reels.versions import attempt_scripts
 
 #: Short side in pixels per HeyGen ``resolution``.
@@ -120,7 +121,7 @@ def video_details(session: Session, reel_id: int) -> VideoDetails | None:
         return None
     size = dimensions(reel.aspect_ratio, reel.resolution)
     return VideoDetails(
-        reel_id=reel.id, title=reel.title or f"Reel {reel.id}", owner=reel.owner, video_id=reel.video_id,
+        reel_id=reel.id, title=display_title(reel.title, reel.id), owner=reel.owner, video_id=reel.video_id,
         duration_s=reel.duration_s, width=size[0] if size else None, height=size[1] if size else None,
         aspect_ratio=reel.aspect_ratio, resolution=reel.resolution, engine=reel.engine, captions=reel.captions,
         created_at=reel.created_at, completed_at=reel.completed_at, cost_usd=reel.estimated_cost_usd,

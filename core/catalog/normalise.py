@@ -10,6 +10,7 @@ module derives the clean values used for display and filtering only.
 from __future__ import annotations
 
 import re
+import unicodedata
 from functools import lru_cache
 
 # --------------------------------------------------------------------------------------------
@@ -263,3 +264,18 @@ def locale_label(tag: str) -> str:
         return _LOCALE_LABEL_OVERRIDES[canonical]
     name = LANGUAGE_NAMES.get(lang.lower(), lang)
     return f"{name} ({_REGION_NAMES.get(region.upper(), region)})" if region else name
+
+
+def fold(text: str | None) -> str:
+    """Text for accent- and case-insensitive matching: ``"Lucía Ñandú"`` -> ``"lucia nandu"``.
+
+    Decomposes (NFKD), drops combining marks, then case-folds (``"Straße"`` -> ``"strasse"``).
+    """
+    decomposed = unicodedata.normalize("NFKD", text or "")
+    return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
+
+
+def locale_terms(tags: list[str] | tuple[str, ...]) -> str:
+    """Searchable text for a voice's accents: each locale tag and its label (``"es-MX Spanish (Mexico)"``);
+    empty for a voice without accent choice."""
+    return " ".join(f"{t} {locale_label(t)}" for t in tags)

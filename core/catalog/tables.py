@@ -16,7 +16,9 @@ import pandas as pd
 
 from core.catalog.normalise import (
     clean_text,
+    fold,
     locale_label,
+    locale_terms,
     locales_for,
     name_parts,
     normalise_gender,
@@ -85,9 +87,10 @@ def _list_mask(df: pd.DataFrame, column: str, wanted: Iterable[str]) -> np.ndarr
 
 
 def _search_mask(search: pd.Series, query: str) -> np.ndarray:
-    """Every whitespace-separated term of ``query`` occurs (case-insensitively) in the search text."""
+    """Every whitespace-separated term of ``query`` occurs in the search text (built with :func:`fold`),
+    ignoring case and accents: ``"lucia"`` finds ``"Lucía"``."""
     mask = np.ones(len(search), dtype=bool)
-    for term in query.lower().split():
+    for term in fold(query).split():
         mask &= search.str.contains(term, regex=False).to_numpy(dtype=bool, na_value=False)
     return mask
 
@@ -142,16 +145,19 @@ def _annotation_columns(ids: list[str], annotations: Mapping[str, Any] | None) -
 
 
 def _voice_search(
-    names: list[str], styles: list[list[str]], languages: list[str], ids: list[str], team: dict[str, list]
+    names: list[str], styles: list[list[str]], languages: list[str], ids: list[str], team: dict[str, list],
+    accents: list[list[str]],
 ) -> pd.Series:
-    """Lower-case text searched by ``VoiceFilter.query``: name, styles, language, id, notes, tags."""
-    heads = _distinct_map(list(zip(names, languages, strict=True)), lambda nl: "\n".join(nl))
-    styled = [f"{h}\n{' '.join(s)}" if s else h for h, s in zip(heads, styles, strict=True)]
+    """Folded text (:func:`fold`) searched by ``VoiceFilter.query``: name, styles, language, accents (locale
+    tags and labels, so ``es-MX`` and ``Mexico`` find the voices that can speak it), id, notes, tags."""
+    heads = _distinct_map(list(zip(names, languages, strict=True)), lambda nl: fold("\n".join(nl)))
+    spoken = _distinct_map([tuple(a) for a in accents], lambda a: fold(locale_terms(a)))
+    styled = [f"{h}\n{fold(' '.join(s))}" if s else h for h, s in zip(heads, styles, strict=True)]
     text = [
-        f"{h}\n{i}\n{n}\n{' '.join(t)}"
-        for h, i, n, t in zip(styled, ids, team["notes"], team["tags"], strict=True)
+        f"{h}\n{a}\n{i.lower()}\n{fold(n)}\n{fold(' '.join(t))}"
+        for h, a, i, n, t in zip(styled, spoken, ids, team["notes"], team["tags"], strict=True)
     ]
-    return pd.Series(text, dtype="str").str.lower()
+    return pd.Series(text, dtype="str")
 
 
 def voices_frame(voices: Sequence[Voice], annotations: Mapping[str, Any] | None = None) -> pd.DataFrame:
@@ -168,7 +174,7 @@ def voices_frame(voices: Sequence[Voice], annotations: Mapping[str, Any] | None 
     ``tags``, ``age_group``, ``approved``, ``notes``; missing -> ``[]``, None, False, ``""``):
     ``tags`` (list[str]), ``age_group`` (str or None, categorical), ``approved`` (bool), ``notes`` (str).
     Internal columns: ``_styles_key``, ``_accents_key``, ``_tags_key`` (categorical keys of the lists)
-    and ``_search`` (lower-case text searched by ``VoiceFilter.query``).
+    and ``_search`` (folded text searched by ``VoiceFilter.query``, :func:`core.catalog.normalise.fold`).
 
     List cells of equal value are shared between rows (computed once per distinct name/language):
     treat the frame as read-only. Cost is linear; values are computed once per distinct raw string.
@@ -209,7 +215,7 @@ def voices_frame(voices: Sequence[Voice], annotations: Mapping[str, Any] | None 
             "notes": pd.Series(team["notes"], dtype="str"),
         }
     )
-    df["_search"] = _voice_search(names, styles, languages, ids, team)
+    df["_search"] = _voice_search(names, styles, languages, ids, team, accents)
     for col, values in (("styles", styles), ("accents", accents), ("tags", team["tags"])):
         df[f"_{col}_key"] = _list_key(values)
     return df
@@ -259,27 +265,34 @@ def voice_mask(df: pd.DataFrame, f: VoiceFilter) -> np.ndarray | None:
     """Boolean numpy mask of the rows of a :func:`voices_frame` frame matching ``f``; ``None`` when no
     facet is set (every row matches). Lets a caller take the rows from another frame with the same rows
     (e.g. only the displayed columns)."""
-    masks: list[np.ndarray] = []
-    if f.languages:
-        masks.append(df["language"].isin(_facet(f.languages, normalise_language)).to_numpy())
-    if f.genders:
-        masks.append(df["gender"].isin(_facet(f.genders, normalise_gender)).to_numpy())
-    if f.types:
-        masks.append(df["type"].isin(_facet(f.types, str.lower)).to_numpy())
-    for column in ("accents", "styles", "tags"):
-        if getattr(f, column):
-            masks.append(_list_mask(df, column, getattr(f, column)))
-    if f.has_preview is not None:
-        masks.append(df["has_preview"].to_numpy() == f.has_preview)
-    if f.approved_only:
-        masks.append(df["approved"].to_numpy(dtype=bool))
-    if f.age_groups:
-        masks.append(_age_mask(df, set(f.age_groups)))
-    if f.query.strip():
-        masks.append(_search_mask(df["_search"], f.query))
+    masks = facet_masks(df, f)
     if not masks:
         return None
-    return np.logical_and.reduce(masks)
+    return np.logical_and.reduce(list(masks.values()))
+
+
+def facet_masks(df: pd.DataFrame, f: VoiceFilter) -> dict[str, np.ndarray]:
+    """``{VoiceFilter field name: boolean mask}`` for every facet ``f`` sets (unset facets are absent);
+    the rows matching ``f`` are the AND of all of them."""
+    masks: dict[str, np.ndarray] = {}
+    if f.languages:
+        masks["languages"] = df["language"].isin(_facet(f.languages, normalise_language)).to_numpy()
+    if f.genders:
+        masks["genders"] = df["gender"].isin(_facet(f.genders, normalise_gender)).to_numpy()
+    if f.types:
+        masks["types"] = df["type"].isin(_facet(f.types, str.lower)).to_numpy()
+    for column in ("accents", "styles", "tags"):
+        if getattr(f, column):
+            masks[column] = _list_mask(df, column, getattr(f, column))
+    if f.has_preview is not None:
+        masks["has_preview"] = df["has_preview"].to_numpy() == f.has_preview
+    if f.approved_only:
+        masks["approved_only"] = df["approved"].to_numpy(dtype=bool)
+    if f.age_groups:
+        masks["age_groups"] = _age_mask(df, set(f.age_groups))
+    if f.query.strip():
+        masks["query"] = _search_mask(df["_search"], f.query)
+    return masks
 
 
 def facet_counts(df: pd.DataFrame, column: str) -> dict[str, int]:
@@ -332,7 +345,7 @@ def look_ownership(look: AvatarLook) -> str:
 
 def _look_row(look: AvatarLook) -> tuple:
     name = clean_text(look.name) or look.id
-    search = "\n".join((name, look.id, look.group_id or "")).lower()
+    search = fold("\n".join((name, look.id, look.group_id or "")))
     return (
         look.id,
         name,

@@ -547,9 +547,13 @@ def list_drafts(session: Session, owner_id: int | None, *, query: str = "", limi
     return _rows(session, where, limit)
 
 
+#: How a reel without a title is called everywhere (Compose, Status, Home, Videos), followed by its id.
+UNTITLED = "Untitled reel #"
+
+
 def display_title(title: str | None, reel_id: int) -> str:
     """The reel's title, or ``"Untitled reel #<id>"`` when it has none."""
-    return (title or "").strip() or f"Untitled reel #{reel_id}"
+    return (title or "").strip() or f"{UNTITLED}{reel_id}"
 
 
 # --------------------------------------------------------------------------------------------
@@ -578,11 +582,14 @@ def first_open_scene(reel: Any, *, voice: bool, avatar: bool) -> int | None:
 
 
 def prefill(session: Session, *, actor: Actor, reel_id: int | None, voice_id: str | None = None,
-            avatar_id: str | None = None) -> Prefill:
+            avatar_id: str | None = None, locale: str | None = None) -> Prefill:
     """Put ``voice_id`` and/or ``avatar_id`` into the first scene of draft ``reel_id`` that lacks them;
     when there is no such draft or scene, or ``actor`` may not edit it, create a new draft owned by
     ``actor`` with them in scene 1.
 
+    ``reel_id`` None (a new tab, a reload) means ``actor``'s most recently edited draft, so "Use in a
+    reel" keeps filling the draft being worked on instead of starting one per click. ``locale`` (a
+    locale tag the voice offers, e.g. the accent the user filtered for) becomes the scene's accent.
     Records the usual edit/creation events; flushes, the caller commits.
 
     Raises:
@@ -593,6 +600,9 @@ def prefill(session: Session, *, actor: Actor, reel_id: int | None, voice_id: st
     if not voice_id and not avatar_id:
         raise ValueError("Give a voice_id or an avatar_id to prefill.")
     require(actor, Action.CREATE_REEL)
+    if reel_id is None:
+        latest = list_drafts(session, actor.user_id, limit=1)
+        reel_id = latest[0].id if latest else None
     reel = session.get(Reel, reel_id) if reel_id is not None else None
     if reel is not None and reel.status == "draft" and can(actor, Action.EDIT_REEL, owner_id=reel.owner_id):
         number = first_open_scene(reel, voice=bool(voice_id), avatar=bool(avatar_id))
@@ -600,12 +610,13 @@ def prefill(session: Session, *, actor: Actor, reel_id: int | None, voice_id: st
             inputs = [validation.SceneInput.from_scene(s) for s in sorted(reel.scenes, key=lambda s: s.position)]
             target = inputs[number - 1]
             if voice_id:
-                target.voice_id, target.locale = voice_id, None
+                target.voice_id, target.locale = voice_id, locale or None
             if avatar_id:
                 target.avatar_id = avatar_id
             set_scenes(session, reel.id, inputs, actor=actor)
             return Prefill(reel.id, number, False)
-    first = validation.SceneInput(position=1, voice_id=voice_id or None, avatar_id=avatar_id or None)
+    first = validation.SceneInput(position=1, voice_id=voice_id or None, avatar_id=avatar_id or None,
+                                  locale=(locale or None) if voice_id else None)
     rest = [validation.SceneInput(position=n) for n in (2, 3)]
     created = create_reel(session, actor=actor, scenes=[first, *rest])
     return Prefill(created.id, 1, True)

@@ -1,10 +1,16 @@
 """How long a reel will be and what it will cost: speech length estimates, prices per scene, totals.
 
-Durations are seconds, money USD.
+Durations are seconds, money USD. HeyGen bills a video in whole seconds, so a reel's cost is its
+scenes' seconds at their rates scaled up to the billed whole seconds. Spreading that scale over
+the scenes would move a scene's cost when *another* scene changes ($0.36 → $0.37 with no edit to
+it); :func:`scene_costs` prices each scene on its own and shows the rounding as one line.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from core.reels import pricing, validation
@@ -88,18 +94,45 @@ def estimate_reel(reel: Any, index: Any, speech_durations: dict[int, float] | No
     return Estimate(total, cost, durations)
 
 
-def scene_costs(reel: Any, index: Any, estimate: validation.Estimate) -> list[float]:
-    """USD per scene (position order) whose sum is ``estimate.cost_usd``: each scene's duration at its
-    price (:func:`core.reels.estimate.scene_price_per_second`), scaled like the total to whole seconds.
+def scene_costs(reel: Any, index: Any, estimate: validation.Estimate) -> CostSplit:
+    """Per-scene costs of ``estimate`` that stay put and add up (:func:`split_costs`): each scene its own
+    seconds at its own price (:func:`scene_price_per_second`), in cents; what billing in whole seconds
+    and cent rounding add is :attr:`CostSplit.rounding`, so the lines sum to the total as shown. A
+    scene's cost therefore changes only when that scene (or the reel's engine/resolution) changes.
 
     Raises:
         ValueError: the reel's engine or resolution has no price.
     """
     scenes = sorted(reel.scenes, key=lambda s: s.position)
-    weights = []
-    for scene, seconds in zip(scenes, estimate.scene_durations, strict=True):
-        weights.append(scene_price_per_second(reel, index, scene.avatar_id) * seconds)
-    total = sum(weights)
-    if total <= 0:
-        return [0.0] * len(scenes)
-    return [estimate.cost_usd * w / total for w in weights]
+    rates = [scene_price_per_second(reel, index, scene.avatar_id) for scene in scenes]
+    return split_costs(rates, estimate.scene_durations, estimate.cost_usd)
+
+
+def cents(usd: float) -> Decimal:
+    """``usd`` rounded half-up to whole cents (``0.365`` -> ``Decimal("0.37")``), as every cost is shown."""
+    return Decimal(repr(float(usd))).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+
+
+@dataclass(frozen=True)
+class CostSplit:
+    """``scenes``: USD per scene (position order, whole cents); ``rounding``: USD the whole-second
+    billing and cent rounding add (may be 0 or a cent below); ``total``: the estimate in cents.
+    ``sum(scenes) + rounding == total`` exactly (as decimals)."""
+
+    scenes: list[Decimal]
+    rounding: Decimal
+    total: Decimal
+
+
+def split_costs(rates: Sequence[float], durations: Sequence[float], total_usd: float) -> CostSplit:
+    """Split an estimate of ``total_usd`` over scenes with ``rates`` (USD per second) and
+    ``durations`` (seconds): each scene ``cents(rate × seconds)``, the rest in ``rounding``.
+
+    Raises:
+        ValueError: ``rates`` and ``durations`` differ in length.
+    """
+    if len(rates) != len(durations):
+        raise ValueError(f"{len(rates)} rates for {len(durations)} scene durations.")
+    scenes = [cents(rate * max(0.0, seconds)) for rate, seconds in zip(rates, durations, strict=True)]
+    total = cents(total_usd)
+    return CostSplit(scenes, total - sum(scenes, Decimal("0")), total)

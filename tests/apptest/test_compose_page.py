@@ -82,18 +82,43 @@ def test_new_reel_creates_a_three_scene_draft_and_opens_it(open_page, app_runtim
     assert at.button(key=f"c_open_{rid}")  # listed under "Your drafts"
 
 
-def test_empty_script_is_flagged_in_its_scene_and_blocks_launch(open_page, app_runtime, picks) -> None:
+def _text(markdown: str) -> str:
+    """Markdown as read: user text in problem messages is escaped (ui.text.plain)."""
+    return markdown.replace("\\", "").replace("\u2060", "")
+
+
+def _red(block) -> list[str]:
+    return [c for c in _captions(block) if c.startswith(":red[")]
+
+
+def test_a_new_draft_shows_a_neutral_checklist_not_errors(open_page) -> None:
+    at = open_page(PAGE, user="Bea")
+    at.button(key="c_new").click().run()
+    assert not at.exception
+    assert not any(_red(_scene(at, n)) for n in (1, 2, 3))  # nothing touched, nothing wrong yet
+    checklist = _text(next(i.value for i in at.info if "to do before launch" in i.value))
+    assert "Scene 1: choose an avatar look." in checklist and ":red[" not in checklist
+    assert not at.error and not at.warning
+
+
+def test_an_empty_script_turns_red_once_visited_and_blocks_launch(open_page, app_runtime, picks) -> None:
     rid = _make_reel(app_runtime, "Cy", picks, ["Welcome to the spring collection.", "", "See you soon."])
     at = open_page(PAGE, user="Cy", query={"c_reel": str(rid)})
     assert not at.exception
-    assert any("script is empty" in c for c in _captions(_scene(at, 2)))
-    assert not any("script is empty" in c for c in _captions(_scene(at, 1)))
-    assert "1 thing to fix before launch" in at.warning[0].value
-    assert at.button(key=f"c_launch_{rid}").disabled
+    assert not _red(_scene(at, 2))  # empty, but never visited: a to-do, not an error
+    checklist = _text(next(i.value for i in at.info if "to do before launch" in i.value))
+    assert "1 thing to do before launch" in checklist and "Scene 2: the script is empty" in checklist
+    launch = at.button(key=f"c_launch_{rid}")
+    assert launch.disabled and launch.help.startswith("Not ready: Scene 2: the script is empty")
+
+    at.text_area(key=f"c_r{rid}_s2_script").input("Three").run()
+    at.text_area(key=f"c_r{rid}_s2_script").input("").run()  # visited and emptied: now it is an error
+    assert any("script is empty" in c for c in _red(_scene(at, 2)))
+    assert not _red(_scene(at, 1))
 
     at.text_area(key=f"c_r{rid}_s2_script").input("Three new colours, one great price.").run()
     assert not at.exception
-    assert not any("script is empty" in c for c in _captions(_scene(at, 2)))
+    assert not _red(_scene(at, 2))
     assert not at.button(key=f"c_launch_{rid}").disabled
     assert _reel(app_runtime, rid).scenes[1].script == "Three new colours, one great price."  # autosaved
 
@@ -149,8 +174,29 @@ def test_estimate_shows_the_cost_of_the_reel(open_page, app_runtime, picks, cata
     length = next(m for m in at.metric if m.label == "Estimated length")
     assert length.value == "36 s"  # 90 words at 150 words per minute
     table = at.dataframe[0].value
-    assert list(table["Scene"]) == [1, 2, 3]
-    assert table["Cost"].sum() == pytest.approx(expected.cost_usd)
+    assert list(table["Scene"])[:3] == ["1", "2", "3"]
+    split = estimates.scene_costs(_reel(app_runtime, rid), catalog.index, expected)
+    assert list(table["Cost"])[:3] == [float(c) for c in split.scenes]
+    # The lines (with the whole-second rounding line, if any) add up to the total shown above, in cents.
+    assert round(sum(table["Cost"]), 2) == float(estimates.cents(expected.cost_usd))
+
+
+def test_use_in_a_reel_carries_the_voice_filters_and_fills_the_latest_draft(open_page, app_runtime, picks,
+                                                                            catalog) -> None:
+    voice = next(v for v in catalog.voices if normalise_language(v.language) == "Spanish" and v.support_locale
+                 and normalise_gender(v.gender) == "female")
+    rid = _make_reel(app_runtime, "Ivy", picks, ["Hola.", "", ""], voices=[picks["voices"][0], "", ""])
+    filters = {"language": "Spanish", "accent": "es-MX", "gender": "female"}
+    # A fresh session (reload, new tab): no open reel is known, so the latest draft is filled.
+    at = open_page(PAGE, user="Ivy", state={"compose_voice_id": voice.voice_id, "compose_voice_filters": filters})
+    assert not at.exception
+    scene = sorted(_reel(app_runtime, rid).scenes, key=lambda sc: sc.position)[1]
+    assert (scene.voice_id, scene.locale) == (voice.voice_id, "es-MX")
+    assert at.selectbox(key=f"c_r{rid}_s2_voice_lang").value == "Spanish"
+    assert at.selectbox(key=f"c_r{rid}_s2_voice_accent").value == "es-MX"
+    assert at.selectbox(key=f"c_r{rid}_s2_locale").value == "es-MX"
+    with session_scope(app_runtime.session_factory) as s:
+        assert len(drafts.list_drafts(s, _reel(app_runtime, rid).owner_id)) == 1  # no second draft
 
 
 def test_use_in_a_reel_prefills_a_new_draft_with_a_toast(open_page, app_runtime, picks) -> None:

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 from datetime import timedelta
 
+import pyarrow as pa
 import pytest
 from sqlalchemy import select
 from streamlit.runtime.media_file_manager import MediaFileManager
@@ -178,3 +180,56 @@ def test_the_owner_can_cancel_their_own_reel(open_page, seeded, app_runtime):
     assert not at.button(key="s_cancel").disabled
     at.button(key="s_cancel").click().run()
     assert _status_of(app_runtime, rid) == "cancelled"
+
+
+def test_a_selected_finished_reel_offers_watch(open_page, seeded):
+    at = open_page(PAGE)
+    _select(at, ["Spring launch teaser"])
+    links = [p for p in at.get("page_link") if p.proto.label == "Watch it on Videos"]
+    assert len(links) == 1 and links[0].proto.query_string == f"vid_reel={seeded['Spring launch teaser']}"
+    _select(at, ["Onboarding part 1"])
+    assert not [p for p in at.get("page_link") if p.proto.label == "Watch it on Videos"]
+
+
+def test_queued_reels_say_they_wait_for_the_worker_and_untitled_reels_read_as_in_compose(open_page, app_runtime,
+                                                                                        seeded):
+    with app_runtime.session_factory() as session:
+        untitled = make_reel(session, "", "draft", owner="Dora").id
+        make_reel(session, "Waiting line", "queued", owner="Dora")
+    app_runtime.boards.expire()  # the board's shared read is 2 s old by the next tick
+    at = open_page(PAGE)
+    table = _table(at).set_index("title")
+    assert table.loc["Waiting line", "stage"] == "Queued — sent on the worker's next cycle"
+    assert f"Untitled reel #{untitled}" in table.index  # as Compose names it
+    assert not any("slots are busy" in c.value for c in at.caption)  # 2 rendering of 10 slots
+
+
+def _charts(node) -> list:
+    """Every Vega-Lite chart in the page tree (AppTest has no typed accessor for them)."""
+    found = [node] if getattr(node, "type", "") in ("arrow_vega_lite_chart", "vega_lite_chart") else []
+    for child in getattr(node, "children", {}).values():
+        found.extend(_charts(child))
+    return found
+
+
+def _launched_bars(at) -> int:
+    """Reels counted as launched in the history chart (its data as the browser gets it)."""
+    chart = _charts(at._tree)[0].proto
+    spec = json.loads(chart.spec)
+    assert spec["encoding"]["y"]["axis"]["format"] == "d"  # whole reels, never 0.5
+    # Side by side on a band axis, never stacked: one reel launched and finished reads 1 and 1, not 2.
+    assert "xOffset" in spec["encoding"] and spec["encoding"]["x"]["type"] == "ordinal"
+    assert spec["encoding"]["y"]["stack"] is None
+    raw = chart.datasets[0].data.data if chart.datasets else chart.data.data
+    data = pa.ipc.open_stream(raw).read_all().to_pandas()
+    return int(data.loc[data["event"] == "launched", "reels"].sum())
+
+
+def test_history_follows_the_board_without_waiting_for_its_cache(open_page, app_runtime, seeded):
+    at = open_page(PAGE)
+    before = _launched_bars(at)
+    with app_runtime.session_factory() as session:
+        make_reel(session, "Just launched", "queued", owner="Eli")
+    app_runtime.boards.expire()  # the board's shared read is 2 s old by the next tick
+    at.run()  # what that tick does (the history cache itself is 30 s)
+    assert _launched_bars(at) == before + 1

@@ -214,3 +214,56 @@ def test_third_party_voice_explains_why_it_cannot_be_sampled(open_page, voices) 
     assert not at.exception
     assert any("Starfish" in c.value for c in [*at.caption, *at.warning])
     assert not [b for b in at.button if (b.key or "").startswith("v_sample_go_")]
+
+
+def _option_counts(labels: list[str]) -> dict[str, int]:
+    return {re.sub(r" \([\d,]+\)$", "", lab): int(re.search(r"\(([\d,]+)\)$", lab).group(1).replace(",", ""))
+            for lab in labels}
+
+
+def test_facet_options_and_counts_follow_the_other_filters(open_page, voices) -> None:
+    at = open_page(PAGE, query={"v_lang": ["Spanish"]})
+    assert not at.exception
+    spanish = _expected(voices, RULES["spanish"][1])
+    by_id = {v.voice_id: v for v in voices}
+    genders = _option_counts([o.content for o in at.get("button_group")[0].proto.options])  # the Gender pills
+    assert genders["Female"] == sum(by_id[i].gender.strip().lower() == "female" for i in spanish)
+    accents = at.multiselect(key="v_accent").options
+    assert accents and all(a.startswith("Spanish (") for a in accents)  # no Arabic accents for Spanish
+    assert any(a.startswith("Spanish (Mexico) · es-MX (") for a in accents)
+    # The language list ignores its own selection; picking female narrows its counts.
+    at = open_page(PAGE, query={"v_lang": ["Spanish"], "v_gender": ["female"]})
+    languages = _option_counts(at.multiselect(key="v_lang").options)
+    assert languages["Spanish"] == len(_expected(voices, RULES["spanish"][1], RULES["female"][1]))
+    assert len(languages) > 10
+
+
+def test_search_matches_locale_tags_ignoring_case_and_accents(open_page, voices) -> None:
+    at = open_page(PAGE, query={"v_q": ["es-mx"]})
+    assert _table_ids(at) == _expected(voices, lambda v: _speaks(v, "es-MX"))
+    at = open_page(PAGE, query={"v_q": ["lucia"]})
+    folded = [v.voice_id for v in voices
+              if "lucia" in unicodedata.normalize("NFKD", v.name).encode("ascii", "ignore").decode().lower()]
+    assert folded and set(folded) <= set(_table_ids(at))
+
+
+def test_the_filtered_accent_comes_first_in_each_row(open_page) -> None:
+    at = open_page(PAGE, query={"v_lang": ["Spanish"], "v_accent": ["es-MX"]})
+    cells = [list(c) for c in at.dataframe[0].value["accent_labels"]]
+    assert cells and all(cell[0] == "Spanish (Mexico)" for cell in cells)
+    at = open_page(PAGE, query={"v_lang": ["Spanish"], "v_preview": ["with"]})
+    cells = [list(c) for c in at.dataframe[0].value["accent_labels"]]
+    assert ["Native accent only"] in cells  # Spanish voices without accent choice say so
+
+
+def test_use_in_a_reel_carries_language_accent_and_gender(open_page, app_runtime, voices) -> None:
+    voice = next(v for v in voices if _speaks(v, "es-MX") and v.gender.strip().lower() == "female"
+                 and _lang(v) == "spanish")
+    at = open_page(PAGE, user="Flo", query={"v_lang": ["Spanish"], "v_gender": ["female"], "v_accent": ["es-MX"],
+                                           "v_voice": [voice.voice_id]})
+    assert at.selectbox(key=f"v_sample_locale_{voice.voice_id}").value == "es-MX"  # "Hear your own line" too
+    at.button(key="v_use").click().run()
+    assert not at.exception
+    with app_runtime.session_factory() as s:
+        scene = s.scalars(select(Scene).where(Scene.voice_id == voice.voice_id)).one()
+        assert scene.locale == "es-MX"

@@ -4,7 +4,6 @@ and seeding a ready draft straight into the app's database (for tests about what
 
 from __future__ import annotations
 
-import getpass
 import re
 from dataclasses import dataclass
 
@@ -15,6 +14,7 @@ from core.db import make_engine, make_session_factory, session_scope
 from core.reels.drafts import create_reel
 from core.reels.validation import SceneInput
 from tests.e2e.conftest import AppServer, key_button, open_page, wait_for_app_run
+from ui.identity import os_account_name
 
 USER = "e2e"
 
@@ -53,15 +53,15 @@ SCENES = (
 
 
 def seed_ready_reel(server: AppServer, title: str) -> int:
-    """Create a complete three-scene draft owned by the local user in the app's database; return its id.
+    """Create a complete three-scene draft owned by the app's local user in its database; return its id.
 
     The app must have run once (its first page run migrates the database).
     """
     engine = make_engine(f"sqlite:///{server.data_dir / 'reels.db'}")
     try:
         with session_scope(make_session_factory(engine)) as session:
-            # Without [auth] the browser acts as the local user (the OS account): the reel is theirs.
-            actor = actor_for(local_user(session, getpass.getuser()))
+            # The app acts as the local (OS account) user when sign-in is not configured, as here.
+            actor = actor_for(local_user(session, os_account_name()))
             reel = create_reel(session, actor=actor, title=title, scenes=[
                 SceneInput(position=n, avatar_id=s.look_id, voice_id=s.voice_id, script=s.script)
                 for n, s in enumerate(SCENES, start=1)])

@@ -308,9 +308,9 @@ def test_status_mapping():
 # ---------------------------------------------------------------------- board and render-time model
 
 
-def _add_history(session_factory, ratios: list[float]) -> None:
+def _add_history(session_factory, ratios: list[float], start: int = 0) -> None:
     with session_factory() as session:
-        for i, ratio in enumerate(ratios):
+        for i, ratio in enumerate(ratios, start=start):
             reel = Reel(title=f"old {i}", owner="old", status="completed", attempt=1)
             session.add(reel)
             session.flush()
@@ -328,6 +328,20 @@ def test_render_time_model_prior_then_history(session_factory):
     assert model.samples == 10 and model.median_ratio == pytest.approx(5.5)
     assert 9 <= model.p90_ratio <= 10
     assert model.expected_seconds(20) == pytest.approx(110)
+    assert 1 <= model.low_ratio <= 2  # the range runs from the 10th to the 90th percentile
+
+
+def test_the_first_finished_render_already_times_the_next(session_factory):
+    """One render of 10 s video in 40 s: the next ETA comes from it (0.7–1.5 × its ratio), not the prior."""
+    _add_history(session_factory, [4.0])
+    with session_factory() as session:
+        model = timing.render_time_model(session)
+    assert (model.samples, model.median_ratio) == (1, 4.0)
+    assert model.remaining(10, 0) == (pytest.approx(28.0), pytest.approx(60.0))
+    _add_history(session_factory, [2.0, 6.0], start=1)
+    with session_factory() as session:
+        model = timing.render_time_model(session)
+    assert (model.samples, model.low_ratio, model.median_ratio, model.p90_ratio) == (3, 2.0, 4.0, 6.0)
 
 
 def test_progress_and_stuck():

@@ -74,9 +74,28 @@ def test_prefill_starts_a_new_draft_when_the_open_reel_is_full_or_launched(sessi
         s.get(Reel, done.reel_id).status = "queued"
         s.commit()
         assert drafts.prefill(s, actor=person("bo"), reel_id=done.reel_id, avatar_id=AVATAR_ID).created
-        assert drafts.prefill(s, actor=person("bo"), reel_id=None, avatar_id=AVATAR_ID).created
         with pytest.raises(ValueError):
             drafts.prefill(s, actor=person("bo"), reel_id=None)
+
+
+def test_prefill_without_an_open_reel_fills_the_owners_latest_draft(session_factory) -> None:
+    """A reload or a new tab forgets the open reel: "Use in a reel" still fills the draft being worked on."""
+    older = _create(session_factory, "cy")
+    latest = _create(session_factory, "cy", scenes=[validation.SceneInput(1, voice_id=VOICE_ID),
+                                                    validation.SceneInput(2), validation.SceneInput(3)])
+    _create(session_factory, "dee")  # someone else's newer draft is never filled
+    with session_factory() as s:
+        done = drafts.prefill(s, actor=person("cy"), reel_id=None, voice_id=OTHER_VOICE, locale="es-MX")
+        s.commit()
+        assert done == drafts.Prefill(latest, 2, False)
+        scene = sorted(drafts.get_reel(s, latest).scenes, key=lambda sc: sc.position)[1]
+        assert (scene.voice_id, scene.locale) == (OTHER_VOICE, "es-MX")
+        assert all(sc.voice_id is None for sc in drafts.get_reel(s, older).scenes)
+        again = drafts.prefill(s, actor=person("cy"), reel_id=None, avatar_id=AVATAR_ID)
+        assert (again.reel_id, again.scene, again.created) == (latest, 1, False)
+    with session_factory() as s:
+        fresh = drafts.prefill(s, actor=person("eve"), reel_id=None, voice_id=VOICE_ID)
+        assert fresh.created
 
 
 def reel_events(session, rid: int) -> list[str]:
@@ -110,19 +129,24 @@ class _Looks:
         return SimpleNamespace(avatar_type=kind) if kind else None
 
 
-def test_scene_costs_split_the_total_by_each_scenes_price() -> None:
+def test_scene_costs_price_each_scene_on_its_own_and_add_up() -> None:
     index = _Looks({"photo": "photo_avatar", "studio": "studio_avatar"})
     reel = Reel(engine="avatar_iv", resolution="1080p", mode="scene_based")
     reel.scenes = [Scene(position=n, avatar_id=look, script="word " * 20, speed=1.0, pitch=0.0)
                    for n, look in ((1, "photo"), (2, "studio"), (3, "gone"))]
     estimate = estimates.estimate_reel(reel, index)
-    costs = estimates.scene_costs(reel, index, estimate)
-    assert sum(costs) == pytest.approx(estimate.cost_usd)
-    assert costs[1] / costs[0] == pytest.approx(0.0667 / 0.05)  # same length, studio vs photo price
-    assert costs[2] == pytest.approx(costs[1])  # unknown looks are priced as studio avatars
+    split = estimates.scene_costs(reel, index, estimate)
+    seconds = estimate.scene_durations[0]  # 20 words at 150 per minute: 8 s each
+    assert split.scenes == [estimates.cents(0.05 * seconds), estimates.cents(0.0667 * seconds),
+                            estimates.cents(0.0667 * seconds)]  # unknown looks are priced as studio avatars
+    assert sum(split.scenes) + split.rounding == split.total == estimates.cents(estimate.cost_usd)
+    # Lengthening scene 3 leaves scenes 1 and 2 as they were.
+    reel.scenes[2].script = "word " * 33
+    longer = estimates.scene_costs(reel, index, estimates.estimate_reel(reel, index))
+    assert longer.scenes[:2] == split.scenes[:2] and longer.scenes[2] > split.scenes[2]
     empty = Reel(engine="avatar_iv", resolution="1080p", mode="studio")
     empty.scenes = [Scene(position=1, script="", speed=1.0, pitch=0.0)]
-    assert estimates.scene_costs(empty, index, estimates.estimate_reel(empty, index)) == [0.0]
+    assert estimates.scene_costs(empty, index, estimates.estimate_reel(empty, index)).scenes == [0]
 
 
 def test_voice_choices_filter_and_keep_the_current_voice(catalog_index) -> None:

@@ -18,7 +18,7 @@ from core.board.rows import BoardRow
 from core.board.timing import RenderTimeModel
 
 NOW = datetime(2026, 5, 12, 12, 0, tzinfo=UTC)
-MODEL = RenderTimeModel(median_ratio=6.0, p90_ratio=12.0, samples=10)
+MODEL = RenderTimeModel(median_ratio=6.0, p90_ratio=12.0, samples=10, low_ratio=4.0)
 
 
 def row(status: str, **kw) -> BoardRow:
@@ -54,21 +54,34 @@ def test_status_labels_cover_every_status():
 
 def test_stage_text_per_status():
     assert board_text.stage_text(row("draft"), MODEL, NOW) == "Not launched yet"
-    assert board_text.stage_text(row("queued"), MODEL, NOW) == "Waiting for a free HeyGen slot"
+    assert board_text.stage_text(row("queued"), MODEL, NOW) == "Queued — sent on the worker's next cycle"
     assert board_text.stage_text(row("queued", attempt=2), MODEL, NOW) == "Queued again (attempt 2)"
     assert board_text.stage_text(row("submitting"), MODEL, NOW) == "Sending to HeyGen"
-    # 30 s video × 6 = 180 s expected; 60 s elapsed → 2 min left
+    # 30 s video, 60 s elapsed: 4 × 30 − 60 = 60 s soonest, 12 × 30 − 60 = 300 s latest
     rendering = row("processing", submitted_at=NOW - timedelta(seconds=60), estimated_duration_s=30.0)
-    assert board_text.stage_text(rendering, MODEL, NOW) == "Rendering — about 2 min left"
+    assert board_text.stage_text(rendering, MODEL, NOW) == "Rendering — 1–5 min left"
     late = replace(rendering, submitted_at=NOW - timedelta(seconds=400))
     assert board_text.stage_text(late, MODEL, NOW) == "Rendering — taking longer than usual"
-    almost = replace(rendering, submitted_at=NOW - timedelta(seconds=170))
-    assert board_text.stage_text(almost, MODEL, NOW) == "Rendering — less than a minute left"
+    almost = replace(rendering, submitted_at=NOW - timedelta(seconds=340))
+    assert board_text.stage_text(almost, MODEL, NOW) == "Rendering — up to 20 s left"
+    fast = replace(rendering, estimated_duration_s=5.0, submitted_at=NOW - timedelta(seconds=5))
+    assert board_text.stage_text(fast, MODEL, NOW) == "Rendering — 15–55 s left"
+    no_history = RenderTimeModel()
+    assert board_text.stage_text(rendering, no_history, NOW) == (
+        "Rendering — no finished render yet to time it (HeyGen: often 5–15 min per minute of video)")
     stuck = replace(late, stuck=True, processing_at=NOW - timedelta(minutes=45))
     assert board_text.stage_text(stuck, MODEL, NOW) == "⚠️ Stuck — no result after 45 min"
     assert board_text.stage_text(row("completed", duration_s=75.0), MODEL, NOW) == "Ready — 1 min video"
     assert board_text.stage_text(row("failed", attempt=3), MODEL, NOW) == "Failed (attempt 3)"
     assert board_text.stage_text(row("cancelled"), MODEL, NOW) == "Cancelled before submission"
+
+
+@pytest.mark.parametrize(("soonest", "latest", "text"), [
+    (10, 25, "10–25 s"), (-5, 40, "up to 40 s"), (20, 20, "about 20 s"), (70, 230, "1–4 min"),
+    (0, 125, "up to 3 min"), (130, 170, "2–3 min"), (180, 180, "about 3 min"),
+])
+def test_eta_span(soonest, latest, text):
+    assert board_text.eta_span(soonest, latest) == text
 
 
 def test_failure_reason():
