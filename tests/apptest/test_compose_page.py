@@ -283,8 +283,12 @@ def test_a_refused_save_keeps_the_text_and_says_why_next_to_the_script(open_page
     assert _reel(app_runtime, rid).scenes[0].script == "Fine."
 
 
-def test_an_over_long_name_from_a_link_gets_one_sentence(open_page) -> None:
-    at = open_page(PAGE, user="x" * 100_000)
-    assert not at.exception
-    assert any("limited to 200 characters" in e.value for e in at.error)
-    assert all(b.key != "c_new" for b in at.button)  # the page stopped before offering to create a reel
+def test_an_over_long_name_from_the_sign_in_provider_falls_back_to_the_email(open_page, app_runtime) -> None:
+    """Names no longer come from links; a provider's 100,000-character name is not stored, the email's
+    local part names the person instead, and the page works."""
+    at = open_page(PAGE, user="x" * 100_000, email="ana.long@example.com")
+    assert not at.exception and not at.error
+    at.button(key="c_new").click().run()
+    with app_runtime.session_factory() as s:
+        owners = {o for (o,) in s.execute(select(Reel.owner))}
+    assert "ana.long" in owners and all(len(o) <= 200 for o in owners)
