@@ -17,12 +17,13 @@ import errno
 import hashlib
 import logging
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
 import requests
+import urllib3
 
 log = logging.getLogger(__name__)
 
@@ -146,7 +147,8 @@ class _Interrupted(Exception):
 
 def _one_pass(http: requests.Session, url: str, spool: Path, digest: hashlib._Hash, offset: int,
               timeout_s: float, opener: Opener) -> Downloaded | tuple[hashlib._Hash, int, str]:
-    headers = {"Range": f"bytes={offset}-"} if offset else {}
+    # identity: the stored bytes, their length and their ranges are those of the file itself
+    headers = {"Accept-Encoding": "identity", **({"Range": f"bytes={offset}-"} if offset else {})}
     try:
         response = http.get(url, headers=headers, stream=True, timeout=(CONNECT_TIMEOUT_S, timeout_s))
     except requests.RequestException as exc:
@@ -180,11 +182,11 @@ def _copy_body(response: requests.Response, spool: Path, digest: hashlib._Hash, 
     try:
         with opener(spool) as fh:
             try:
-                for block in response.iter_content(chunk_size=CHUNK_BYTES):
+                for block in _blocks(response):
                     fh.write(block)
                     digest.update(block)
                     offset += len(block)
-            except requests.RequestException as exc:
+            except (requests.RequestException, urllib3.exceptions.HTTPError) as exc:
                 fh.flush()
                 os.fsync(fh.fileno())
                 raise _Interrupted(digest, offset, _reason(exc)) from None
@@ -200,6 +202,17 @@ def _copy_body(response: requests.Response, spool: Path, digest: hashlib._Hash, 
     return offset
 
 
+def _blocks(response: requests.Response) -> Iterator[bytes]:
+    """The body in pieces of at most :data:`CHUNK_BYTES`, each as soon as it arrived (``read1``), so an
+    interrupted body keeps every byte that came before the cut."""
+    raw = response.raw
+    if not hasattr(raw, "read1"):  # not a urllib3 response (test doubles)
+        yield from response.iter_content(chunk_size=CHUNK_BYTES)
+        return
+    while block := raw.read1(CHUNK_BYTES):
+        yield block
+
+
 def _raise_for_status(response: requests.Response) -> None:
     status = response.status_code
     if status in (403, 404, 410):
@@ -208,10 +221,10 @@ def _raise_for_status(response: requests.Response) -> None:
         raise DownloadError(f"HeyGen's file server refused the download ({status}).", retry=False)
 
 
-def _reason(exc: requests.RequestException) -> str:
-    if isinstance(exc, requests.Timeout):
+def _reason(exc: Exception) -> str:
+    if isinstance(exc, requests.Timeout | urllib3.exceptions.TimeoutError):
         return "no data arrived within the timeout"
-    if isinstance(exc, requests.exceptions.ChunkedEncodingError):
+    if isinstance(exc, requests.exceptions.ChunkedEncodingError | urllib3.exceptions.ProtocolError):
         return "the connection closed before the whole file arrived"
     return "the connection failed"
 
