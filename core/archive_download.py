@@ -18,6 +18,7 @@ import hashlib
 import logging
 import os
 from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
@@ -29,6 +30,8 @@ log = logging.getLogger(__name__)
 
 #: Bytes read and written at a time.
 CHUNK_BYTES = 1 << 20
+#: Bytes written between two hints to the kernel to start writing back (see ``_Sink``).
+WRITEBACK_BYTES = 8 << 20
 #: Connect timeout of media downloads, in seconds.
 CONNECT_TIMEOUT_S = 5.0
 #: Resumes within one :func:`download` call before it gives up (the caller retries later with backoff).
@@ -180,18 +183,15 @@ def _one_pass(http: requests.Session, url: str, spool: Path, digest: hashlib._Ha
 def _copy_body(response: requests.Response, spool: Path, digest: hashlib._Hash, offset: int,
                opener: Opener) -> int:
     try:
-        with opener(spool) as fh:
+        with opener(spool) as fh, _Sink(fh, digest) as sink:
             try:
                 for block in _blocks(response):
-                    fh.write(block)
-                    digest.update(block)
+                    sink.put(block)
                     offset += len(block)
             except (requests.RequestException, urllib3.exceptions.HTTPError) as exc:
-                fh.flush()
-                os.fsync(fh.fileno())
+                sink.drain()
                 raise _Interrupted(digest, offset, _reason(exc)) from None
-            fh.flush()
-            os.fsync(fh.fileno())
+            sink.drain()
     except OSError as exc:
         spool.unlink(missing_ok=True)
         if exc.errno in (errno.ENOSPC, errno.EDQUOT):
@@ -200,6 +200,50 @@ def _copy_body(response: requests.Response, spool: Path, digest: hashlib._Hash, 
         raise DownloadError(f"The archive file could not be written ({exc.strerror or type(exc).__name__}).") \
             from None
     return offset
+
+
+class _Sink:
+    """Writes and hashes blocks on a helper thread while the next block is received (``hashlib`` and file
+    writes release the GIL); at most one block is in flight, so memory stays at two blocks."""
+
+    def __init__(self, fh: BinaryIO, digest: hashlib._Hash) -> None:
+        self.fh, self.digest = fh, digest
+        self.pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="archive-sink")
+        self.pending: Future | None = None
+        self.unsynced = 0
+
+    def _store(self, block: bytes) -> None:
+        self.fh.write(block)
+        self.digest.update(block)
+        self.unsynced += len(block)
+        if self.unsynced >= WRITEBACK_BYTES and hasattr(os, "posix_fadvise"):
+            # Start writing the data so far to disk now (as PostgreSQL's pg_flush_data does), so the final
+            # fsync has little left to wait for and archived videos do not crowd out the page cache.
+            self.fh.flush()
+            os.posix_fadvise(self.fh.fileno(), 0, 0, os.POSIX_FADV_DONTNEED)
+            self.unsynced = 0
+
+    def put(self, block: bytes) -> None:
+        """Hand ``block`` over once the previous one is stored (re-raises the previous write's error)."""
+        if self.pending is not None:
+            self.pending.result()
+        self.pending = self.pool.submit(self._store, block)
+
+    def drain(self) -> None:
+        """Wait for the last block, then flush and fsync the file."""
+        if self.pending is not None:
+            pending, self.pending = self.pending, None
+            pending.result()
+        self.fh.flush()
+        os.fsync(self.fh.fileno())
+
+    def __enter__(self) -> _Sink:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.pending is not None:  # an error left a block in flight: let it finish before closing
+            self.pending.exception()
+        self.pool.shutdown(wait=True)
 
 
 def _blocks(response: requests.Response) -> Iterator[bytes]:

@@ -95,7 +95,7 @@ class ArchiveStore:
     @staticmethod
     def key_for(video_id: str, name: str) -> str:
         """The key of file ``name`` (``video.mp4``) of HeyGen video ``video_id``: ``<video_id>/<name>``."""
-        return f"{_SAFE.sub('_', video_id)}/{_SAFE.sub('_', name)}"
+        return f"{_part(video_id)}/{_part(name)}"
 
     def full_path(self, key: str) -> str:
         """The filesystem path of ``key`` (``/data/archive/<key>`` or ``bucket/prefix/<key>``)."""
@@ -203,6 +203,11 @@ class ArchiveStore:
 
     def _error(self, verb: str, exc: Exception) -> ArchiveStoreError:
         return ArchiveStoreError(f"Could not {verb} the archive at {self.label} ({type(exc).__name__}).")
+
+
+def _part(text: str) -> str:
+    """One safe path segment: letters, digits, ``_.-`` only, never ``.``/``..`` or hidden."""
+    return _SAFE.sub("_", text).lstrip(".") or "_"
 
 
 def display_url(url: str) -> str:
