@@ -3,8 +3,8 @@
 The sandbox runs in its own process and serves a completed video whose MP4 has been replaced by a file
 of random bytes (200 MB; 20 MB with ``--small``). Two ways of copying the same URL alternate in this run:
 
-- *archive*: :func:`core.archive_download.download` (1 MiB reads, SHA-256 while writing, length check,
-  fsync) plus :meth:`core.archive_store.ArchiveStore.commit` (rename into the store);
+- *archive*: :func:`core.jobs.archive_download.download` (1 MiB reads, SHA-256 while writing, length check,
+  fsync) plus :meth:`core.jobs.archive_store.ArchiveStore.commit` (rename into the store);
 - *floor*: ``requests.get(stream=True)`` and a plain ``shutil.copyfileobj(response.raw, file)``.
 
 Figures: median seconds and MB/s of each, the throughput ratio archive / floor (target ≥ 0.8), and the
@@ -85,8 +85,8 @@ def main() -> int:
     quiet()
     import requests
 
-    from core.archive_download import download
-    from core.archive_store import ArchiveStore
+    from core.jobs.archive_download import download
+    from core.jobs.archive_store import ArchiveStore
 
     size = (20 if args.small else 200) * MB
     runs = 1 if args.small else 5

@@ -18,8 +18,8 @@ from pathlib import Path
 import pytest
 import requests
 
-from core import archive
-from core.archive_store import ArchiveStore
+from core.jobs import archive
+from core.jobs.archive_store import ArchiveStore
 from core.models import utcnow
 from tests.engine.test_worker import client_for, knobs, launched, make_worker, run_until
 
@@ -88,8 +88,8 @@ def test_a_stalled_download_times_out_and_resumes(session_factory, sandbox, done
 
 _CHILD = """
 import sys
-from core.archive import archive_reel
-from core.archive_store import ArchiveStore
+from core.jobs.archive import archive_reel
+from core.jobs.archive_store import ArchiveStore
 from core.config import SANDBOX_API_KEY
 from core.db import make_engine, make_session_factory
 from core.heygen import HeyGenClient

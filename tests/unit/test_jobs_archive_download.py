@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 import responses
 
-from core.archive import BACKOFF_MAX_S, backoff_s
-from core.archive_download import DownloadError, LinkExpiredError, download, probe
-from core.archive_store import ArchiveStore, display_url, store_options
 from core.config import Settings
+from core.jobs.archive import BACKOFF_MAX_S, backoff_s
+from core.jobs.archive_download import DownloadError, LinkExpiredError, download, probe
+from core.jobs.archive_store import ArchiveStore, display_url, store_options
 
 URL = "https://files.heygen.example/v/abc/video.mp4?Expires=1&Signature=x"
 BODY = bytes(range(256)) * 40  # 10,240 bytes

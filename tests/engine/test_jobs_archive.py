@@ -4,16 +4,17 @@ are copied into a local archive folder, verified, and stay playable after HeyGen
 from __future__ import annotations
 
 import hashlib
+import time
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
 import requests
 
-from core import archive
-from core.archive_download import probe
-from core.archive_store import ArchiveStore
-from core.archive_worker import Archiver, backfill
+from core.jobs import archive
+from core.jobs.archive_download import probe
+from core.jobs.archive_store import ArchiveStore
+from core.jobs.archiver import Archiver, backfill
 from core.models import Reel, utcnow
 from core.sandbox.settings import ShiftClock
 from tests.engine.test_worker import client_for, knobs, launched, make_worker, reel, run_until
@@ -53,11 +54,16 @@ def completed_reel(session_factory, server, catalog_index, **fields) -> Reel:
 def test_a_completed_reel_is_archived_within_the_cycle_that_sees_it_finish(
         session_factory, server, catalog_index, store) -> None:
     worker = make_worker(session_factory, server, catalog_index)
-    archiver = Archiver(session_factory, store, client_for(server), holder=worker.name)
+    worker.archiver = Archiver(session_factory, store, client_for(server), holder=worker.name)
     reel_id = launched(session_factory, catalog_index)
-    done = run_until(worker, session_factory, reel_id)
-    assert archiver.schedule() == 1
-    assert archiver.wait(60)
+    for _ in range(200):
+        report = worker.run_once()
+        if report.completed:
+            break
+        time.sleep(0.05)
+    assert report.completed == 1 and report.archiving == 1  # the same cycle started the copy
+    assert worker.archiver.wait(60)
+    done = reel(session_factory, reel_id)
     with session_factory() as session:
         view = archive.archive_of(session, reel_id)
     assert view.state == "archived", view.reason
@@ -68,7 +74,7 @@ def test_a_completed_reel_is_archived_within_the_cycle_that_sees_it_finish(
         assert view.files[kind].sha256 == sha256_of(stored)
         assert view.files[kind].size_bytes == stored.stat().st_size
     assert view.total_bytes == sum(f.size_bytes for f in view.files.values())
-    archiver.close()
+    worker.stop()
 
 
 def test_size_and_length_come_from_the_file_itself(session_factory, server, catalog_index, store) -> None:

@@ -2,7 +2,7 @@
 
 HeyGen's presigned links (video, captioned video, thumbnail, subtitles, GIF) expire after 7 days and
 HeyGen may delete videos, so the worker copies each completed reel's files into an
-:class:`~core.archive_store.ArchiveStore` (a folder under ``DATA_DIR``, or S3 through s3fs).
+:class:`~core.jobs.archive_store.ArchiveStore` (a folder under ``DATA_DIR``, or S3 through s3fs).
 
 Per reel, one :class:`~core.models.ReelArchive` row holds the state — ``pending`` (waiting or being
 copied), ``archived``, ``failed`` (``reason`` in one sentence; retried after an exponential backoff
@@ -16,7 +16,7 @@ Rules:
 - Idempotent: a file whose row exists and whose object has the recorded size is not fetched again;
   a re-download with the same SHA-256 as the recorded one commits nothing.
 - A link that answers 403/404/410 is refreshed once per try with ``GET /v3/videos/{id}``.
-- Frame size and duration come from the archived MP4 itself (:func:`core.archive_download.probe`).
+- Frame size and duration come from the archived MP4 itself (:func:`core.jobs.archive_download.probe`).
 """
 
 from __future__ import annotations
@@ -32,10 +32,10 @@ from sqlalchemy import and_, delete, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from core import generation
-from core.archive_download import DownloadError, LinkExpiredError, Opener, _open_append, download, probe
-from core.archive_store import ArchiveStore, ArchiveStoreError
 from core.heygen.errors import HeyGenError, NotFoundError
+from core.jobs import lifecycle
+from core.jobs.archive_download import DownloadError, LinkExpiredError, Opener, _open_append, download, probe
+from core.jobs.archive_store import ArchiveStore, ArchiveStoreError
 from core.models import ArchivedFile, Reel, ReelArchive, utcnow
 
 log = logging.getLogger(__name__)
@@ -226,7 +226,7 @@ def _copy_files(session: Session, store: ArchiveStore, client: Any, reel: Reel, 
 def _refresh(session: Session, client: Any, reel: Reel) -> Reel:
     """Fresh presigned links for ``reel`` (``GET /v3/videos/{id}``); the reel row is updated."""
     try:
-        return generation.refresh_links(session, client, reel.id)
+        return lifecycle.refresh_links(session, client, reel.id)
     except NotFoundError:
         raise DownloadError("HeyGen no longer has this video, so it cannot be archived.", retry=False) from None
 
@@ -285,7 +285,7 @@ def _record_success(session: Session, reel: Reel, work: _Copy, *, holder: str, n
     session.execute(update(ReelArchive).where(ReelArchive.reel_id == reel.id).values(**values)
                     .execution_options(synchronize_session=False))
     if first_time or work.copied:
-        generation.note(session, reel, actor=holder,
+        lifecycle.note(session, reel, actor=holder,
                         detail=f"archived {work.copied} file(s), {int(total):,} bytes in the archive", now=now)
         _touch(session, reel.id, now)
     session.commit()

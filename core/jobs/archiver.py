@@ -6,12 +6,11 @@ looks up due reels and hands them to the pool. Retention runs at most once per
 :data:`RETENTION_EVERY_S` seconds, on the same pool.
 
 :func:`backfill` archives every completed reel that has no archive yet, one after another, reporting
-progress; ``python -m core.archive_worker backfill`` runs it with a progress bar on the terminal.
+progress; ``python -m core.jobs.archiver backfill`` runs it with a progress bar on the terminal.
 """
 
 from __future__ import annotations
 
-import argparse
 import logging
 import sys
 import threading
@@ -19,14 +18,14 @@ import time
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TextIO
 
 import requests
 from sqlalchemy.orm import sessionmaker
 
-from core import archive
-from core.archive import ArchiveOutcome
-from core.archive_store import ArchiveStore, ArchiveStoreError
+from core.jobs import archive
+from core.jobs.archive import ArchiveOutcome
+from core.jobs.archive_store import ArchiveStore, ArchiveStoreError
 
 log = logging.getLogger(__name__)
 
@@ -39,11 +38,11 @@ class Archiver:
 
     Args:
         session_factory: sessionmaker bound to the migrated database.
-        store: the :class:`~core.archive_store.ArchiveStore`.
+        store: the :class:`~core.jobs.archive_store.ArchiveStore`.
         client: a HeyGen client (``get_video`` refreshes expired links).
         holder: the worker's name, recorded as the claim holder and in the audit trail.
         timeout_s: seconds without a byte before a download counts as stalled.
-        retention_days: see :func:`core.archive.apply_retention` (0 = keep forever).
+        retention_days: see :func:`core.jobs.archive.apply_retention` (0 = keep forever).
         threads: reels copied at once.
         clock: ``() -> Unix seconds`` (the worker's, injectable in tests).
     """
@@ -153,50 +152,26 @@ def backfill(session_factory: sessionmaker, store: ArchiveStore, client: Any, *,
     return outcomes
 
 
-def main(argv: list[str] | None = None, *, build: Callable[[], tuple[Any, Any, Any, Any]] | None = None) -> int:
-    """``python -m core.archive_worker backfill``: archive every completed reel that has none yet.
+def backfill_with_progress(session_factory: sessionmaker, store: ArchiveStore, client: Any, *,
+                           timeout_s: float = 30.0, stream: TextIO | None = None) -> int:
+    """:func:`backfill` with a progress bar (tqdm) on ``stream`` (default stderr) and a summary line on stdout.
 
-    ``build`` returns ``(settings, session_factory, store, client)`` (tests); by default they are built
-    from the settings through :mod:`core.runtime`. Exit code 0 when every reel was archived, 1 otherwise.
+    Returns:
+        the exit code of ``python -m core.jobs archive-backfill``: 0 when every reel was archived, 1 otherwise.
     """
-    parser = argparse.ArgumentParser(prog="python -m core.archive_worker",
-                                     description="Archive finished videos out of HeyGen.")
-    parser.add_argument("command", choices=["backfill"], help="backfill: archive every completed reel without one")
-    parser.parse_args(argv)
     from tqdm import tqdm
 
-    settings, factory, store, client = (build or _build)()
-    bar = tqdm(total=0, unit="reel", desc="Archiving", file=sys.stderr)
+    bar = tqdm(total=0, unit="reel", desc="Archiving", file=stream or sys.stderr)
 
     def show(done: int, total: int, outcome: ArchiveOutcome) -> None:
         bar.total = total
         bar.set_postfix_str(f"reel {outcome.reel_id}: {outcome.state}")
         bar.update(1)
 
-    outcomes = backfill(factory, store, client, holder="backfill", timeout_s=settings.archive_timeout_s,
-                        progress=show)
+    outcomes = backfill(session_factory, store, client, holder="backfill", timeout_s=timeout_s, progress=show)
     bar.close()
     failed = [o for o in outcomes if o.state == "failed"]
     for outcome in failed:
-        print(f"reel {outcome.reel_id}: {outcome.reason}", file=sys.stderr)
+        print(f"reel {outcome.reel_id}: {outcome.reason}", file=stream or sys.stderr)
     print(f"{len(outcomes) - len(failed)} archived, {len(failed)} failed.")
     return 1 if failed else 0
-
-
-def _build() -> tuple[Any, Any, Any, Any]:  # pragma: no cover - wiring, exercised by hand
-    from core.config import load_settings
-    from core.runtime import build_runtime
-
-    runtime = build_runtime(load_settings(), start_worker=False)
-    return runtime.settings, runtime.session_factory, archive_store_of(runtime), runtime.client
-
-
-def archive_store_of(runtime: Any) -> ArchiveStore:
-    """The runtime's archive store (built from its settings)."""
-    from core.archive_store import build_store
-
-    return getattr(runtime, "archive_store", None) or build_store(runtime.settings)
-
-
-if __name__ == "__main__":  # pragma: no cover
-    raise SystemExit(main())

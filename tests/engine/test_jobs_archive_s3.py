@@ -8,8 +8,8 @@ from datetime import timedelta
 import pytest
 import requests
 
-from core import archive
-from core.archive_store import build_store
+from core.jobs import archive
+from core.jobs.archive_store import build_store
 from tests.engine.test_worker import client_for, launched, make_worker, run_until
 from tests.fixtures.s3 import SECRET_KEY
 
