@@ -34,9 +34,10 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from core.heygen.errors import HeyGenError, NotFoundError
 from core.jobs import lifecycle
-from core.jobs.archive_download import DownloadError, LinkExpiredError, Opener, _open_append, download, probe
+from core.jobs.archive_download import DownloadError, LinkExpiredError, Opener, download, open_append, probe
 from core.jobs.archive_store import ArchiveStore, ArchiveStoreError
 from core.models import ArchivedFile, Reel, ReelArchive, utcnow
+from core.reels import drafts, validation
 
 log = logging.getLogger(__name__)
 
@@ -149,7 +150,7 @@ class _Copy:
 def archive_reel(
     session_factory: sessionmaker, store: ArchiveStore, client: Any, reel_id: int, *, holder: str,
     http: requests.Session | None = None, timeout_s: float = 30.0, force: bool = False,
-    clock: Callable[[], datetime] = utcnow, opener: Opener = _open_append,
+    clock: Callable[[], datetime] = utcnow, opener: Opener = open_append,
 ) -> ArchiveOutcome:
     """Copy every file of completed reel ``reel_id`` into ``store`` and record the result.
 
@@ -315,6 +316,50 @@ def delete_archive(session: Session, store: ArchiveStore, reel_id: int) -> int:
     session.execute(delete(ReelArchive).where(ReelArchive.reel_id == reel_id))
     session.commit()
     return len(keys)
+
+
+def delete_reel(session: Session, store: ArchiveStore, reel_id: int, *, actor: str) -> int:
+    """Delete reel ``reel_id`` (see :func:`core.reels.drafts.delete_reel`) and its archived files. Commits.
+
+    The files go first: when the store cannot delete them the reel stays, so nothing is left in the
+    store without its reel. Returns the number of archived files removed.
+
+    Raises:
+        core.reels.validation.ReelNotFoundError / ReelStateError: as ``drafts.delete_reel`` (nothing deleted).
+        ArchiveStoreError: the store could not delete the files (the reel stays).
+    """
+    reel = drafts.get_reel(session, reel_id)  # raises for an unknown reel before anything is removed
+    if reel.status not in validation.DELETABLE_STATUSES:
+        drafts.delete_reel(session, reel_id, actor=actor)  # raises the one-sentence ReelStateError
+    removed = delete_archive(session, store, reel_id)
+    drafts.delete_reel(session, reel_id, actor=actor)
+    session.commit()
+    return removed
+
+
+def request_archive(session: Session, reel_id: int, *, actor: str, now: datetime | None = None) -> bool:
+    """Ask the worker to (re)try archiving completed reel ``reel_id`` in its next cycle. Commits.
+
+    A ``failed`` or ``deleted`` archive becomes ``pending`` with no backoff; an ``archived`` one is left
+    alone. Returns True when something changed.
+    """
+    now = now or utcnow()
+    reel = session.get(Reel, reel_id)
+    if reel is None or reel.status != "completed":
+        return False
+    row = session.get(ReelArchive, reel_id)
+    if row is not None and row.state in ("archived", "pending"):
+        return False
+    if row is None:
+        session.add(ReelArchive(reel_id=reel_id, state="pending", updated_at=now))
+    else:
+        session.execute(update(ReelArchive).where(ReelArchive.reel_id == reel_id).values(
+            state="pending", reason=None, next_try_at=None, updated_at=now)
+            .execution_options(synchronize_session=False))
+    lifecycle.note(session, reel, actor=actor, detail="archive requested", now=now)
+    _touch(session, reel_id, now)
+    session.commit()
+    return True
 
 
 def apply_retention(session: Session, store: ArchiveStore, *, days: int, now: datetime | None = None) -> int:

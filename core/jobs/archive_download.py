@@ -71,7 +71,8 @@ class Downloaded:
 Opener = Callable[[Path], BinaryIO]
 
 
-def _open_append(path: Path) -> BinaryIO:
+def open_append(path: Path) -> BinaryIO:
+    """The default :data:`Opener`: ``path`` opened for appending bytes."""
     return path.open("ab")
 
 
@@ -96,7 +97,7 @@ def _total_of(response: requests.Response, offset: int) -> int | None:
 
 
 def download(url: str, spool: Path, *, http: requests.Session | None = None, timeout_s: float = 30.0,
-             max_resumes: int = MAX_RESUMES, opener: Opener = _open_append) -> Downloaded:
+             max_resumes: int = MAX_RESUMES, opener: Opener = open_append) -> Downloaded:
     """Download ``url`` into ``spool``, continuing a partial file left there by an earlier try.
 
     Args:
