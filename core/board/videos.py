@@ -143,7 +143,7 @@ class Media:
 
     ``source``: ``"archive"`` or ``"heygen"``; ``path`` a file on this machine (local archive) or
     ``None``; ``url`` a presigned archive link valid for a short while, or HeyGen's link, or ``None``;
-    ``size_bytes`` and ``sha256`` as recorded when archived (``None`` for HeyGen's link).
+    ``size_bytes``, ``sha256`` and the store ``key`` as recorded when archived (``None`` for HeyGen's link).
     """
 
     kind: str
@@ -152,14 +152,17 @@ class Media:
     url: str | None
     size_bytes: int | None = None
     sha256: str | None = None
+    key: str | None = None
 
 
-def media(store: ArchiveStore | None, d: VideoDetails, kind: str, *, expires_s: int = 300) -> Media | None:
+def media(store: ArchiveStore | None, d: VideoDetails, kind: str, *, expires_s: int = 300,
+          download_name: str | None = None) -> Media | None:
     """The archived ``kind`` of file (``video``, ``captioned``, ``subtitles``, ``thumbnail``) of ``d``, else
     HeyGen's link for it, else ``None``.
 
     A remote archive gives a presigned link valid ``expires_s`` seconds. An archived file missing from
-    the store falls back to HeyGen's link.
+    the store falls back to HeyGen's link. ``download_name``: the presigned link makes the browser save the
+    file under that name instead of playing it.
 
     Raises:
         core.jobs.archive_store.ArchiveStoreError: the remote store could not sign a link.
@@ -168,10 +171,10 @@ def media(store: ArchiveStore | None, d: VideoDetails, kind: str, *, expires_s: 
     if kept is not None and store is not None:
         path = store.local_path(kept.key)
         if path is not None:
-            return Media(kind, "archive", path, None, kept.size_bytes, kept.sha256)
-        url = None if store.local else store.browser_url(kept.key, expires_s=expires_s)
+            return Media(kind, "archive", path, None, kept.size_bytes, kept.sha256, kept.key)
+        url = None if store.local else store.browser_url(kept.key, expires_s=expires_s, download_name=download_name)
         if url:
-            return Media(kind, "archive", None, url, kept.size_bytes, kept.sha256)
+            return Media(kind, "archive", None, url, kept.size_bytes, kept.sha256, kept.key)
     link = getattr(d, _HEYGEN_LINK[kind]) if kind in _HEYGEN_LINK else None
     return Media(kind, "heygen", None, link) if link else None
 

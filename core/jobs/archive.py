@@ -26,6 +26,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
+from urllib.parse import urljoin
 
 import requests
 from sqlalchemy import and_, delete, func, or_, select, update
@@ -189,10 +190,12 @@ def archive_reel(
 def _copy_files(session: Session, store: ArchiveStore, client: Any, reel: Reel, work: _Copy, *, holder: str,
                 http: requests.Session | None, timeout_s: float, clock: Callable[[], datetime],
                 opener: Opener) -> None:
+    base = getattr(client, "base_url", "") + "/"
     for kind, column, name in FILES:
         url = getattr(reel, column)
         if not url:
             continue
+        url = urljoin(base, url)  # a sandbox may give paths relative to its own address
         key = store.key_for(reel.video_id, name)
         row = work.rows.get(kind)
         if row is not None and row.key == key and store.size(key) == row.size_bytes:
@@ -208,7 +211,7 @@ def _copy_files(session: Session, store: ArchiveStore, client: Any, reel: Reel, 
             url = getattr(reel, column)
             if not url:
                 continue
-            got = download(url, spool, http=http, timeout_s=timeout_s, opener=opener)
+            got = download(urljoin(base, url), url, spool, http=http, timeout_s=timeout_s, opener=opener)
         if kind == "video":
             work.probe = _probe_quietly(spool)
         if row is not None and row.sha256 == got.sha256 and store.size(key) == got.size_bytes:

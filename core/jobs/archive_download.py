@@ -155,6 +155,8 @@ def _one_pass(http: requests.Session, url: str, spool: Path, digest: hashlib._Ha
     headers = {"Accept-Encoding": "identity", **({"Range": f"bytes={offset}-"} if offset else {})}
     try:
         response = http.get(url, headers=headers, stream=True, timeout=(CONNECT_TIMEOUT_S, timeout_s))
+    except (requests.exceptions.InvalidURL, requests.exceptions.MissingSchema, requests.exceptions.InvalidSchema):
+        raise DownloadError("HeyGen's link for this file is not a valid URL.", retry=False) from None
     except requests.RequestException as exc:
         raise _Interrupted(digest, offset, _reason(exc)) from None
     with response:

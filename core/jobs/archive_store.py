@@ -127,16 +127,22 @@ class ArchiveStore:
         path = Path(self.full_path(key))
         return path if path.is_file() else None
 
-    def browser_url(self, key: str, *, expires_s: int) -> str | None:
+    def browser_url(self, key: str, *, expires_s: int, download_name: str | None = None) -> str | None:
         """A presigned URL valid for ``expires_s`` seconds (remote stores that can sign; else ``None``).
+
+        ``download_name``: the browser saves the file under this name instead of playing it (S3's
+        ``response-content-disposition``).
 
         Raises:
             ArchiveStoreError: signing failed.
         """
         if self.local:
             return None
+        extra = {}
+        if download_name and self.fs.protocol and "s3" in self.fs.protocol:
+            extra["ResponseContentDisposition"] = f'attachment; filename="{_part(download_name)}"'
         try:
-            return self.fs.sign(self.full_path(key), expiration=expires_s)
+            return self.fs.sign(self.full_path(key), expiration=expires_s, **extra)
         except NotImplementedError:
             return None
         except Exception as exc:
