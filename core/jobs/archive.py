@@ -211,7 +211,7 @@ def _copy_files(session: Session, store: ArchiveStore, client: Any, reel: Reel, 
             url = getattr(reel, column)
             if not url:
                 continue
-            got = download(urljoin(base, url), url, spool, http=http, timeout_s=timeout_s, opener=opener)
+            got = download(urljoin(base, url), spool, http=http, timeout_s=timeout_s, opener=opener)
         if kind == "video":
             work.probe = _probe_quietly(spool)
         if row is not None and row.sha256 == got.sha256 and store.size(key) == got.size_bytes:

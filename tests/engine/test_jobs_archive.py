@@ -17,7 +17,7 @@ from core.jobs.archive_store import ArchiveStore
 from core.jobs.archiver import Archiver, backfill
 from core.models import Reel, utcnow
 from core.sandbox.settings import ShiftClock
-from tests.engine.test_worker import client_for, knobs, launched, make_worker, reel, run_until
+from tests.engine.test_jobs_worker import client_for, knobs, launched, make_worker, reel, run_until
 
 
 def sha256_of(path: Path) -> str:

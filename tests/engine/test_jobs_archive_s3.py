@@ -10,7 +10,7 @@ import requests
 
 from core.jobs import archive
 from core.jobs.archive_store import build_store
-from tests.engine.test_worker import client_for, launched, make_worker, run_until
+from tests.engine.test_jobs_worker import client_for, launched, make_worker, run_until
 from tests.fixtures.s3 import SECRET_KEY
 
 BUCKET = "reel-archive"

@@ -21,7 +21,7 @@ import requests
 from core.jobs import archive
 from core.jobs.archive_store import ArchiveStore
 from core.models import utcnow
-from tests.engine.test_worker import client_for, knobs, launched, make_worker, run_until
+from tests.engine.test_jobs_worker import client_for, knobs, launched, make_worker, run_until
 
 ROOT = Path(__file__).resolve().parents[2]
 
