@@ -152,7 +152,8 @@ def _archive(ctx: FrameContext) -> None:
             else "kept forever")
     st.markdown(f"Finished videos are copied out of HeyGen (whose links expire after 7 days) to `{where}` "
                 f"(ARCHIVE_URL) and {keep} (ARCHIVE_RETENTION_DAYS).")
-    c1, c2, c3, c4 = st.columns(4)
+    c1, c2 = st.columns(2)
+    c3, c4 = st.columns(2)
     c1.metric("Archived videos", f"{totals.archived:,}")
     c2.metric("Size", human_size(totals.bytes), help=f"{totals.files:,} files")
     c3.metric("Waiting", f"{totals.pending:,}", help="Finished videos the worker has not copied yet")

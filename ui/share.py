@@ -30,9 +30,11 @@ def render(ctx: FrameContext) -> None:
     size = f" · {d.width}×{d.height}" if d.measured and d.width else ""
     st.caption(f"{human_duration(d.duration_s) if d.duration_s else '—'}{size} · by {d.owner or '—'} · finished "
                f"{d.completed_at:%Y-%m-%d %H:%M} UTC")
-    media.player(runtime, d)
-    archive_caption(ctx, d)
-    cells = iter([cell for _ in range(2) for cell in st.columns(2)])
-    media.download_buttons(runtime, d, cells, key="share_dl")
+    left, _ = st.columns([2, 1])
+    with left:
+        media.player(runtime, d)
+        archive_caption(ctx, d)
+        cells = iter([cell for _ in range(2) for cell in st.columns(2)])
+        media.download_buttons(runtime, d, cells, key="share_dl")
     page_link("pages/5_Videos.py", "Open in Videos", icon=":material/video_library:",
               query_params={"vid_reel": str(d.reel_id)})

@@ -14,7 +14,7 @@ import streamlit as st
 from core.access.actor import Actor
 from core.access.permissions import PermissionDenied
 from core.board import videos as core_videos
-from core.board.rows import BoardRow
+from core.board.rows import ARCHIVE_TEXT, BoardRow
 from core.board.text import human_ago, human_duration
 from core.board.videos import VideoDetails, human_size
 from core.heygen.errors import HeyGenError
@@ -188,13 +188,22 @@ def _details(d: VideoDetails, size: int | None) -> None:
                f"engine {ENGINE_LABELS.get(d.engine, d.engine)} · attempt {d.attempt} · video_id `{d.video_id}`" + (f" · {expires}" if expires else ""))
 
 
-def _gallery(rows: list[BoardRow], tz: str) -> None:
+@st.cache_data(ttl=2, max_entries=64, show_spinner=False)
+def archive_states(_runtime: Runtime, db_url: str, reel_ids: tuple[int, ...]) -> dict[int, tuple[str, str | None]]:
+    """``{reel_id: (archive state, reason)}`` of the listed reels, shared by tabs for 2 s."""
+    with _runtime.session_factory() as session:
+        return jobs_archive.states(session, reel_ids)
+
+
+def _gallery(runtime: Runtime, rows: list[BoardRow], tz: str) -> None:
     st.subheader("All finished videos", anchor=False)
+    kept = archive_states(runtime, runtime.settings.db_url, tuple(r.id for r in rows))
     frame = pd.DataFrame({
         "thumbnail": [r.thumbnail_url for r in rows],
         "title": [r.title or f"Reel {r.id}" for r in rows],
         "owner": [r.owner for r in rows],
         "duration_s": [r.duration_s for r in rows],
+        "archive": [ARCHIVE_TEXT.get(kept.get(r.id, ("pending", None))[0]) for r in rows],
         "completed": pd.to_datetime([r.completed_at for r in rows], utc=True),
         "id": [r.id for r in rows],
     })
@@ -204,6 +213,7 @@ def _gallery(rows: list[BoardRow], tz: str) -> None:
         "title": cc.TextColumn("Title", width="medium"),
         "owner": cc.TextColumn("Owner", width="small"),
         "duration_s": cc.NumberColumn("Length", format="%.0f s", width="small"),
+        "archive": cc.TextColumn("Archive", width="small", help="Copied out of HeyGen, so it plays after 7 days"),
         "completed": cc.DatetimeColumn("Finished", format="distance", timezone=tz, width="small"),
         "id": cc.NumberColumn("Reel", format="#%d", width="small", help="Reel number in Reel Studio"),
     })
@@ -246,4 +256,4 @@ def render(ctx: FrameContext) -> None:
         _downloads(ctx, d)
         if d.video_page_url and not ctx.settings.sandbox:
             st.link_button("Open on HeyGen", d.video_page_url, icon=":material/open_in_new:")
-    _gallery(rows, browser_timezone())
+    _gallery(runtime, rows, browser_timezone())

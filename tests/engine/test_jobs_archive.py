@@ -197,3 +197,21 @@ def test_the_worker_is_not_held_up_by_a_stalled_download(session_factory, server
     assert archiver.wait(60)
     assert archiver.outcomes[-1].state == "archived" and archiver.outcomes[-1].reel_id == done.id
     archiver.close()
+
+
+def test_the_board_shows_each_finished_reels_archive_state(session_factory, server, catalog_index, store,
+                                                           clock) -> None:
+    from core.board.rows import BoardFilter, load_board
+
+    ok, broken = (completed_reel(session_factory, server, catalog_index) for _ in range(2))
+    archive.archive_reel(session_factory, store, client_for(server), ok.id, holder="t")
+    clock.advance(8 * 24 * 3600)
+    knobs(server, expire_urls=True)
+    failed = archive.archive_reel(session_factory, store, client_for(server), broken.id, holder="t")
+    draft_id = launched(session_factory, catalog_index)  # queued: no archive at all
+    with session_factory() as session:
+        frame, _ = load_board(session, BoardFilter())
+    shown = dict(zip(frame["id"], frame["archive"], strict=True))
+    assert shown[ok.id] == "Archived"
+    assert shown[broken.id] == f"Archive failed: {failed.reason}"
+    assert shown[draft_id] is None
