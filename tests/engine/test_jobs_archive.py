@@ -215,3 +215,23 @@ def test_the_board_shows_each_finished_reels_archive_state(session_factory, serv
     assert shown[ok.id] == "Archived"
     assert shown[broken.id] == f"Archive failed: {failed.reason}"
     assert shown[draft_id] is None
+
+
+def test_the_backfill_command_shows_progress_and_exits_by_outcome(session_factory, server, catalog_index, store,
+                                                                   capsys) -> None:
+    import io
+
+    from core.jobs.archiver import backfill_with_progress
+
+    done = completed_reel(session_factory, server, catalog_index)
+    bar = io.StringIO()
+    assert backfill_with_progress(session_factory, store, client_for(server), stream=bar) == 0
+    assert "1/1" in bar.getvalue() and f"reel {done.id}: archived" in bar.getvalue()
+    assert capsys.readouterr().out.strip() == "1 archived, 0 failed."
+    with session_factory() as session:  # one the backfill cannot save: HeyGen lost the video
+        session.query(Reel).filter(Reel.id == done.id).update(
+            {"video_id": "gone-at-heygen", "video_url": done.video_url.replace("Signature=", "Signature=x")})
+        session.commit()
+        archive.delete_archive(session, store, done.id)
+    assert backfill_with_progress(session_factory, store, client_for(server), stream=io.StringIO()) == 1
+    assert capsys.readouterr().out.strip() == "0 archived, 1 failed."
