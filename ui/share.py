@@ -12,6 +12,7 @@ from core.board.text import human_duration
 from ui import media
 from ui.frame import FrameContext
 from ui.links import page_link
+from ui.text import plain
 from ui.videos import SHARE_KEY, archive_caption, details
 
 
@@ -26,9 +27,9 @@ def render(ctx: FrameContext) -> None:
                 "incomplete.", icon=":material/link_off:")
         page_link("pages/5_Videos.py", "See all finished videos", icon=":material/video_library:")
         return
-    st.title(d.title, anchor=False)
+    st.title(plain(d.title), anchor=False)
     size = f" · {d.width}×{d.height}" if d.measured and d.width else ""
-    st.caption(f"{human_duration(d.duration_s) if d.duration_s else '—'}{size} · by {d.owner or '—'} · finished "
+    st.caption(f"{human_duration(d.duration_s) if d.duration_s else '—'}{size} · by {plain(d.owner) or '—'} · finished "
                f"{d.completed_at:%Y-%m-%d %H:%M} UTC")
     left, _ = st.columns([2, 1])
     with left:

@@ -26,6 +26,7 @@ from core.runtime import Runtime
 from ui import media
 from ui.frame import FrameContext
 from ui.links import browser_timezone, page_link, share_base
+from ui.text import plain
 
 #: The Share page's URL path and query parameter (``pages/8_Share.py``).
 SHARE_PATH, SHARE_KEY = "/Share", "reel"
@@ -138,7 +139,7 @@ def _confirm_delete(ctx: FrameContext, d: VideoDetails) -> None:
     size = sum(f.size_bytes for f in files.values())
     kept = f" and its {len(files)} archived file(s) ({human_size(size)})" if files else ""
     with st.container(border=True):
-        st.warning(f"Delete “{d.title}”{kept}? This cannot be undone; the video at HeyGen is not touched.",
+        st.warning(f"Delete “{plain(d.title)}”{kept}? This cannot be undone; the video at HeyGen is not touched.",
                    icon=":material/warning:")
         yes, no = st.columns(2)
         yes.button("Delete for good", type="primary", key="vid_delete_yes", on_click=_delete,
@@ -246,7 +247,7 @@ def render(ctx: FrameContext) -> None:
     notice = st.session_state.pop(_NOTICE, None)
     if notice:
         {"success": st.success, "info": st.info}.get(notice[0], st.error)(notice[1])
-    st.subheader(d.title, anchor=False)
+    st.subheader(plain(d.title), anchor=False)
     left, right = st.columns([3, 2], gap="large")
     with left:
         size = media.player(runtime, d)

@@ -21,6 +21,7 @@ from core.reels.drafts import create_reel
 from core.reels.validation import SceneInput
 from tests.apptest.reel_states import make_reel
 from tests.people import signed_in
+from ui.text import plain
 
 PAGE = "pages/5_Videos.py"
 
@@ -219,3 +220,13 @@ def test_expired_links_are_refreshed_from_heygen_before_archiving(open_page, ren
     assert len(at.get("video")) == 1
     with app_runtime.session_factory() as session:
         assert session.get(Reel, other.id).links_expire_at > utcnow()
+
+
+def test_a_title_with_markdown_shows_as_typed(open_page, rendered, app_runtime, paused_archiver):
+    with app_runtime.session_factory() as session:
+        tricky = make_reel(session, "[Win](https://evil.example) **now**", "completed", video_url=rendered.video_url)
+    for page, query in ((PAGE, {"vid_reel": str(tricky.id)}), ("pages/7_Share.py", {"reel": str(tricky.id)})):
+        at = open_page(page, query=query)
+        assert not at.exception, at.exception
+        heading = (at.subheader if page == PAGE else at.title)[0].value
+        assert heading == plain("[Win](https://evil.example) **now**")  # escaped: no link, no bold
