@@ -44,7 +44,7 @@ COUNTERS: list[tuple[str, tuple[str, ...], str]] = [
     ("Drafts", ("draft",), "Not launched yet"),
 ]
 
-DISPLAY_COLUMNS = ["title", "status_tags", "stage", "owner", "progress", "duration_s", "failure", "archive",
+DISPLAY_COLUMNS = ["title", "status_tags", "stage", "owner", "progress", "duration_s", "archive", "failure",
                    "submitted", "updated", "thumbnail", "video", "id"]
 #: Events the history chart counts, and their names there (every reel passes through the others too).
 TIMELINE_EVENTS = {"queued": "launched", "completed": "completed", "failed": "failed", "cancelled": "cancelled"}
