@@ -5,8 +5,9 @@ before sign-in existed), ``reels`` (one row per reel, current state), ``scenes``
 ``position``), ``reel_attempts`` (one row per submission attempt with its own
 Idempotency-Key and HeyGen ``video_id``), ``reel_events`` (the audit trail: every
 status change with who, when, from, to and detail), ``voice_annotations`` (the
-team's own tags on voices), ``speech_samples`` (cached listen-before-you-pay audio)
-and ``worker_leases`` (which worker process may act).
+team's own tags on voices), ``speech_samples`` (cached listen-before-you-pay audio),
+``worker_leases`` (which worker process may act), and the archive of finished videos:
+``reel_archives`` (state per completed reel) and ``archived_files`` (key, size, SHA-256 per file).
 
 All timestamps are timezone-aware UTC (:class:`UTCDateTime` restores the zone on
 SQLite). Durations are seconds, money USD, scripts characters.

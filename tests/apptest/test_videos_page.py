@@ -225,7 +225,7 @@ def test_expired_links_are_refreshed_from_heygen_before_archiving(open_page, ren
 def test_a_title_with_markdown_shows_as_typed(open_page, rendered, app_runtime, paused_archiver):
     with app_runtime.session_factory() as session:
         tricky = make_reel(session, "[Win](https://evil.example) **now**", "completed", video_url=rendered.video_url)
-    for page, query in ((PAGE, {"vid_reel": str(tricky.id)}), ("pages/7_Share.py", {"reel": str(tricky.id)})):
+    for page, query in ((PAGE, {"vid_reel": str(tricky.id)}), ("pages/8_Share.py", {"reel": str(tricky.id)})):
         at = open_page(page, query=query)
         assert not at.exception, at.exception
         heading = (at.subheader if page == PAGE else at.title)[0].value
