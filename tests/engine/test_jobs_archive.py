@@ -235,3 +235,19 @@ def test_the_backfill_command_shows_progress_and_exits_by_outcome(session_factor
         archive.delete_archive(session, store, done.id)
     assert backfill_with_progress(session_factory, store, client_for(server), stream=io.StringIO()) == 1
     assert capsys.readouterr().out.strip() == "0 archived, 1 failed."
+
+
+def test_videos_play_from_the_local_archive_and_fall_back_when_a_file_is_missing(
+        session_factory, server, catalog_index, store) -> None:
+    from core.board.videos import media, video_details
+
+    done = completed_reel(session_factory, server, catalog_index)
+    archive.archive_reel(session_factory, store, client_for(server), done.id, holder="t")
+    with session_factory() as session:
+        d = video_details(session, done.id)
+    local = media(store, d, "video")
+    assert local.source == "archive" and local.url is None
+    assert sha256_of(local.path) == sha256_of(source_file(server, done.video_id, "video.mp4"))
+    local.path.unlink()  # someone removed the file from the archive folder
+    fallback = media(store, d, "video")
+    assert (fallback.source, fallback.url) == ("heygen", done.video_url)

@@ -79,3 +79,24 @@ def test_the_secret_never_shows_in_the_store_repr(moto_s3, tmp_path) -> None:
     store = s3_store(moto_s3, tmp_path, create_bucket=False)
     assert SECRET_KEY not in repr(store) and SECRET_KEY not in store.label
     assert SECRET_KEY not in repr(moto_s3.settings("s3://x"))
+
+
+def test_videos_play_from_a_presigned_link_and_fall_back_to_heygen_before_archiving(
+        session_factory, sandbox, done, moto_s3, tmp_path) -> None:
+    from core.board.videos import media, video_details
+
+    store = s3_store(moto_s3, tmp_path)
+    with session_factory() as session:
+        before = video_details(session, done.id)
+    heygen = media(store, before, "video")
+    assert (heygen.source, heygen.url) == ("heygen", done.video_url) and not before.measured
+    archive.archive_reel(session_factory, store, client_for(sandbox), done.id, holder="t")
+    with session_factory() as session:
+        after = video_details(session, done.id)
+    played = media(store, after, "video", expires_s=60)
+    saved = media(store, after, "video", expires_s=60, download_name="Welcome.mp4")
+    assert played.source == "archive" and played.path is None and played.url.startswith(moto_s3.endpoint)
+    answer = requests.get(saved.url, timeout=10)
+    assert hashlib.sha256(answer.content).hexdigest() == played.sha256
+    assert answer.headers["Content-Disposition"] == 'attachment; filename="Welcome.mp4"'
+    assert after.measured and after.size_bytes == played.size_bytes
