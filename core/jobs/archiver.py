@@ -96,10 +96,14 @@ class Archiver:
             return started
 
     def _one(self, reel_id: int, *, force: bool = False) -> ArchiveOutcome:
-        with requests.Session() as http:
-            outcome = archive.archive_reel(self.session_factory, self.store, self.client, reel_id,
-                                           holder=self.holder, http=http, timeout_s=self.timeout_s,
-                                           force=force, clock=self._now)
+        try:
+            with requests.Session() as http:
+                outcome = archive.archive_reel(self.session_factory, self.store, self.client, reel_id,
+                                               holder=self.holder, http=http, timeout_s=self.timeout_s,
+                                               force=force, clock=self._now)
+        except Exception:  # the database went away, or the reel was deleted mid-copy: the next cycle decides
+            log.exception("archiving reel %s stopped", reel_id)
+            outcome = ArchiveOutcome(reel_id, "failed", "The copy stopped unexpectedly; it will be tried again.")
         self.outcomes = [*self.outcomes[-99:], outcome]
         return outcome
 

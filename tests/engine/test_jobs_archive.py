@@ -251,3 +251,17 @@ def test_videos_play_from_the_local_archive_and_fall_back_when_a_file_is_missing
     local.path.unlink()  # someone removed the file from the archive folder
     fallback = media(store, d, "video")
     assert (fallback.source, fallback.url) == ("heygen", done.video_url)
+
+
+def test_an_unexpected_error_in_a_copy_is_logged_and_the_archiver_carries_on(
+        session_factory, server, catalog_index, store, monkeypatch, caplog) -> None:
+    done = completed_reel(session_factory, server, catalog_index)
+    real = archive.archive_reel
+    monkeypatch.setattr(archive, "archive_reel", lambda *a, **k: (_ for _ in ()).throw(RuntimeError("db gone")))
+    archiver = Archiver(session_factory, store, client_for(server), holder="w")
+    assert archiver.schedule() == 1 and archiver.wait(30)
+    assert archiver.outcomes[-1].state == "failed" and "archiving reel" in caplog.text
+    monkeypatch.setattr(archive, "archive_reel", real)
+    assert archiver.schedule() == 1 and archiver.wait(60)  # the reel was never claimed: due again at once
+    assert archiver.outcomes[-1].state == "archived" and archiver.outcomes[-1].reel_id == done.id
+    archiver.close()
