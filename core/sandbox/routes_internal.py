@@ -68,7 +68,10 @@ async def faults(request: Request) -> JSONResponse:
 
 
 _KNOB_TYPES: dict[str, type] = {"fail_next": int, "stuck_next": int, "failure_code": str, "failure_message": str,
-                                "expire_urls": bool, "webhook_bad_signature": bool, "webhook_duplicate": bool}
+                                "expire_urls": bool, "webhook_bad_signature": bool, "webhook_duplicate": bool,
+                                "truncate_files_next": int, "stall_files_next": int, "stall_s": float,
+                                "files_answer_next": int, "files_answer_status": int}
+_MAX_STALL_S = 600.0
 _MAX_KNOB_TEXT = 500
 _MAX_KNOB_COUNT = 1_000_000
 
@@ -93,6 +96,12 @@ def _knob_value(name: str, value: object) -> object:
         raise invalid(name, f"{name} must be a whole number from 0 to {_MAX_KNOB_COUNT:,}.")
     if kind is str and (not isinstance(value, str) or not 0 < len(value) <= _MAX_KNOB_TEXT):
         raise invalid(name, f"{name} must be text of 1 to {_MAX_KNOB_TEXT} characters.")
+    if kind is float:
+        if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= _MAX_STALL_S:
+            raise invalid(name, f"{name} must be a number of seconds from 0 to {_MAX_STALL_S:g}.")
+        return float(value)
+    if name == "files_answer_status" and not 400 <= value <= 599:
+        raise invalid(name, f"{name} must be an HTTP error status from 400 to 599.")
     return value
 
 
