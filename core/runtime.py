@@ -219,7 +219,7 @@ def attach_archiver(runtime: Runtime, client: HeyGenClient) -> None:
     """Give the runtime's worker an :class:`~core.jobs.archiver.Archiver` using ``client`` (its own)."""
     worker, settings = runtime.worker, runtime.settings
     assert worker is not None and runtime.archive is not None
-    worker.archiver = Archiver(runtime.session_factory, runtime.archive, client, holder=worker.name,
+    worker.archiver = Archiver(runtime.session_factory, runtime.archive, client, actor=worker.actor,
                                timeout_s=settings.archive_timeout_s, retention_days=settings.archive_retention_days,
                                clock=worker.clock)
 

@@ -129,7 +129,7 @@ def _backfill(ctx: FrameContext) -> None:
     def show(done: int, total: int, outcome) -> None:
         bar.progress(done / total, text=f"{done} of {total}: reel {outcome.reel_id} {outcome.state}")
 
-    outcomes = archiver.backfill(runtime.session_factory, runtime.archive, runtime.client, holder=ctx.user or "settings",
+    outcomes = archiver.backfill(runtime.session_factory, runtime.archive, runtime.client, actor=ctx.actor,
                                  timeout_s=runtime.settings.archive_timeout_s, progress=show)
     failed = [o for o in outcomes if o.state == "failed"]
     bar.empty()
@@ -158,8 +158,10 @@ def _archive(ctx: FrameContext) -> None:
     c2.metric("Size", human_size(totals.bytes), help=f"{totals.files:,} files")
     c3.metric("Waiting", f"{totals.pending:,}", help="Finished videos the worker has not copied yet")
     c4.metric("Failed", f"{totals.failed:,}", help="Retried by the worker with a growing delay; see Videos for why")
+    why_not = denial(ctx.actor, Action.ARCHIVE_VIDEOS)
     if st.button("Archive all finished videos now", icon=":material/cloud_upload:", key="set_backfill",
-                 help="Copies every finished video that has no archive yet, one after another, in this session"):
+                 disabled=why_not is not None, help=plain(why_not) if why_not else
+                 "Copies every finished video that has no archive yet, one after another, in this session"):
         _backfill(ctx)
 
 

@@ -12,7 +12,7 @@ import pandas as pd
 import streamlit as st
 
 from core.access.actor import Actor
-from core.access.permissions import PermissionDenied
+from core.access.permissions import Action, PermissionDenied, reel_denial
 from core.board import videos as core_videos
 from core.board.rows import ARCHIVE_TEXT, BoardRow
 from core.board.text import human_ago, human_duration
@@ -87,22 +87,26 @@ def _refresh(runtime: Runtime, reel_id: int, actor: Actor) -> None:
     video_rows.clear()
 
 
-def _archive_now(runtime: Runtime, reel_id: int, user: str) -> None:
+def _archive_now(runtime: Runtime, reel_id: int, actor: Actor) -> None:
     """on_click: ask the worker to archive this reel in its next cycle (no backoff)."""
-    with runtime.session_factory() as session:
-        asked = jobs_archive.request_archive(session, reel_id, actor=user or "someone")
+    try:
+        with runtime.session_factory() as session:
+            asked = jobs_archive.request_archive(session, reel_id, actor=actor)
+    except PermissionDenied as exc:
+        st.session_state[_NOTICE] = ("error", str(exc))
+        return
     st.session_state[_NOTICE] = (("success", "The worker will archive this video in its next cycle.") if asked
                                  else ("info", "This video is already archived or being archived."))
     details.clear()
 
 
-def _delete(runtime: Runtime, reel_id: int, user: str) -> None:
+def _delete(runtime: Runtime, reel_id: int, actor: Actor) -> None:
     """on_click of "Delete for good": the reel and its archived files."""
     st.session_state.pop(_CONFIRM, None)
     try:
         with runtime.session_factory() as session:
-            removed = jobs_archive.delete_reel(session, runtime.archive, reel_id, actor=user)
-    except (ReelError, ArchiveStoreError) as exc:
+            removed = jobs_archive.delete_reel(session, runtime.archive, reel_id, actor=actor)
+    except (ReelError, ArchiveStoreError, PermissionDenied) as exc:
         st.session_state[_NOTICE] = ("error", f"The reel was not deleted. {exc}")
         return
     st.session_state[_NOTICE] = ("success", f"Deleted the reel and {removed} archived file(s).")
@@ -121,14 +125,15 @@ def _downloads(ctx: FrameContext, d: VideoDetails) -> None:
     media.download_buttons(runtime, d, cells, key="vid_dl")
     if not d.archive or d.archive.state != "archived":
         next(cells).button("Refresh link", key="vid_refresh", icon=":material/sync:", on_click=_refresh,
-                           args=(runtime, d.reel_id), width="stretch",
+                           args=(runtime, d.reel_id, ctx.actor), width="stretch",
                            help="Ask HeyGen for new download links (they expire after 7 days)")
     with next(cells).popover("Share", icon=":material/share:", width="stretch"):
         link = f"{share_base()}{SHARE_PATH}?{SHARE_KEY}={d.reel_id}"
         st.caption("Anyone on the team who may see this reel can watch it at this link (played from the archive):")
         st.code(link, language=None)
+    why_not = reel_denial(ctx.actor, Action.DELETE_REEL, d)
     next(cells).button("Delete…", key="vid_delete", icon=":material/delete:", width="stretch",
-                       disabled=not ctx.user, help=None if ctx.user else "Enter your name in the sidebar first",
+                       disabled=why_not is not None, help=plain(why_not) if why_not else None,
                        on_click=lambda: st.session_state.update({_CONFIRM: d.reel_id}))
     if st.session_state.get(_CONFIRM) == d.reel_id:
         _confirm_delete(ctx, d)
@@ -143,7 +148,7 @@ def _confirm_delete(ctx: FrameContext, d: VideoDetails) -> None:
                    icon=":material/warning:")
         yes, no = st.columns(2)
         yes.button("Delete for good", type="primary", key="vid_delete_yes", on_click=_delete,
-                   args=(ctx.runtime, d.reel_id, ctx.user), width="stretch")
+                   args=(ctx.runtime, d.reel_id, ctx.actor), width="stretch")
         no.button("Keep it", key="vid_delete_no", on_click=lambda: st.session_state.pop(_CONFIRM, None),
                   width="stretch")
 
@@ -167,7 +172,7 @@ def archive_caption(ctx: FrameContext, d: VideoDetails) -> None:
         st.info("Archiving: the worker is copying this video out of HeyGen.", icon=":material/cloud_upload:")
     if kept.state in ("failed", "deleted"):
         st.button("Archive now", key="vid_archive_now", icon=":material/cloud_upload:", on_click=_archive_now,
-                  args=(ctx.runtime, d.reel_id, ctx.user))
+                  args=(ctx.runtime, d.reel_id, ctx.actor))
 
 
 def _details(d: VideoDetails, size: int | None) -> None:

@@ -47,6 +47,7 @@ class Action(StrEnum):
     MANAGE_USERS = "manage users and roles"
     CHANGE_SETTINGS = "change settings"
     PROCESS_JOBS = "process launched reels"
+    ARCHIVE_VIDEOS = "archive finished videos"
 
 
 #: Actions on one reel that its owner may do (producer role or higher); admins may do them on any reel.
@@ -61,9 +62,11 @@ VIEWER_ACTIONS = frozenset({Action.REFRESH_LINKS})
 #: Actions only admins may do (besides everyone else's reels).
 ADMIN_ACTIONS = frozenset({
     Action.REFRESH_CATALOG, Action.MANAGE_WEBHOOKS, Action.MANAGE_USERS, Action.CHANGE_SETTINGS,
+    Action.ARCHIVE_VIDEOS,
 })
 #: What the worker, the webhook receiver and Reel Studio itself may do.
-SYSTEM_ACTIONS = frozenset({Action.PROCESS_JOBS, Action.REFRESH_LINKS, Action.REFRESH_CATALOG})
+SYSTEM_ACTIONS = frozenset({Action.PROCESS_JOBS, Action.REFRESH_LINKS, Action.REFRESH_CATALOG,
+                            Action.ARCHIVE_VIDEOS})
 
 
 class PermissionDenied(PermissionError):  # noqa: N818 - the product's name for it

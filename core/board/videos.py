@@ -106,6 +106,7 @@ class VideoDetails:
     archive: ArchiveView | None = None
     measured: bool = False
     size_bytes: int | None = None
+    owner_id: int | None = None
 
 
 def video_details(session: Session, reel_id: int) -> VideoDetails | None:
@@ -128,7 +129,7 @@ def video_details(session: Session, reel_id: int) -> VideoDetails | None:
         attempt=reel.attempt, links_expire_at=reel.links_expire_at, video_url=reel.video_url,
         captioned_video_url=reel.captioned_video_url, subtitle_url=reel.subtitle_url,
         thumbnail_url=reel.thumbnail_url, video_page_url=reel.video_page_url,
-        archive=kept, measured=measured, size_bytes=video.size_bytes if video else None,
+        archive=kept, measured=measured, size_bytes=video.size_bytes if video else None, owner_id=reel.owner_id,
     )
 
 

@@ -33,6 +33,8 @@ from sqlalchemy import and_, delete, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
+from core.access.actor import Actor
+from core.access.permissions import Action, require, require_reel
 from core.heygen.errors import HeyGenError, NotFoundError
 from core.jobs import lifecycle
 from core.jobs.archive_download import DownloadError, LinkExpiredError, Opener, download, open_append, probe
@@ -149,7 +151,7 @@ class _Copy:
 
 
 def archive_reel(
-    session_factory: sessionmaker, store: ArchiveStore, client: Any, reel_id: int, *, holder: str,
+    session_factory: sessionmaker, store: ArchiveStore, client: Any, reel_id: int, *, actor: Actor,
     http: requests.Session | None = None, timeout_s: float = 30.0, force: bool = False,
     clock: Callable[[], datetime] = utcnow, opener: Opener = open_append,
 ) -> ArchiveOutcome:
@@ -159,13 +161,18 @@ def archive_reel(
     SHA-256) and committed atomically, and its :class:`ArchivedFile` row is written. An expired link is
     refreshed once with ``GET /v3/videos/{video_id}`` (``client.get_video``). Any failure ends the try
     with state ``failed``, a one-sentence ``reason`` and ``next_try_at`` after :func:`backoff_s`; files
-    already committed stay. Never raises for download, store or HeyGen errors.
+    already committed stay. Never raises for download, store or HeyGen errors. ``actor`` is recorded in the
+    claim and the audit trail.
+
+    Raises:
+        PermissionDenied: ``actor`` may not archive (only the worker, Reel Studio itself and admins may).
 
     Returns:
         :class:`ArchiveOutcome`.
     """
+    require(actor, Action.ARCHIVE_VIDEOS)
     with session_factory() as session:
-        if not claim(session, reel_id, holder=holder, now=clock(), force=force):
+        if not claim(session, reel_id, holder=actor.name, now=clock(), force=force):
             return ArchiveOutcome(reel_id, "skipped")
         reel = session.get(Reel, reel_id)
         if reel is None or reel.status != "completed" or not reel.video_id:
@@ -175,7 +182,7 @@ def archive_reel(
         work = _Copy(rows={f.kind: f for f in session.execute(
             select(ArchivedFile).where(ArchivedFile.reel_id == reel_id)).scalars()})
         try:
-            _copy_files(session, store, client, reel, work, holder=holder, http=http, timeout_s=timeout_s,
+            _copy_files(session, store, client, reel, work, actor=actor, http=http, timeout_s=timeout_s,
                         clock=clock, opener=opener)
         except (DownloadError, ArchiveStoreError, HeyGenError, OSError) as exc:
             session.rollback()
@@ -183,11 +190,11 @@ def archive_reel(
             _record_failure(session, reel_id, reason, retry=retry, now=clock())
             log.warning("archive of reel %s failed: %s", reel_id, reason)
             return ArchiveOutcome(reel_id, "failed", reason, work.copied, work.bytes_copied)
-        _record_success(session, reel, work, holder=holder, now=clock())
+        _record_success(session, reel, work, actor=actor, now=clock())
         return ArchiveOutcome(reel_id, "archived", None, work.copied, work.bytes_copied)
 
 
-def _copy_files(session: Session, store: ArchiveStore, client: Any, reel: Reel, work: _Copy, *, holder: str,
+def _copy_files(session: Session, store: ArchiveStore, client: Any, reel: Reel, work: _Copy, *, actor: Actor,
                 http: requests.Session | None, timeout_s: float, clock: Callable[[], datetime],
                 opener: Opener) -> None:
     base = getattr(client, "base_url", "") + "/"
@@ -206,7 +213,7 @@ def _copy_files(session: Session, store: ArchiveStore, client: Any, reel: Reel, 
         except LinkExpiredError:
             if work.refreshed:
                 raise
-            reel = _refresh(session, client, reel)
+            reel = _refresh(session, client, reel, actor)
             work.refreshed = True
             url = getattr(reel, column)
             if not url:
@@ -227,10 +234,10 @@ def _copy_files(session: Session, store: ArchiveStore, client: Any, reel: Reel, 
         session.commit()
 
 
-def _refresh(session: Session, client: Any, reel: Reel) -> Reel:
+def _refresh(session: Session, client: Any, reel: Reel, actor: Actor) -> Reel:
     """Fresh presigned links for ``reel`` (``GET /v3/videos/{id}``); the reel row is updated."""
     try:
-        return lifecycle.refresh_links(session, client, reel.id)
+        return lifecycle.refresh_links(session, client, reel.id, actor=actor)
     except NotFoundError:
         raise DownloadError("HeyGen no longer has this video, so it cannot be archived.", retry=False) from None
 
@@ -274,7 +281,7 @@ def _record_failure(session: Session, reel_id: int, reason: str, *, retry: bool,
     session.commit()
 
 
-def _record_success(session: Session, reel: Reel, work: _Copy, *, holder: str, now: datetime) -> None:
+def _record_success(session: Session, reel: Reel, work: _Copy, *, actor: Actor, now: datetime) -> None:
     total = session.execute(select(func.coalesce(func.sum(ArchivedFile.size_bytes), 0))
                             .where(ArchivedFile.reel_id == reel.id)).scalar_one()
     values: dict[str, Any] = {"state": "archived", "reason": None, "tries": 0, "next_try_at": None,
@@ -289,7 +296,7 @@ def _record_success(session: Session, reel: Reel, work: _Copy, *, holder: str, n
     session.execute(update(ReelArchive).where(ReelArchive.reel_id == reel.id).values(**values)
                     .execution_options(synchronize_session=False))
     if first_time or work.copied:
-        lifecycle.note(session, reel, actor=holder,
+        lifecycle.note(session, reel, actor=actor,
                         detail=f"archived {work.copied} file(s), {int(total):,} bytes in the archive", now=now)
         _touch(session, reel.id, now)
     session.commit()
@@ -321,17 +328,19 @@ def delete_archive(session: Session, store: ArchiveStore, reel_id: int) -> int:
     return len(keys)
 
 
-def delete_reel(session: Session, store: ArchiveStore, reel_id: int, *, actor: str) -> int:
+def delete_reel(session: Session, store: ArchiveStore, reel_id: int, *, actor: Actor) -> int:
     """Delete reel ``reel_id`` (see :func:`core.reels.drafts.delete_reel`) and its archived files. Commits.
 
     The files go first: when the store cannot delete them the reel stays, so nothing is left in the
     store without its reel. Returns the number of archived files removed.
 
     Raises:
+        PermissionDenied: ``actor`` may not delete this reel (nothing deleted).
         core.reels.validation.ReelNotFoundError / ReelStateError: as ``drafts.delete_reel`` (nothing deleted).
         ArchiveStoreError: the store could not delete the files (the reel stays).
     """
     reel = drafts.get_reel(session, reel_id)  # raises for an unknown reel before anything is removed
+    require_reel(actor, Action.DELETE_REEL, reel)  # before any file goes
     if reel.status not in validation.DELETABLE_STATUSES:
         drafts.delete_reel(session, reel_id, actor=actor)  # raises the one-sentence ReelStateError
     removed = delete_archive(session, store, reel_id)
@@ -340,12 +349,13 @@ def delete_reel(session: Session, store: ArchiveStore, reel_id: int, *, actor: s
     return removed
 
 
-def request_archive(session: Session, reel_id: int, *, actor: str, now: datetime | None = None) -> bool:
+def request_archive(session: Session, reel_id: int, *, actor: Actor, now: datetime | None = None) -> bool:
     """Ask the worker to (re)try archiving completed reel ``reel_id`` in its next cycle. Commits.
 
     A ``failed`` or ``deleted`` archive becomes ``pending`` with no backoff; an ``archived`` one is left
     alone. Returns True when something changed.
     """
+    require(actor, Action.REFRESH_LINKS)  # like refreshing a link: anyone with a role may ask
     now = now or utcnow()
     reel = session.get(Reel, reel_id)
     if reel is None or reel.status != "completed":
@@ -365,15 +375,18 @@ def request_archive(session: Session, reel_id: int, *, actor: str, now: datetime
     return True
 
 
-def apply_retention(session: Session, store: ArchiveStore, *, days: int, now: datetime | None = None) -> int:
+def apply_retention(session: Session, store: ArchiveStore, *, days: int, actor: Actor,
+                    now: datetime | None = None) -> int:
     """Delete the files of reels completed more than ``days`` days ago (0 = keep forever). Commits.
 
     Their archive state becomes ``deleted`` with a reason, so they are not archived again.
     Returns the number of reels whose files were removed.
 
     Raises:
+        PermissionDenied: ``actor`` may not archive (only the worker, Reel Studio itself and admins may).
         ArchiveStoreError: the store could not delete the files (the reels stay archived).
     """
+    require(actor, Action.ARCHIVE_VIDEOS)
     if days <= 0:
         return 0
     now = now or utcnow()

@@ -23,6 +23,8 @@ from typing import Any, TextIO
 import requests
 from sqlalchemy.orm import sessionmaker
 
+from core.access.actor import SYSTEM, Actor
+from core.access.permissions import Action, require
 from core.jobs import archive
 from core.jobs.archive import ArchiveOutcome
 from core.jobs.archive_store import ArchiveStore, ArchiveStoreError
@@ -40,20 +42,20 @@ class Archiver:
         session_factory: sessionmaker bound to the migrated database.
         store: the :class:`~core.jobs.archive_store.ArchiveStore`.
         client: a HeyGen client (``get_video`` refreshes expired links).
-        holder: the worker's name, recorded as the claim holder and in the audit trail.
+        actor: the worker (``worker_actor(name)``), recorded as the claim holder and in the audit trail.
         timeout_s: seconds without a byte before a download counts as stalled.
         retention_days: see :func:`core.jobs.archive.apply_retention` (0 = keep forever).
         threads: reels copied at once.
         clock: ``() -> Unix seconds`` (the worker's, injectable in tests).
     """
 
-    def __init__(self, session_factory: sessionmaker, store: ArchiveStore, client: Any, *, holder: str,
+    def __init__(self, session_factory: sessionmaker, store: ArchiveStore, client: Any, *, actor: Actor,
                  timeout_s: float = 30.0, retention_days: int = 0, threads: int = 1,
                  clock: Callable[[], float] = time.time) -> None:
         self.session_factory = session_factory
         self.store = store
         self.client = client
-        self.holder = holder
+        self.actor = actor
         self.timeout_s = timeout_s
         self.retention_days = retention_days
         self.threads = threads
@@ -99,7 +101,7 @@ class Archiver:
         try:
             with requests.Session() as http:
                 outcome = archive.archive_reel(self.session_factory, self.store, self.client, reel_id,
-                                               holder=self.holder, http=http, timeout_s=self.timeout_s,
+                                               actor=self.actor, http=http, timeout_s=self.timeout_s,
                                                force=force, clock=self._now)
         except Exception:  # the database went away, or the reel was deleted mid-copy: the next cycle decides
             log.exception("archiving reel %s stopped", reel_id)
@@ -110,7 +112,8 @@ class Archiver:
     def _retention(self) -> None:
         try:
             with self.session_factory() as session:
-                removed = archive.apply_retention(session, self.store, days=self.retention_days, now=self._now())
+                removed = archive.apply_retention(session, self.store, days=self.retention_days, actor=self.actor,
+                                                  now=self._now())
             if removed:
                 log.info("retention removed the archived files of %s reel(s)", removed)
         except (ArchiveStoreError, Exception):
@@ -136,19 +139,23 @@ class Archiver:
 Progress = Callable[[int, int, ArchiveOutcome], None]
 
 
-def backfill(session_factory: sessionmaker, store: ArchiveStore, client: Any, *, holder: str,
+def backfill(session_factory: sessionmaker, store: ArchiveStore, client: Any, *, actor: Actor,
              timeout_s: float = 30.0, progress: Progress | None = None) -> list[ArchiveOutcome]:
     """Archive every completed reel without a complete archive, oldest first, one at a time.
 
     Failed reels are tried at once (their backoff is ignored). ``progress(done, total, outcome)`` is
     called after each reel. Returns the outcomes in order.
+
+    Raises:
+        PermissionDenied: ``actor`` may not archive (only admins, the worker and Reel Studio itself may).
     """
+    require(actor, Action.ARCHIVE_VIDEOS)
     with session_factory() as session:
         ids = archive.missing(session)
     outcomes = []
     with requests.Session() as http:
         for done, reel_id in enumerate(ids, start=1):
-            outcome = archive.archive_reel(session_factory, store, client, reel_id, holder=holder, http=http,
+            outcome = archive.archive_reel(session_factory, store, client, reel_id, actor=actor, http=http,
                                            timeout_s=timeout_s, force=True)
             outcomes.append(outcome)
             if progress:
@@ -172,7 +179,7 @@ def backfill_with_progress(session_factory: sessionmaker, store: ArchiveStore, c
         bar.set_postfix_str(f"reel {outcome.reel_id}: {outcome.state}")
         bar.update(1)
 
-    outcomes = backfill(session_factory, store, client, holder="backfill", timeout_s=timeout_s, progress=show)
+    outcomes = backfill(session_factory, store, client, actor=SYSTEM, timeout_s=timeout_s, progress=show)
     bar.close()
     failed = [o for o in outcomes if o.state == "failed"]
     for outcome in failed:

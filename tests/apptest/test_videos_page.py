@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import update
 from streamlit.runtime.media_file_manager import MediaFileManager
 
+from core.access.actor import worker_actor
 from core.board.text import human_duration
 from core.board.videos import human_size
 from core.catalog.store import load_catalog
@@ -156,7 +157,7 @@ def test_an_archived_video_still_plays_and_downloads_after_heygen_links_expire(o
         session.execute(update(Reel).where(Reel.id == other.id).values(thumbnail_url=rendered.thumbnail_url,
                                                                         subtitle_url=rendered.subtitle_url))
         session.commit()
-    outcome = archive_reel(app_runtime.session_factory, app_runtime.archive, app_runtime.client, other.id, holder="t")
+    outcome = archive_reel(app_runtime.session_factory, app_runtime.archive, app_runtime.client, other.id, actor=worker_actor("t"))
     assert outcome.state == "archived", outcome.reason
     with app_runtime.session_factory() as session:  # HeyGen's links die (and would 403)
         session.execute(update(Reel).where(Reel.id == other.id).values(

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 import requests
 
+from core.access.actor import SYSTEM, worker_actor
 from core.jobs import archive
 from core.jobs.archive_download import probe
 from core.jobs.archive_store import ArchiveStore
@@ -54,7 +55,7 @@ def completed_reel(session_factory, server, catalog_index, **fields) -> Reel:
 def test_a_completed_reel_is_archived_within_the_cycle_that_sees_it_finish(
         session_factory, server, catalog_index, store) -> None:
     worker = make_worker(session_factory, server, catalog_index)
-    worker.archiver = Archiver(session_factory, store, client_for(server), holder=worker.name)
+    worker.archiver = Archiver(session_factory, store, client_for(server), actor=worker.actor)
     reel_id = launched(session_factory, catalog_index)
     for _ in range(200):
         report = worker.run_once()
@@ -79,7 +80,7 @@ def test_a_completed_reel_is_archived_within_the_cycle_that_sees_it_finish(
 
 def test_size_and_length_come_from_the_file_itself(session_factory, server, catalog_index, store) -> None:
     done = completed_reel(session_factory, server, catalog_index, resolution="1080p")
-    archive.archive_reel(session_factory, store, client_for(server), done.id, holder="t")
+    archive.archive_reel(session_factory, store, client_for(server), done.id, actor=worker_actor("t"))
     with session_factory() as session:
         view = archive.archive_of(session, done.id)
     # ffmpeg's own view of the sandbox's source MP4, independently of the archive
@@ -92,7 +93,7 @@ def test_size_and_length_come_from_the_file_itself(session_factory, server, cata
 def test_it_still_plays_after_the_links_expire_and_after_a_restart(
         session_factory, server, catalog_index, store, clock, tmp_path) -> None:
     done = completed_reel(session_factory, server, catalog_index, captions=True)
-    assert archive.archive_reel(session_factory, store, client_for(server), done.id, holder="t").state == "archived"
+    assert archive.archive_reel(session_factory, store, client_for(server), done.id, actor=worker_actor("t")).state == "archived"
     clock.advance(8 * 24 * 3600)  # HeyGen's links are dead now ...
     knobs(server, expire_urls=True)  # ... and fresh ones would be dead too
     assert requests.get(done.video_url, timeout=10).status_code == 403
@@ -110,7 +111,7 @@ def test_links_that_expired_before_archiving_are_refreshed(session_factory, serv
     done = completed_reel(session_factory, server, catalog_index)
     clock.advance(8 * 24 * 3600)
     assert requests.get(done.video_url, timeout=10).status_code == 403
-    outcome = archive.archive_reel(session_factory, store, client_for(server), done.id, holder="t")
+    outcome = archive.archive_reel(session_factory, store, client_for(server), done.id, actor=worker_actor("t"))
     assert outcome.state == "archived", outcome.reason
     assert reel(session_factory, done.id).video_url != done.video_url  # fresh links were stored
 
@@ -121,7 +122,7 @@ def test_links_that_stay_expired_fail_with_a_reason_and_back_off(session_factory
     clock.advance(8 * 24 * 3600)
     knobs(server, expire_urls=True)
     before = utcnow()
-    outcome = archive.archive_reel(session_factory, store, client_for(server), done.id, holder="t")
+    outcome = archive.archive_reel(session_factory, store, client_for(server), done.id, actor=worker_actor("t"))
     assert outcome.state == "failed" and "expired" in outcome.reason
     with session_factory() as session:
         view = archive.archive_of(session, done.id)
@@ -130,16 +131,16 @@ def test_links_that_stay_expired_fail_with_a_reason_and_back_off(session_factory
         assert archive.due(session, now=view.next_try_at + timedelta(seconds=1)) == [done.id]
     knobs(server, expire_urls=False)
     later = lambda: view.next_try_at + timedelta(seconds=1)  # noqa: E731
-    assert archive.archive_reel(session_factory, store, client_for(server), done.id, holder="t",
+    assert archive.archive_reel(session_factory, store, client_for(server), done.id, actor=worker_actor("t"),
                                 clock=later).state == "archived"
 
 
 def test_a_second_run_copies_nothing(session_factory, server, catalog_index, store) -> None:
     done = completed_reel(session_factory, server, catalog_index)
-    first = archive.archive_reel(session_factory, store, client_for(server), done.id, holder="t")
+    first = archive.archive_reel(session_factory, store, client_for(server), done.id, actor=worker_actor("t"))
     listing = store.listing()
     stamps = {o.key: store.local_path(o.key).stat().st_mtime_ns for o in listing}
-    again = archive.archive_reel(session_factory, store, client_for(server), done.id, holder="t", force=True)
+    again = archive.archive_reel(session_factory, store, client_for(server), done.id, actor=worker_actor("t"), force=True)
     assert first.copied == len(listing) and again.state == "archived" and again.copied == 0
     assert store.listing() == listing
     assert {o.key: store.local_path(o.key).stat().st_mtime_ns for o in listing} == stamps
@@ -150,12 +151,12 @@ def test_a_second_run_copies_nothing(session_factory, server, catalog_index, sto
 def test_backfill_archives_every_completed_reel_without_one(session_factory, server, catalog_index, store) -> None:
     reels = [completed_reel(session_factory, server, catalog_index) for _ in range(2)]
     seen = []
-    outcomes = backfill(session_factory, store, client_for(server), holder="backfill",
+    outcomes = backfill(session_factory, store, client_for(server), actor=worker_actor("backfill"),
                         progress=lambda done, total, o: seen.append((done, total, o.reel_id)))
     assert sorted(o.reel_id for o in outcomes) == sorted(r.id for r in reels)
     assert {o.state for o in outcomes} == {"archived"}
     assert [(d, t) for d, t, _ in seen] == [(1, 2), (2, 2)]
-    assert backfill(session_factory, store, client_for(server), holder="backfill") == []
+    assert backfill(session_factory, store, client_for(server), actor=worker_actor("backfill")) == []
     with session_factory() as session:
         totals = archive.summary(session)
     assert totals.archived == 2 and totals.pending == 0 and totals.files == len(store.listing())
@@ -164,7 +165,7 @@ def test_backfill_archives_every_completed_reel_without_one(session_factory, ser
 
 def test_deleting_the_archive_removes_its_files(session_factory, server, catalog_index, store) -> None:
     done = completed_reel(session_factory, server, catalog_index)
-    archive.archive_reel(session_factory, store, client_for(server), done.id, holder="t")
+    archive.archive_reel(session_factory, store, client_for(server), done.id, actor=worker_actor("t"))
     count = len(store.listing())
     with session_factory() as session:
         assert archive.delete_archive(session, store, done.id) == count
@@ -175,13 +176,13 @@ def test_deleting_the_archive_removes_its_files(session_factory, server, catalog
 def test_retention_removes_old_archives_only(session_factory, server, catalog_index, store) -> None:
     old, new = (completed_reel(session_factory, server, catalog_index) for _ in range(2))
     for r in (old, new):
-        archive.archive_reel(session_factory, store, client_for(server), r.id, holder="t")
+        archive.archive_reel(session_factory, store, client_for(server), r.id, actor=worker_actor("t"))
     with session_factory() as session:
-        assert archive.apply_retention(session, store, days=0) == 0
+        assert archive.apply_retention(session, store, days=0, actor=SYSTEM) == 0
         now = old.completed_at + timedelta(days=30, seconds=1)
         session.query(Reel).filter(Reel.id == new.id).update({"completed_at": now - timedelta(days=1)})
         session.commit()
-        assert archive.apply_retention(session, store, days=30, now=now) == 1
+        assert archive.apply_retention(session, store, days=30, actor=SYSTEM, now=now) == 1
         assert archive.archive_of(session, old.id).state == "deleted"
         assert archive.archive_of(session, new.id).state == "archived"
         assert archive.due(session) == []  # a deleted archive is not copied again
@@ -191,7 +192,7 @@ def test_retention_removes_old_archives_only(session_factory, server, catalog_in
 def test_the_worker_is_not_held_up_by_a_stalled_download(session_factory, server, catalog_index, store) -> None:
     done = completed_reel(session_factory, server, catalog_index)
     knobs(server, stall_files_next=1, stall_s=3.0)
-    archiver = Archiver(session_factory, store, client_for(server), holder="w", timeout_s=1.0)
+    archiver = Archiver(session_factory, store, client_for(server), actor=worker_actor("w"), timeout_s=1.0)
     assert archiver.schedule() == 1
     assert archiver.schedule() == 0  # already under way: not started twice, and schedule returned at once
     assert archiver.wait(60)
@@ -204,10 +205,10 @@ def test_the_board_shows_each_finished_reels_archive_state(session_factory, serv
     from core.board.rows import BoardFilter, load_board
 
     ok, broken = (completed_reel(session_factory, server, catalog_index) for _ in range(2))
-    archive.archive_reel(session_factory, store, client_for(server), ok.id, holder="t")
+    archive.archive_reel(session_factory, store, client_for(server), ok.id, actor=worker_actor("t"))
     clock.advance(8 * 24 * 3600)
     knobs(server, expire_urls=True)
-    failed = archive.archive_reel(session_factory, store, client_for(server), broken.id, holder="t")
+    failed = archive.archive_reel(session_factory, store, client_for(server), broken.id, actor=worker_actor("t"))
     draft_id = launched(session_factory, catalog_index)  # queued: no archive at all
     with session_factory() as session:
         frame, _ = load_board(session, BoardFilter())
@@ -242,7 +243,7 @@ def test_videos_play_from_the_local_archive_and_fall_back_when_a_file_is_missing
     from core.board.videos import media, video_details
 
     done = completed_reel(session_factory, server, catalog_index)
-    archive.archive_reel(session_factory, store, client_for(server), done.id, holder="t")
+    archive.archive_reel(session_factory, store, client_for(server), done.id, actor=worker_actor("t"))
     with session_factory() as session:
         d = video_details(session, done.id)
     local = media(store, d, "video")
@@ -258,7 +259,7 @@ def test_an_unexpected_error_in_a_copy_is_logged_and_the_archiver_carries_on(
     done = completed_reel(session_factory, server, catalog_index)
     real = archive.archive_reel
     monkeypatch.setattr(archive, "archive_reel", lambda *a, **k: (_ for _ in ()).throw(RuntimeError("db gone")))
-    archiver = Archiver(session_factory, store, client_for(server), holder="w")
+    archiver = Archiver(session_factory, store, client_for(server), actor=worker_actor("w"))
     assert archiver.schedule() == 1 and archiver.wait(30)
     assert archiver.outcomes[-1].state == "failed" and "archiving reel" in caplog.text
     monkeypatch.setattr(archive, "archive_reel", real)

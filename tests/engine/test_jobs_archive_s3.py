@@ -8,6 +8,7 @@ from datetime import timedelta
 import pytest
 import requests
 
+from core.access.actor import worker_actor
 from core.jobs import archive
 from core.jobs.archive_store import build_store
 from tests.engine.test_jobs_worker import client_for, launched, make_worker, run_until
@@ -39,9 +40,9 @@ def bucket_keys(store) -> list[str]:
 def test_archives_to_s3_with_one_object_per_file_and_plays_from_a_presigned_url(
         session_factory, sandbox, done, moto_s3, tmp_path) -> None:
     store = s3_store(moto_s3, tmp_path)
-    outcome = archive.archive_reel(session_factory, store, client_for(sandbox), done.id, holder="t")
+    outcome = archive.archive_reel(session_factory, store, client_for(sandbox), done.id, actor=worker_actor("t"))
     assert outcome.state == "archived", outcome.reason
-    again = archive.archive_reel(session_factory, store, client_for(sandbox), done.id, holder="t", force=True)
+    again = archive.archive_reel(session_factory, store, client_for(sandbox), done.id, actor=worker_actor("t"), force=True)
     assert again.copied == 0
     with session_factory() as session:
         view = archive.archive_of(session, done.id)
@@ -59,7 +60,7 @@ def test_archives_to_s3_with_one_object_per_file_and_plays_from_a_presigned_url(
 def test_s3_down_fails_with_the_reason_and_is_retried(session_factory, sandbox, done, moto_s3, tmp_path) -> None:
     store = s3_store(moto_s3, tmp_path)
     moto_s3.stop()
-    failed = archive.archive_reel(session_factory, store, client_for(sandbox), done.id, holder="t")
+    failed = archive.archive_reel(session_factory, store, client_for(sandbox), done.id, actor=worker_actor("t"))
     assert failed.state == "failed"
     assert failed.reason.startswith(f"Could not read the archive at s3://{BUCKET}/team") or \
         failed.reason.startswith(f"Could not write the archive at s3://{BUCKET}/team")
@@ -70,7 +71,7 @@ def test_s3_down_fails_with_the_reason_and_is_retried(session_factory, sandbox, 
     moto_s3.start()
     store.fs.mkdir(BUCKET)  # a fresh moto server starts empty
     later = lambda: view.next_try_at + timedelta(seconds=1)  # noqa: E731
-    retried = archive.archive_reel(session_factory, store, client_for(sandbox), done.id, holder="t", clock=later)
+    retried = archive.archive_reel(session_factory, store, client_for(sandbox), done.id, actor=worker_actor("t"), clock=later)
     assert retried.state == "archived", retried.reason
     assert len(bucket_keys(store)) == retried.copied
 
@@ -90,7 +91,7 @@ def test_videos_play_from_a_presigned_link_and_fall_back_to_heygen_before_archiv
         before = video_details(session, done.id)
     heygen = media(store, before, "video")
     assert (heygen.source, heygen.url) == ("heygen", done.video_url) and not before.measured
-    archive.archive_reel(session_factory, store, client_for(sandbox), done.id, holder="t")
+    archive.archive_reel(session_factory, store, client_for(sandbox), done.id, actor=worker_actor("t"))
     with session_factory() as session:
         after = video_details(session, done.id)
     played = media(store, after, "video", expires_s=60)

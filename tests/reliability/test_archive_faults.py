@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 import requests
 
+from core.access.actor import worker_actor
 from core.jobs import archive
 from core.jobs.archive_store import ArchiveStore
 from core.models import utcnow
@@ -69,7 +70,7 @@ def assert_exact_copy(session_factory, store, sandbox, reel) -> None:
 def test_a_truncated_body_is_detected_by_its_length_and_resumed(session_factory, sandbox, done, store) -> None:
     knobs(sandbox, truncate_files_next=1)
     http = Recorder()
-    outcome = archive.archive_reel(session_factory, store, client_for(sandbox), done.id, holder="t", http=http)
+    outcome = archive.archive_reel(session_factory, store, client_for(sandbox), done.id, actor=worker_actor("t"), http=http)
     assert outcome.state == "archived", outcome.reason
     size = (sandbox.sandbox.files_dir / done.video_id / "video.mp4").stat().st_size
     assert http.ranges[:2] == [None, f"bytes={size // 2}-"]  # the second request continues at the cut
@@ -79,7 +80,7 @@ def test_a_truncated_body_is_detected_by_its_length_and_resumed(session_factory,
 def test_a_stalled_download_times_out_and_resumes(session_factory, sandbox, done, store) -> None:
     knobs(sandbox, stall_files_next=1, stall_s=20.0)
     http = Recorder()
-    outcome = archive.archive_reel(session_factory, store, client_for(sandbox), done.id, holder="t", http=http,
+    outcome = archive.archive_reel(session_factory, store, client_for(sandbox), done.id, actor=worker_actor("t"), http=http,
                                    timeout_s=0.5)
     assert outcome.state == "archived", outcome.reason
     assert http.ranges[0] is None and http.ranges[1].startswith("bytes=") and http.ranges[1] != "bytes=0-"
@@ -88,6 +89,7 @@ def test_a_stalled_download_times_out_and_resumes(session_factory, sandbox, done
 
 _CHILD = """
 import sys
+from core.access.actor import worker_actor
 from core.jobs.archive import archive_reel
 from core.jobs.archive_store import ArchiveStore
 from core.config import SANDBOX_API_KEY
@@ -96,8 +98,8 @@ from core.heygen import HeyGenClient
 db_url, root, spool, base_url, reel_id = sys.argv[1:]
 factory = make_session_factory(make_engine(db_url))
 store = ArchiveStore(root, spool_dir=spool)
-archive_reel(factory, store, HeyGenClient(SANDBOX_API_KEY, base_url=base_url), int(reel_id), holder="doomed",
-             timeout_s=120)
+archive_reel(factory, store, HeyGenClient(SANDBOX_API_KEY, base_url=base_url), int(reel_id),
+             actor=worker_actor("doomed"), timeout_s=120)
 """
 
 
@@ -121,7 +123,7 @@ def test_a_worker_killed_mid_download_leaves_no_corrupt_file_and_the_next_resume
     assert have > 0 and store.local_path(video_key(store, done)) is None  # nothing committed, partial kept
     http = Recorder()
     after_claim = lambda: utcnow() + timedelta(seconds=archive.CLAIM_S + 1)  # noqa: E731 - the dead claim lapsed
-    outcome = archive.archive_reel(session_factory, store, client_for(sandbox), done.id, holder="next", http=http,
+    outcome = archive.archive_reel(session_factory, store, client_for(sandbox), done.id, actor=worker_actor("next"), http=http,
                                    clock=after_claim)
     assert outcome.state == "archived", outcome.reason
     assert f"bytes={have}-" in http.ranges
@@ -162,7 +164,7 @@ class FullDisk:
 
 def test_a_full_disk_fails_clearly_leaves_nothing_and_is_retried_later(session_factory, sandbox, done,
                                                                       store) -> None:
-    outcome = archive.archive_reel(session_factory, store, client_for(sandbox), done.id, holder="t",
+    outcome = archive.archive_reel(session_factory, store, client_for(sandbox), done.id, actor=worker_actor("t"),
                                    opener=FullDisk(room=0))
     assert outcome.state == "failed" and "disk is full" in outcome.reason
     assert store.listing() == [] and not any(store.spool_dir.glob("*"))
@@ -170,16 +172,16 @@ def test_a_full_disk_fails_clearly_leaves_nothing_and_is_retried_later(session_f
         view = archive.archive_of(session, done.id)
     assert view.state == "failed" and view.reason == outcome.reason and view.next_try_at is not None
     retry_time = lambda: view.next_try_at + timedelta(seconds=1)  # noqa: E731
-    assert archive.archive_reel(session_factory, store, client_for(sandbox), done.id, holder="t",
+    assert archive.archive_reel(session_factory, store, client_for(sandbox), done.id, actor=worker_actor("t"),
                                 clock=retry_time).state == "archived"
     assert_exact_copy(session_factory, store, sandbox, done)
 
 
 def test_a_file_server_error_fails_with_the_reason_and_backs_off(session_factory, sandbox, done, store) -> None:
     knobs(sandbox, files_answer_next=50, files_answer_status=503)
-    first = archive.archive_reel(session_factory, store, client_for(sandbox), done.id, holder="t")
+    first = archive.archive_reel(session_factory, store, client_for(sandbox), done.id, actor=worker_actor("t"))
     assert first.state == "failed" and "503" in first.reason
-    second = archive.archive_reel(session_factory, store, client_for(sandbox), done.id, holder="t", force=True)
+    second = archive.archive_reel(session_factory, store, client_for(sandbox), done.id, actor=worker_actor("t"), force=True)
     with session_factory() as session:
         view = archive.archive_of(session, done.id)
     assert second.state == "failed" and view.tries == 2

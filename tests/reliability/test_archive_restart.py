@@ -18,6 +18,7 @@ from core.models import Reel
 from core.reels.drafts import create_reel
 from core.reels.validation import SceneInput
 from core.runtime import build_runtime
+from tests.people import signed_in
 
 
 def _settings(tmp_path) -> Settings:
@@ -49,9 +50,10 @@ def test_an_archived_video_plays_after_its_links_expire_and_after_a_restart(tmp_
         scenes = [SceneInput(position=n, avatar_id=look.id, voice_id=catalog.voices[0].voice_id,
                              script=f"Scene {n}: still here next week.") for n in (1, 2, 3)]
         with first.session_factory() as session:
-            reel = create_reel(session, owner="Ana", title="Kept", scenes=scenes)
+            ana = signed_in(session, "Ana")
+            reel = create_reel(session, actor=ana, title="Kept", scenes=scenes)
             session.commit()
-            assert launch(session, reel.id, actor="Ana", index=catalog.index).ok
+            assert launch(session, reel.id, actor=ana, index=catalog.index).ok
         kept = _until(lambda: _archived(first, reel.id))
         with first.session_factory() as session:
             video_id = session.get(Reel, reel.id).video_id
