@@ -39,7 +39,7 @@ from core.heygen.errors import HeyGenError, NotFoundError
 from core.jobs import lifecycle
 from core.jobs.archive_download import DownloadError, LinkExpiredError, Opener, download, open_append, probe
 from core.jobs.archive_store import ArchiveStore, ArchiveStoreError
-from core.models import ArchivedFile, Reel, ReelArchive, utcnow
+from core.models import ArchivedFile, Reel, ReelArchive, ReelEvent, utcnow
 from core.reels import drafts, validation
 
 log = logging.getLogger(__name__)
@@ -296,10 +296,16 @@ def _record_success(session: Session, reel: Reel, work: _Copy, *, actor: Actor, 
     session.execute(update(ReelArchive).where(ReelArchive.reel_id == reel.id).values(**values)
                     .execution_options(synchronize_session=False))
     if first_time or work.copied:
-        lifecycle.note(session, reel, actor=actor,
+        _note(session, reel, actor,
                         detail=f"archived {work.copied} file(s), {int(total):,} bytes in the archive", now=now)
         _touch(session, reel.id, now)
     session.commit()
+
+
+def _note(session: Session, reel: Reel, actor: Actor, *, detail: str, now: datetime) -> None:
+    """An audit-trail event for an archive fact (same status before and after), by ``actor``. Does not commit."""
+    session.add(ReelEvent(reel_id=reel.id, at=now, actor=actor.name, actor_id=actor.user_id, from_status=reel.status,
+                          to_status=reel.status, detail=detail))
 
 
 def _touch(session: Session, reel_id: int, now: datetime) -> None:
@@ -369,7 +375,7 @@ def request_archive(session: Session, reel_id: int, *, actor: Actor, now: dateti
         session.execute(update(ReelArchive).where(ReelArchive.reel_id == reel_id).values(
             state="pending", reason=None, next_try_at=None, updated_at=now)
             .execution_options(synchronize_session=False))
-    lifecycle.note(session, reel, actor=actor, detail="archive requested", now=now)
+    _note(session, reel, actor, detail="archive requested", now=now)
     _touch(session, reel_id, now)
     session.commit()
     return True

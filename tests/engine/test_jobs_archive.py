@@ -266,3 +266,25 @@ def test_an_unexpected_error_in_a_copy_is_logged_and_the_archiver_carries_on(
     assert archiver.schedule() == 1 and archiver.wait(60)  # the reel was never claimed: due again at once
     assert archiver.outcomes[-1].state == "archived" and archiver.outcomes[-1].reel_id == done.id
     archiver.close()
+
+
+def test_only_the_worker_reel_studio_and_admins_archive_and_only_owners_or_admins_delete(
+        session_factory, server, catalog_index, store) -> None:
+    from core.access.actor import Actor
+    from core.access.permissions import PermissionDenied
+
+    done = completed_reel(session_factory, server, catalog_index)
+    producer = Actor("Pam", verified=True, user_id=999, role="producer")  # not the owner
+    with pytest.raises(PermissionDenied, match="archive finished videos"):
+        archive.archive_reel(session_factory, store, client_for(server), done.id, actor=producer)
+    with pytest.raises(PermissionDenied):
+        backfill(session_factory, store, client_for(server), actor=producer)
+    admin = Actor("Ada", verified=True, user_id=1000, role="admin")
+    assert archive.archive_reel(session_factory, store, client_for(server), done.id, actor=admin).state == "archived"
+    files = store.listing()
+    with session_factory() as session, pytest.raises(PermissionDenied, match="delete this reel"):
+        archive.delete_reel(session, store, done.id, actor=producer)
+    assert store.listing() == files  # nothing was removed before the refusal
+    with session_factory() as session:
+        assert archive.delete_reel(session, store, done.id, actor=admin) == len(files)
+    assert store.listing() == []
