@@ -114,3 +114,10 @@ def test_archive_section_counts_and_backfills(open_page, app_runtime):
     at.button(key="set_backfill").click().run()
     assert not at.exception, at.exception
     assert any(f"Reel {gone.id}: HeyGen no longer has this video" in w.value for w in at.warning)
+
+
+def test_only_admins_may_backfill_the_archive(open_page):
+    at = open_page(PAGE, user="Pam")
+    assert not at.exception, at.exception
+    button = at.button(key="set_backfill")
+    assert button.disabled and button.help == plain("Only an admin can archive finished videos.")
