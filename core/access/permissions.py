@@ -6,12 +6,12 @@ Roles, weakest first (:data:`ROLES`):
   expired video link (reading, not changing, what a reel made);
 - ``producer``: also compose reels, and launch, cancel, retry, duplicate and delete **their own**;
   annotate voices; hear speech samples;
-- ``admin``: everything, including other people's reels, roles, Settings, webhooks and the
-  catalog refresh.
+- ``admin``: everything, including other people's reels, roles, Settings, webhooks, the
+  catalog refresh and archiving finished videos by hand (the archive backfill).
 
 The worker, the webhook receiver and Reel Studio itself (``Actor.kind`` other than ``"user"``) may
 do only what they exist for (:data:`SYSTEM_ACTIONS`): moving launched reels through their
-lifecycle and refreshing links; they never edit, delete or manage anything.
+lifecycle, refreshing links and archiving finished videos; they never edit, delete or manage anything.
 
 Deciding is separate from doing: :func:`denial` works out the one-sentence reason an action is
 refused (or ``None``), so pages can disable a control and say why in its help text with the very
