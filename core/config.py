@@ -112,6 +112,23 @@ SPEC: dict[str, Setting] = {
                            "API key of the chat model endpoint (a secret, like the HeyGen key); empty for local servers."),
     "llm_timeout_s": Setting("LLM_TIMEOUT_SECONDS", "llm", "timeout_seconds", float,
                              "Seconds to wait for one chat-model reply before giving up."),
+    "archive_url": Setting("ARCHIVE_URL", "archive", "url", str,
+                           "Where finished videos are archived: empty for DATA_DIR/archive, or an fsspec URL "
+                           "such as s3://bucket/prefix."),
+    "archive_s3_endpoint_url": Setting("ARCHIVE_S3_ENDPOINT_URL", "archive", "s3_endpoint_url", str,
+                                       "Endpoint of S3-compatible storage (MinIO, R2, …); empty for AWS S3."),
+    "archive_s3_access_key_id": Setting("ARCHIVE_S3_ACCESS_KEY_ID", "archive", "s3_access_key_id", str,
+                                        "S3 access key id; empty uses the standard AWS credential chain."),
+    "archive_s3_secret_access_key": Setting("ARCHIVE_S3_SECRET_ACCESS_KEY", "archive", "s3_secret_access_key", str,
+                                            "S3 secret access key (never shown or logged)."),
+    "archive_s3_region": Setting("ARCHIVE_S3_REGION", "archive", "s3_region", str,
+                                 "S3 region name; empty for the endpoint's default."),
+    "archive_retention_days": Setting("ARCHIVE_RETENTION_DAYS", "archive", "retention_days", int,
+                                      "Days an archived video is kept after it finished; 0 keeps it forever."),
+    "archive_link_seconds": Setting("ARCHIVE_LINK_SECONDS", "archive", "link_seconds", int,
+                                    "Lifetime of a presigned archive link handed to the browser, in seconds."),
+    "archive_timeout_s": Setting("ARCHIVE_TIMEOUT_SECONDS", "archive", "timeout_seconds", float,
+                                 "Seconds without a byte before an archive download counts as stalled."),
 }
 
 
@@ -155,6 +172,14 @@ class Settings:
     llm_base_url: str = "https://api.openai.com/v1"
     llm_api_key: str | None = field(default=None, repr=False)
     llm_timeout_s: float = 60.0
+    archive_url: str | None = None
+    archive_s3_endpoint_url: str | None = None
+    archive_s3_access_key_id: str | None = field(default=None, repr=False)
+    archive_s3_secret_access_key: str | None = field(default=None, repr=False)
+    archive_s3_region: str | None = None
+    archive_retention_days: int = 0
+    archive_link_seconds: int = 300
+    archive_timeout_s: float = 30.0
 
     @property
     def sandbox(self) -> bool:
@@ -277,6 +302,12 @@ def load_settings(env: Mapping[str, str] | None = None, secrets_path: Path | Non
         raise SettingsError("DEFAULT_ROLE must be viewer, producer or admin.")
     if not 1.0 <= settings.llm_timeout_s <= 600.0:
         raise SettingsError("LLM_TIMEOUT_SECONDS must be between 1 and 600.")
+    if settings.archive_retention_days < 0:
+        raise SettingsError("ARCHIVE_RETENTION_DAYS must be 0 (keep forever) or a number of days.")
+    if not 1 <= settings.archive_link_seconds <= 604_800:
+        raise SettingsError("ARCHIVE_LINK_SECONDS must be between 1 and 604800 (7 days).")
+    if settings.archive_timeout_s <= 0:
+        raise SettingsError("ARCHIVE_TIMEOUT_SECONDS must be more than 0.")
     return settings
 
 

@@ -5,9 +5,11 @@ before sign-in existed), ``reels`` (one row per reel, current state), ``scenes``
 ``position``), ``reel_attempts`` (one row per submission attempt with its own
 Idempotency-Key and HeyGen ``video_id``), ``reel_events`` (the audit trail: every
 status change with who, when, from, to and detail), ``voice_annotations`` (the
-team's own tags on voices), ``speech_samples`` (cached listen-before-you-pay audio)
-``worker_leases`` (which worker process may act) and ``script_versions`` (every saved text
-of each scene's script; a scene keeps its ``uid`` across edits and moves).
+team's own tags on voices), ``speech_samples`` (cached listen-before-you-pay audio),
+``worker_leases`` (which worker process may act), ``script_versions`` (every saved text
+of each scene's script; a scene keeps its ``uid`` across edits and moves), and the archive of
+finished videos: ``reel_archives`` (state per completed reel) and ``archived_files`` (key, size,
+SHA-256 per file).
 
 All timestamps are timezone-aware UTC (:class:`UTCDateTime` restores the zone on
 SQLite). Durations are seconds, money USD, scripts characters.
@@ -21,6 +23,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     DateTime,
     Float,
@@ -404,3 +407,54 @@ class ScriptVersion(Base):
     restored_from: Mapped[int | None] = mapped_column(Integer)
 
     __table_args__ = (Index("ix_script_versions_reel_scene", "reel_id", "scene_uid", "id"),)
+#: Archive states of a completed reel (``deleted``: removed by the retention period).
+ARCHIVE_STATES = ("pending", "archived", "failed", "deleted")
+
+
+class ReelArchive(Base):
+    """The archive state of one completed reel: its files copied out of HeyGen before the links expire.
+
+    ``state``: one of :data:`ARCHIVE_STATES`; ``reason`` one sentence when ``failed``/``deleted``.
+    ``tries`` counts attempts since the last success; ``next_try_at`` is the earliest retry (backoff);
+    ``claimed_by``/``claimed_until``: the worker copying it now (a dead worker's claim lapses).
+    ``width``/``height`` pixels, ``duration_s`` seconds: probed from the archived MP4 itself;
+    ``total_bytes``: all archived files together.
+    """
+
+    __tablename__ = "reel_archives"
+
+    reel_id: Mapped[int] = mapped_column(ForeignKey("reels.id", ondelete="CASCADE"), primary_key=True)
+    video_id: Mapped[str | None] = mapped_column(String(64))
+    state: Mapped[str] = mapped_column(String(20), default="pending")
+    reason: Mapped[str | None] = mapped_column(Text)
+    tries: Mapped[int] = mapped_column(Integer, default=0)
+    next_try_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    claimed_by: Mapped[str | None] = mapped_column(String(100))
+    claimed_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    archived_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    total_bytes: Mapped[int | None] = mapped_column(BigInteger)
+    width: Mapped[int | None] = mapped_column(Integer)
+    height: Mapped[int | None] = mapped_column(Integer)
+    duration_s: Mapped[float | None] = mapped_column(Float)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    __table_args__ = (Index("ix_reel_archives_state_next", "state", "next_try_at"),)
+
+
+class ArchivedFile(Base):
+    """One file of a reel in the archive store: ``kind`` (``video``, ``captioned``, ``thumbnail``,
+    ``subtitles``, ``gif``) at ``key`` (relative to the store's root), ``size_bytes`` bytes with its
+    ``sha256`` (hex) as verified while it was copied."""
+
+    __tablename__ = "archived_files"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    reel_id: Mapped[int] = mapped_column(ForeignKey("reel_archives.reel_id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    key: Mapped[str] = mapped_column(Text)
+    size_bytes: Mapped[int] = mapped_column(BigInteger)
+    sha256: Mapped[str] = mapped_column(String(64))
+    content_type: Mapped[str | None] = mapped_column(String(100))
+    archived_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    __table_args__ = (UniqueConstraint("reel_id", "kind", name="uq_archived_files_reel_kind"),)

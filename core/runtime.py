@@ -31,6 +31,8 @@ from core.catalog.store import CatalogStore
 from core.config import SANDBOX_API_KEY, Settings, load_settings
 from core.db import make_engine, make_session_factory, migrate
 from core.heygen import HeyGenClient
+from core.jobs.archive_store import ArchiveStore, ArchiveStoreError, build_store
+from core.jobs.archiver import Archiver
 from core.jobs.metrics import Metrics
 from core.jobs.worker import Worker
 from core.logs import configure_logging, register_secret
@@ -59,6 +61,7 @@ class Runtime:
         sandbox: the in-process sandbox server in sandbox mode, else ``None``.
         script_model: the chat model that drafts scripts (:class:`core.reels.script_model.ModelConfig`):
             ``LLM_MODEL`` when set, else the sandbox's stand-in in sandbox mode, else ``None``.
+        archive: the archive store of finished videos (``ARCHIVE_URL`` or ``DATA_DIR/archive``).
         worker: the embedded worker when ``WORKER_MODE=embedded`` (or the standalone worker of
             ``python -m core.jobs``), else ``None``.
         metrics: the process's Prometheus metrics (every client and the worker report to it).
@@ -78,6 +81,7 @@ class Runtime:
     worker: Worker | None = None
     metrics: Metrics | None = None
     metrics_server: Any = None
+    archive: ArchiveStore | None = None
 
     def new_client(self) -> HeyGenClient:
         """A separate :class:`~core.heygen.HeyGenClient` for another thread (same cache file)."""
@@ -187,9 +191,11 @@ def build_runtime(settings: Settings, *, start_worker: bool | None = None) -> Ru
         catalog = runtime.catalog = CatalogStore(runtime.client, settings.catalog_cache_seconds)
         runtime.boards = BoardStore(session_factory)
         runtime.script_model = model_config(settings, sandbox.url if sandbox else None, SANDBOX_API_KEY)
+        runtime.archive = open_archive(settings)
         if start_worker if start_worker is not None else settings.worker_mode == "embedded":
             runtime.worker = Worker(session_factory, runtime.new_client(), settings,
                                     index_provider=lambda: catalog.get().index, metrics=metrics)
+            attach_archiver(runtime, runtime.new_client())
             runtime.worker.start()
         if settings.metrics_port:
             runtime.metrics_server = serve_metrics(runtime, settings.metrics_port)
@@ -202,6 +208,27 @@ def build_runtime(settings: Settings, *, start_worker: bool | None = None) -> Ru
                 sandbox.stop()
             engine.dispose()
         raise
+
+
+def open_archive(settings: Settings) -> ArchiveStore:
+    """The archive store of ``settings``.
+
+    Raises:
+        StartupError: ``ARCHIVE_URL`` cannot be used (unknown protocol or missing package).
+    """
+    try:
+        return build_store(settings)
+    except ArchiveStoreError as exc:
+        raise StartupError(f"{exc} Check ARCHIVE_URL.") from None
+
+
+def attach_archiver(runtime: Runtime, client: HeyGenClient) -> None:
+    """Give the runtime's worker an :class:`~core.jobs.archiver.Archiver` using ``client`` (its own)."""
+    worker, settings = runtime.worker, runtime.settings
+    assert worker is not None and runtime.archive is not None
+    worker.archiver = Archiver(runtime.session_factory, runtime.archive, client, actor=worker.actor,
+                               timeout_s=settings.archive_timeout_s, retention_days=settings.archive_retention_days,
+                               clock=worker.clock)
 
 
 def serve_metrics(runtime: Runtime, port: int) -> Any:
@@ -254,12 +281,14 @@ def build_worker_runtime(settings: Settings, base_url: str, api_key: str, *,
         ensure_data_dir(settings.data_dir)
     engine, session_factory = open_database(settings)
     metrics = Metrics(account=settings.mode)
-    clients = [client_factory(settings, base_url, api_key) for _ in range(2)]
+    clients = [client_factory(settings, base_url, api_key) for _ in range(3)]
     for client in clients:
         client.observer = metrics
     runtime = Runtime(settings=settings, engine=engine, session_factory=session_factory, base_url=base_url,
                       api_key=api_key, client=clients[0], metrics=metrics)
+    runtime.archive = open_archive(settings)
     runtime.worker = Worker(session_factory, clients[1], settings, metrics=metrics)
+    attach_archiver(runtime, clients[2])
     metrics.watch_database(session_factory, lease_seconds=settings.lease_seconds, holder=lambda: runtime.worker.name)
     return runtime
 

@@ -1,7 +1,8 @@
-"""Shared pytest fixtures: one fixture module per part of the product (sandbox, database, OpenID provider)."""
+"""Shared pytest fixtures: one fixture module per part of the product (sandbox, database, OpenID provider, S3)."""
 
 pytest_plugins = [
     "tests.fixtures.sandbox",
     "tests.fixtures.db",
     "tests.fixtures.oidc",
+    "tests.fixtures.s3",
 ]

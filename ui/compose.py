@@ -41,7 +41,9 @@ from core.catalog.index import CatalogIndex
 from core.catalog.normalise import locale_label
 from core.db import session_scope
 from core.heygen.errors import HeyGenError
+from core.jobs import archive as jobs_archive
 from core.jobs import lifecycle
+from core.jobs.archive_store import ArchiveStoreError
 from core.models import Reel, utcnow
 from core.reels import drafts, speech, validation
 from core.reels import estimate as estimates
@@ -83,6 +85,7 @@ class Env:
     script_model: Any = None
     runtime: Any = None  # for the account balance in the live-mode launch confirmation
     sandbox: bool = True  # live mode asks before Launch spends money
+    archive: Any = None  # the archive store: a finished reel's archived files go with it
 
 
 # --------------------------------------------------------------------------------------------
@@ -355,8 +358,11 @@ def _on_delete(env: Env, rid: int) -> None:
     try:
         with session_scope(env.factory) as s:
             title = drafts.display_title(drafts.get_reel(s, rid).title, rid)
-            drafts.delete_reel(s, rid, actor=env.actor)
-    except (validation.ReelError, PermissionDenied) as exc:
+            if env.archive is not None:
+                jobs_archive.delete_reel(s, env.archive, rid, actor=env.actor)  # with its archived files
+            else:
+                drafts.delete_reel(s, rid, actor=env.actor)
+    except (validation.ReelError, PermissionDenied, ArchiveStoreError) as exc:
         _field_errors(rid).setdefault("reel", []).append(str(exc))
         return
     _forget(rid)
@@ -413,7 +419,8 @@ def compose_page(ctx: FrameContext) -> None:
     view = catalog_view(ctx.runtime)
     env = Env(factory=ctx.runtime.session_factory, index=view.catalog.index, voices=view.voices,
               looks=view.looks, client=ctx.runtime.client, data_dir=ctx.settings.data_dir, actor=ctx.actor,
-              script_model=ctx.runtime.script_model, runtime=ctx.runtime, sandbox=ctx.settings.sandbox)
+              script_model=ctx.runtime.script_model, runtime=ctx.runtime, sandbox=ctx.settings.sandbox,
+              archive=ctx.runtime.archive)
     _accept_incoming(env)
     toast = st.session_state.pop("c_toast", None)
     if toast:
@@ -609,7 +616,8 @@ def _header(env: Env, reel: Reel, editable: bool, cannot_edit: str | None) -> No
             _status_link()
     if ss.get("c_confirm_delete") == rid:
         with st.container(border=True):
-            st.warning(f"Delete “{plain(drafts.display_title(reel.title, rid))}” and its {len(reel.scenes)} scenes? "
+            archived = " and its archived video files" if reel.status == "completed" else ""
+            st.warning(f"Delete “{plain(drafts.display_title(reel.title, rid))}”, its {len(reel.scenes)} scenes{archived}? "
                        "This cannot be undone.", icon=":material/warning:")
             yes, no, _ = st.columns([1, 1, 3])
             yes.button("Delete for good", type="primary", key=f"c_del_yes_{rid}", on_click=_on_delete,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, tzinfo
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import streamlit as st
@@ -49,3 +50,14 @@ BADGE_COLORS = {"draft": "gray", "queued": "blue", "submitting": "blue", "pendin
 def status_badge(status: str) -> str:
     """Markdown for a coloured status badge, e.g. ``:red-badge[Failed]``."""
     return f":{BADGE_COLORS.get(status, 'gray')}-badge[{status_label(status)}]"
+
+
+def share_base() -> str:
+    """The app's address as the browser sees it (``https://reels.example.com``), for links to copy; ``""``
+    when unknown (tests). Taken from ``st.context.url`` (the browser's own URL, not a forwarded header)."""
+    try:
+        url = st.context.url or ""
+    except Exception:  # no browser session (bare mode)
+        return ""
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}" if parts.scheme and parts.netloc else ""

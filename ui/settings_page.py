@@ -1,4 +1,5 @@
-"""The Settings page: mode, API key check, credit, catalog refresh, storage, worker, script drafts and webhooks.
+"""The Settings page: mode, API key check, credit, catalog refresh, storage, archive, worker, script drafts and
+webhooks.
 
 Settings themselves come from environment variables or ``.streamlit/secrets.toml`` (see the
 README); this page shows what is in force and offers the actions that need a person.
@@ -15,9 +16,11 @@ from core import config
 from core.access.actor import Actor
 from core.access.permissions import Action, PermissionDenied, denial
 from core.board.text import human_ago
+from core.board.videos import human_size
 from core.config import SANDBOX_API_KEY, mask_secret
 from core.heygen.errors import HeyGenError
-from core.jobs import lease, webhooks
+from core.jobs import archive as jobs_archive
+from core.jobs import archiver, lease, webhooks
 from core.runtime import Runtime
 from ui.data import catalog_view, loaded_catalog
 from ui.frame import FrameContext, account_summary
@@ -117,6 +120,50 @@ def _storage(ctx: FrameContext) -> None:
     ]
     st.dataframe(pd.DataFrame(rows, columns=["What", "Where", "Setting"]), hide_index=True,
                  column_config={"Where": st.column_config.TextColumn(width="large")})
+
+
+def _backfill(ctx: FrameContext) -> None:
+    """on_click-free action: archive every finished reel without an archive, with a progress bar."""
+    runtime = ctx.runtime
+    bar = st.progress(0.0, text="Looking for finished videos without an archive…")
+
+    def show(done: int, total: int, outcome) -> None:
+        bar.progress(done / total, text=f"{done} of {total}: reel {outcome.reel_id} {outcome.state}")
+
+    outcomes = archiver.backfill(runtime.session_factory, runtime.archive, runtime.client, actor=ctx.actor,
+                                 timeout_s=runtime.settings.archive_timeout_s, progress=show)
+    failed = [o for o in outcomes if o.state == "failed"]
+    bar.empty()
+    if not outcomes:
+        st.success("Every finished video is archived already.", icon=":material/inventory_2:")
+    elif failed:
+        st.warning(f"{len(outcomes) - len(failed)} archived, {len(failed)} not: " +
+                   " ".join(f"Reel {o.reel_id}: {o.reason}" for o in failed[:3]), icon=":material/cloud_off:")
+    else:
+        st.success(f"Archived {len(outcomes)} finished video(s).", icon=":material/inventory_2:")
+
+
+def _archive(ctx: FrameContext) -> None:
+    settings, runtime = ctx.settings, ctx.runtime
+    st.subheader("Archive", anchor=False)
+    with runtime.session_factory() as session:
+        totals = jobs_archive.summary(session)
+    where = runtime.archive.label if runtime.archive else "—"
+    keep = (f"kept for {settings.archive_retention_days} days after they finish" if settings.archive_retention_days
+            else "kept forever")
+    st.markdown(f"Finished videos are copied out of HeyGen (whose links expire after 7 days) to `{where}` "
+                f"(ARCHIVE_URL) and {keep} (ARCHIVE_RETENTION_DAYS).")
+    c1, c2 = st.columns(2)
+    c3, c4 = st.columns(2)
+    c1.metric("Archived videos", f"{totals.archived:,}")
+    c2.metric("Size", human_size(totals.bytes), help=f"{totals.files:,} files")
+    c3.metric("Waiting", f"{totals.pending:,}", help="Finished videos the worker has not copied yet")
+    c4.metric("Failed", f"{totals.failed:,}", help="Retried by the worker with a growing delay; see Videos for why")
+    why_not = denial(ctx.actor, Action.ARCHIVE_VIDEOS)
+    if st.button("Archive all finished videos now", icon=":material/cloud_upload:", key="set_backfill",
+                 disabled=why_not is not None, help=plain(why_not) if why_not else
+                 "Copies every finished video that has no archive yet, one after another, in this session"):
+        _backfill(ctx)
 
 
 def _worker(ctx: FrameContext) -> None:
@@ -256,5 +303,6 @@ def render(ctx: FrameContext) -> None:
         _worker(ctx)
         _storage(ctx)
         _script_model(ctx)
+        _archive(ctx)
     _webhooks(ctx)
     people_section(ctx)

@@ -45,8 +45,8 @@ COUNTERS: list[tuple[str, tuple[str, ...], str]] = [
     ("Drafts", ("draft",), "Not launched yet"),
 ]
 
-DISPLAY_COLUMNS = ["title", "status_tags", "stage", "owner", "progress", "duration_s", "failure", "submitted",
-                   "updated", "thumbnail", "video", "id"]
+DISPLAY_COLUMNS = ["title", "status_tags", "stage", "owner", "progress", "duration_s", "archive", "failure",
+                   "submitted", "updated", "thumbnail", "video", "id"]
 #: Events the history chart counts, and their names there (every reel passes through the others too).
 TIMELINE_EVENTS = {"queued": "launched", "completed": "completed", "failed": "failed", "cancelled": "cancelled"}
 _TAGS = [*REEL_STATUSES, "stuck"]
@@ -73,6 +73,9 @@ def column_config(tz: str) -> dict:
         "video": cc.LinkColumn("Video", display_text="Open MP4", width="small",
                                help="HeyGen's download link; if it expired, refresh it on the Videos page"),
         "failure": cc.TextColumn("Failure reason", width="medium", help="HeyGen's reason and code"),
+        "archive": cc.TextColumn("Archive", width="small",
+                                 help="Whether the finished video is copied out of HeyGen (its links expire after "
+                                      "7 days); a failed copy is retried by the worker"),
     }
 
 

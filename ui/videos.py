@@ -1,37 +1,41 @@
-"""The Videos page: watch finished reels, download the MP4 and subtitles, refresh expired links.
+"""The Videos page: watch finished reels, download the MP4 and subtitles, share, delete.
 
 The selected video is in the URL (``?vid_reel=<reel id>``), so a link opens the same video.
-Media is fetched with the HeyGen client's ``download()``: a plain GET without the API key.
-In sandbox mode the MP4 is copied to ``DATA_DIR/videos`` once and served by Streamlit
-(the sandbox listens on the server's loopback only); in live mode the browser plays
-HeyGen's presigned URL directly.
+Finished videos play and download from the archive (see :mod:`ui.media`); HeyGen's links,
+and "Refresh link", matter only until a video is archived. Length, dimensions and size are
+measured on the archived file.
 """
 
 from __future__ import annotations
-
-from pathlib import Path
 
 import pandas as pd
 import streamlit as st
 
 from core.access.actor import Actor
-from core.access.permissions import PermissionDenied
+from core.access.permissions import Action, PermissionDenied, reel_denial
 from core.board import videos as core_videos
-from core.board.rows import BoardRow
+from core.board.rows import ARCHIVE_TEXT, BoardRow
 from core.board.text import human_ago, human_duration
-from core.board.videos import VideoDetails, browser_can_fetch, file_name, human_size, links_expired
+from core.board.videos import VideoDetails, human_size
 from core.heygen.errors import HeyGenError
+from core.jobs import archive as jobs_archive
 from core.jobs import lifecycle
+from core.jobs.archive_store import ArchiveStoreError
 from core.reels.drafts import display_title
-from core.reels.validation import ENGINE_LABELS
+from core.reels.validation import ENGINE_LABELS, ReelError
 from core.runtime import Runtime
+from ui import media
 from ui.frame import FrameContext
-from ui.links import browser_timezone, page_link
+from ui.links import browser_timezone, page_link, share_base
 from ui.text import plain
+
+#: The Share page's URL path and query parameter (``pages/8_Share.py``).
+SHARE_PATH, SHARE_KEY = "/Share", "reel"
 
 SELECT_KEY = "vid_reel"
 _URL_SEEN = "_vid_reel_url"
 _NOTICE = "_vid_notice"
+_CONFIRM = "_vid_confirm_delete"
 
 
 @st.cache_data(ttl=2, max_entries=64, show_spinner=False)
@@ -46,30 +50,6 @@ def details(_runtime: Runtime, db_url: str, reel_id: int) -> VideoDetails | None
     """One reel's details (see :class:`core.board.videos.VideoDetails`)."""
     with _runtime.session_factory() as session:
         return core_videos.video_details(session, reel_id)
-
-
-@st.cache_data(ttl=600, max_entries=128, show_spinner=False)
-def subtitles(_runtime: Runtime, video_id: str, url: str) -> bytes | None:
-    """The SRT file of a video, or ``None`` when it cannot be fetched (the player then has no captions)."""
-    try:
-        return core_videos.fetch_bytes(_runtime.client, url)
-    except HeyGenError:
-        return None
-
-
-@st.cache_data(ttl=3600, max_entries=256, show_spinner=False)
-def remote_size(video_id: str, url: str) -> int | None:
-    """Size in bytes of a remote MP4 (one ranged GET), remembered per video for an hour."""
-    return core_videos.remote_size(url)
-
-
-def _media_folder(runtime: Runtime) -> Path:
-    return runtime.settings.data_dir / "videos"
-
-
-def _local_mp4(runtime: Runtime, d: VideoDetails) -> Path:
-    """The sandbox MP4 on this server's disk (downloaded once)."""
-    return core_videos.local_copy(runtime.client, d.video_url, _media_folder(runtime), f"{d.video_id}.mp4")
 
 
 # --------------------------------------------------------------------------- selection
@@ -108,68 +88,104 @@ def _refresh(runtime: Runtime, reel_id: int, actor: Actor) -> None:
     video_rows.clear()
 
 
-def _mp4_maker(runtime: Runtime, d: VideoDetails, url: str):
-    def make() -> bytes:
-        local = _media_folder(runtime) / f"{d.video_id}.mp4"
-        if url == d.video_url and local.is_file():
-            return local.read_bytes()
-        return core_videos.fetch_bytes(runtime.client, url)
+def _archive_now(runtime: Runtime, reel_id: int, actor: Actor) -> None:
+    """on_click: ask the worker to archive this reel in its next cycle (no backoff)."""
+    try:
+        with runtime.session_factory() as session:
+            asked = jobs_archive.request_archive(session, reel_id, actor=actor)
+    except PermissionDenied as exc:
+        st.session_state[_NOTICE] = ("error", str(exc))
+        return
+    st.session_state[_NOTICE] = (("success", "The worker will archive this video in its next cycle.") if asked
+                                 else ("info", "This video is already archived or being archived."))
+    details.clear()
 
-    return make
 
-
-def _srt_maker(runtime: Runtime, url: str):
-    return lambda: core_videos.fetch_bytes(runtime.client, url)
+def _delete(runtime: Runtime, reel_id: int, actor: Actor) -> None:
+    """on_click of "Delete for good": the reel and its archived files."""
+    st.session_state.pop(_CONFIRM, None)
+    try:
+        with runtime.session_factory() as session:
+            removed = jobs_archive.delete_reel(session, runtime.archive, reel_id, actor=actor)
+    except (ReelError, ArchiveStoreError, PermissionDenied) as exc:
+        st.session_state[_NOTICE] = ("error", f"The reel was not deleted. {exc}")
+        return
+    st.session_state[_NOTICE] = ("success", f"Deleted the reel and {removed} archived file(s).")
+    st.session_state.pop(SELECT_KEY, None)
+    st.query_params.pop(SELECT_KEY, None)
+    details.clear()
+    video_rows.clear()
 
 
 # --------------------------------------------------------------------------- drawing
 
 
-def _player(runtime: Runtime, d: VideoDetails, actor: Actor) -> int | None:
-    """Draw the player; returns the MP4 size in bytes when known."""
-    srt = subtitles(runtime, d.video_id, d.subtitle_url) if d.subtitle_url else None
-    if browser_can_fetch(d.video_url):
-        st.video(d.video_url, subtitles=srt)
-        return remote_size(d.video_id, d.video_url)
-    try:
-        path = _local_mp4(runtime, d)
-    except HeyGenError as exc:
-        st.warning(f"The video could not be fetched for playing. {exc} Press **Refresh link** below.",
-                   icon=":material/link_off:")
-        return None
-    st.video(str(path), subtitles=srt)
-    return path.stat().st_size
+def _downloads(ctx: FrameContext, d: VideoDetails) -> None:
+    runtime = ctx.runtime
+    cells = iter([cell for _ in range(3) for cell in st.columns(2)])  # filled in order, no gaps
+    media.download_buttons(runtime, d, cells, key="vid_dl")
+    if not d.archive or d.archive.state != "archived":
+        next(cells).button("Refresh link", key="vid_refresh", icon=":material/sync:", on_click=_refresh,
+                           args=(runtime, d.reel_id, ctx.actor), width="stretch",
+                           help="Ask HeyGen for new download links (they expire after 7 days)")
+    with next(cells).popover("Share", icon=":material/share:", width="stretch"):
+        link = f"{share_base()}{SHARE_PATH}?{SHARE_KEY}={d.reel_id}"
+        st.caption("Anyone on the team who may see this reel can watch it at this link (played from the archive):")
+        st.code(link, language=None)
+    why_not = reel_denial(ctx.actor, Action.DELETE_REEL, d)
+    next(cells).button("Delete…", key="vid_delete", icon=":material/delete:", width="stretch",
+                       disabled=why_not is not None, help=plain(why_not) if why_not else None,
+                       on_click=lambda: st.session_state.update({_CONFIRM: d.reel_id}))
+    if st.session_state.get(_CONFIRM) == d.reel_id:
+        _confirm_delete(ctx, d)
 
 
-def _downloads(runtime: Runtime, d: VideoDetails, actor: Actor) -> None:
-    buttons = 2 + bool(d.captioned_video_url) + bool(d.subtitle_url)
-    cells = iter([cell for _ in range((buttons + 1) // 2) for cell in st.columns(2)])  # filled in order, no gaps
-    next(cells).download_button("MP4", data=_mp4_maker(runtime, d, d.video_url),
-                                file_name=file_name(d.title, d.video_id, ".mp4"), mime="video/mp4",
-                                icon=":material/download:", on_click="ignore", key="vid_dl_mp4", width="stretch",
-                                help="Download the video file (fetched without your API key)")
-    if d.captioned_video_url:
-        next(cells).download_button("MP4 with captions", data=_mp4_maker(runtime, d, d.captioned_video_url),
-                                    file_name=file_name(d.title, d.video_id, "-captioned.mp4"), mime="video/mp4",
-                                    icon=":material/closed_caption:", on_click="ignore", key="vid_dl_captioned",
-                                    width="stretch")
-    if d.subtitle_url:
-        next(cells).download_button("Subtitles (SRT)", data=_srt_maker(runtime, d.subtitle_url),
-                                    file_name=file_name(d.title, d.video_id, ".srt"), mime="application/x-subrip",
-                                    icon=":material/subtitles:", on_click="ignore", key="vid_dl_srt", width="stretch")
-    next(cells).button("Refresh link", key="vid_refresh", icon=":material/sync:", on_click=_refresh,
-                       args=(runtime, d.reel_id, actor), width="stretch",
-                       help="Ask HeyGen for new download links (they expire after a few days)")
+def _confirm_delete(ctx: FrameContext, d: VideoDetails) -> None:
+    files = d.archive.files if d.archive else {}
+    size = sum(f.size_bytes for f in files.values())
+    kept = f" and its {len(files)} archived file(s) ({human_size(size)})" if files else ""
+    with st.container(border=True):
+        st.warning(f"Delete “{plain(d.title)}”{kept}? This cannot be undone; the video at HeyGen is not touched.",
+                   icon=":material/warning:")
+        yes, no = st.columns(2)
+        yes.button("Delete for good", type="primary", key="vid_delete_yes", on_click=_delete,
+                   args=(ctx.runtime, d.reel_id, ctx.actor), width="stretch")
+        no.button("Keep it", key="vid_delete_no", on_click=lambda: st.session_state.pop(_CONFIRM, None),
+                  width="stretch")
+
+
+def archive_caption(ctx: FrameContext, d: VideoDetails) -> None:
+    """The archive's state in one line, with "Archive now" when the worker should try again."""
+    kept = d.archive
+    if kept is None:
+        return
+    if kept.state == "archived":
+        when = f"{kept.archived_at:%Y-%m-%d %H:%M} UTC" if kept.archived_at else "earlier"
+        st.caption(f":material/inventory_2: Archived {when} · {len(kept.files)} files, {human_size(kept.total_bytes)}"
+                   " · plays from the archive after HeyGen's links expire")
+        return
+    if kept.state == "failed":
+        retry = (f" The worker tries again {human_ago(kept.next_try_at)}." if kept.next_try_at else "")
+        st.error(f"Not archived yet: {kept.reason}{retry}", icon=":material/cloud_off:")
+    elif kept.state == "deleted":
+        st.info(kept.reason or "The archived files were removed.", icon=":material/auto_delete:")
+    else:
+        st.info("Archiving: the worker is copying this video out of HeyGen.", icon=":material/cloud_upload:")
+    if kept.state in ("failed", "deleted"):
+        st.button("Archive now", key="vid_archive_now", icon=":material/cloud_upload:", on_click=_archive_now,
+                  args=(ctx.runtime, d.reel_id, ctx.actor))
 
 
 def _details(d: VideoDetails, size: int | None) -> None:
     c1, c2 = st.columns(2)
     c3, c4 = st.columns(2)
+    source = "measured on the archived file" if d.measured else "as HeyGen reported; measured once archived"
     c1.metric("Length", human_duration(d.duration_s) if d.duration_s else "—",
-              help=f"{d.duration_s:.1f} seconds" if d.duration_s else None)
+              help=f"{d.duration_s:.1f} seconds, {source}" if d.duration_s else None)
     c2.metric("Dimensions", f"{d.width}×{d.height}" if d.width else "source ratio",
-              help=f"{d.aspect_ratio} at {d.resolution} as requested")
-    c3.metric("File size", human_size(size))
+              help=(f"Measured on the archived file ({d.aspect_ratio} at {d.resolution} requested)" if d.measured
+                    else f"{d.aspect_ratio} at {d.resolution} as requested; measured once archived"))
+    c3.metric("File size", human_size(size), help="Of the archived MP4" if d.measured else None)
     c4.metric("Cost", f"${d.cost_usd:,.2f}" if d.cost_usd is not None else "—",
               help="Estimated at launch from HeyGen's price list; HeyGen bills when the render completes")
     created = d.created_at.strftime("%Y-%m-%d %H:%M UTC") if d.created_at else "—"
@@ -190,13 +206,22 @@ def _said(d: VideoDetails) -> None:
             st.text(scene.text)
 
 
-def _gallery(rows: list[BoardRow], tz: str) -> None:
+@st.cache_data(ttl=2, max_entries=64, show_spinner=False)
+def archive_states(_runtime: Runtime, db_url: str, reel_ids: tuple[int, ...]) -> dict[int, tuple[str, str | None]]:
+    """``{reel_id: (archive state, reason)}`` of the listed reels, shared by tabs for 2 s."""
+    with _runtime.session_factory() as session:
+        return jobs_archive.states(session, reel_ids)
+
+
+def _gallery(runtime: Runtime, rows: list[BoardRow], tz: str) -> None:
     st.subheader("All finished videos", anchor=False)
+    kept = archive_states(runtime, runtime.settings.db_url, tuple(r.id for r in rows))
     frame = pd.DataFrame({
         "thumbnail": [r.thumbnail_url for r in rows],
         "title": [display_title(r.title, r.id) for r in rows],
         "owner": [r.owner for r in rows],
         "duration_s": [r.duration_s for r in rows],
+        "archive": [ARCHIVE_TEXT.get(kept.get(r.id, ("pending", None))[0]) for r in rows],
         "completed": pd.to_datetime([r.completed_at for r in rows], utc=True),
         "id": [r.id for r in rows],
     })
@@ -206,6 +231,7 @@ def _gallery(rows: list[BoardRow], tz: str) -> None:
         "title": cc.TextColumn("Title", width="medium"),
         "owner": cc.TextColumn("Owner", width="small"),
         "duration_s": cc.NumberColumn("Length", format="%.0f s", width="small"),
+        "archive": cc.TextColumn("Archive", width="small", help="Copied out of HeyGen, so it plays after 7 days"),
         "completed": cc.DatetimeColumn("Finished", format="distance", timezone=tz, width="small"),
         "id": cc.NumberColumn("Reel", format="#%d", width="small", help="Reel number in Reel Studio"),
     })
@@ -215,8 +241,8 @@ def render(ctx: FrameContext) -> None:
     """The whole Videos page."""
     runtime = ctx.runtime
     st.title("Videos", anchor=False)
-    st.caption("Finished reels: watch them, download the MP4 and subtitles, and get fresh links when HeyGen's "
-               "expire." + (" Sandbox videos are local placeholders, not real HeyGen renders." if ctx.settings.sandbox
+    st.caption("Finished reels: watch them, download the MP4 and subtitles, and share them. Each is archived "
+               "when it finishes, so it keeps playing after HeyGen's links expire." + (" Sandbox videos are local placeholders, not real HeyGen renders." if ctx.settings.sandbox
                             else ""))
     c1, c2 = st.columns([3, 1], vertical_alignment="bottom")
     query = c1.text_input("Search", key="vid_q", bind="query-params", placeholder="Title, owner or video_id")
@@ -237,20 +263,16 @@ def render(ctx: FrameContext) -> None:
         return
     notice = st.session_state.pop(_NOTICE, None)
     if notice:
-        (st.success if notice[0] == "success" else st.error)(notice[1])
-    st.subheader(d.title, anchor=False)
+        {"success": st.success, "info": st.info}.get(notice[0], st.error)(notice[1])
+    st.subheader(plain(d.title), anchor=False)
     left, right = st.columns([3, 2], gap="large")
     with left:
-        if links_expired(d):
-            st.warning("HeyGen's download links for this video have expired. Press **Refresh link** to get new "
-                       "ones (one request to HeyGen).", icon=":material/link_off:")
-            size = None
-        else:
-            size = _player(runtime, d, ctx.actor)
+        size = media.player(runtime, d)
     with right:
-        _details(d, size)
-        _downloads(runtime, d, ctx.actor)
+        _details(d, d.size_bytes or size)
+        archive_caption(ctx, d)
+        _downloads(ctx, d)
         if d.video_page_url and not ctx.settings.sandbox:
             st.link_button("Open on HeyGen", d.video_page_url, icon=":material/open_in_new:")
         _said(d)
-    _gallery(rows, browser_timezone())
+    _gallery(runtime, rows, browser_timezone())

@@ -6,12 +6,12 @@ Roles, weakest first (:data:`ROLES`):
   expired video link (reading, not changing, what a reel made);
 - ``producer``: also compose reels, and launch, cancel, retry, duplicate and delete **their own**;
   annotate voices; hear speech samples;
-- ``admin``: everything, including other people's reels, roles, Settings, webhooks and the
-  catalog refresh.
+- ``admin``: everything, including other people's reels, roles, Settings, webhooks, the
+  catalog refresh and archiving finished videos by hand (the archive backfill).
 
 The worker, the webhook receiver and Reel Studio itself (``Actor.kind`` other than ``"user"``) may
 do only what they exist for (:data:`SYSTEM_ACTIONS`): moving launched reels through their
-lifecycle and refreshing links; they never edit, delete or manage anything.
+lifecycle, refreshing links and archiving finished videos; they never edit, delete or manage anything.
 
 Deciding is separate from doing: :func:`denial` works out the one-sentence reason an action is
 refused (or ``None``), so pages can disable a control and say why in its help text with the very
@@ -47,6 +47,7 @@ class Action(StrEnum):
     MANAGE_USERS = "manage users and roles"
     CHANGE_SETTINGS = "change settings"
     PROCESS_JOBS = "process launched reels"
+    ARCHIVE_VIDEOS = "archive finished videos"
 
 
 #: Actions on one reel that its owner may do (producer role or higher); admins may do them on any reel.
@@ -61,9 +62,11 @@ VIEWER_ACTIONS = frozenset({Action.REFRESH_LINKS})
 #: Actions only admins may do (besides everyone else's reels).
 ADMIN_ACTIONS = frozenset({
     Action.REFRESH_CATALOG, Action.MANAGE_WEBHOOKS, Action.MANAGE_USERS, Action.CHANGE_SETTINGS,
+    Action.ARCHIVE_VIDEOS,
 })
 #: What the worker, the webhook receiver and Reel Studio itself may do.
-SYSTEM_ACTIONS = frozenset({Action.PROCESS_JOBS, Action.REFRESH_LINKS, Action.REFRESH_CATALOG})
+SYSTEM_ACTIONS = frozenset({Action.PROCESS_JOBS, Action.REFRESH_LINKS, Action.REFRESH_CATALOG,
+                            Action.ARCHIVE_VIDEOS})
 
 
 class PermissionDenied(PermissionError):  # noqa: N818 - the product's name for it

@@ -20,7 +20,7 @@ from core import models
 from core.board import timing
 from core.board.text import QUEUED_TEXT, eta_text, human_duration, status_label
 from core.board.timing import RenderTimeModel, is_stuck, render_time_model
-from core.models import REEL_STATUSES, Reel, ReelAttempt, ReelEvent, utcnow
+from core.models import REEL_STATUSES, Reel, ReelArchive, ReelAttempt, ReelEvent, utcnow
 from core.reels.drafts import UNTITLED
 
 #: Most rows the board shows at once (newest activity first).
@@ -175,7 +175,7 @@ def day_bounds(start: date | None, end: date | None, tz: str = "UTC") -> tuple[d
 #: Columns of :func:`load_board`'s table, in display order.
 FRAME_COLUMNS = [
     "id", "title", "owner", "status_label", "status_tags", "stage", "progress", "submitted", "updated", "duration_s",
-    "thumbnail", "video", "failure", "stuck", "status", "attempt", "video_id", "completed_at",
+    "thumbnail", "video", "failure", "archive", "stuck", "status", "attempt", "video_id", "completed_at",
     "estimated_cost_usd",
 ]
 _FETCH = [
@@ -184,6 +184,12 @@ _FETCH = [
     "thumbnail_url", "failure_code", "failure_message",
 ]
 _TIMES = ("updated_at", "queued_at", "submitted_at", "processing_at", "completed_at")
+#: The archive's state and reason (``reel_archives``, outer-joined), fetched after :data:`_FETCH`.
+_ARCHIVE_FETCH = {"archive_state": ReelArchive.state, "archive_reason": ReelArchive.reason}
+_FETCH_ALL = [*_FETCH, *_ARCHIVE_FETCH]
+#: What the ``archive`` column says per archive state of a completed reel (no row yet: pending).
+ARCHIVE_TEXT = {"archived": "Archived", "pending": "Archiving…", "failed": "Archive failed",
+                "deleted": "Removed (retention)"}
 
 
 def board_statement(f: BoardFilter, *, limit: int = BOARD_LIMIT, ids: Sequence[int] | None = None) -> Select:
@@ -195,7 +201,8 @@ def board_statement(f: BoardFilter, *, limit: int = BOARD_LIMIT, ids: Sequence[i
     """
     since, until = day_bounds(f.start, f.end, f.tz)
     columns = [type_coerce(getattr(Reel, c), String).label(c) if c in _TIMES else getattr(Reel, c) for c in _FETCH]
-    stmt = select(*columns)
+    columns += [column.label(name) for name, column in _ARCHIVE_FETCH.items()]
+    stmt = select(*columns).select_from(Reel).outerjoin(ReelArchive, ReelArchive.reel_id == Reel.id)
     if ids is not None:
         stmt = stmt.where(Reel.id.in_(list(ids)))
     stmt = board_filters(stmt, statuses=f.statuses, owner=f.owner, since=since, until=until, query=f.query,
@@ -244,9 +251,11 @@ def _stages(raw: pd.DataFrame, stuck: pd.Series, model: RenderTimeModel, now: da
 
 
 def raw_frame(rows: Sequence) -> pd.DataFrame:
-    """The fetched rows (:data:`_FETCH` columns) as a typed frame: aware UTC times, float seconds/USD."""
-    columns = list(zip(*rows, strict=True)) if rows else [()] * len(_FETCH)
-    raw = pd.DataFrame({name: pd.Series(values, dtype=object) for name, values in zip(_FETCH, columns, strict=True)})
+    """The fetched rows (:data:`_FETCH` columns, then the archive's) as a typed frame: aware UTC times, float
+    seconds/USD."""
+    columns = list(zip(*rows, strict=True)) if rows else [()] * len(_FETCH_ALL)
+    raw = pd.DataFrame({name: pd.Series(values, dtype=object)
+                        for name, values in zip(_FETCH_ALL, columns, strict=True)})
     return _typed(raw)
 
 
@@ -300,6 +309,7 @@ def board_table(raw: pd.DataFrame, model: RenderTimeModel, now: datetime, stuck_
         "thumbnail": raw["thumbnail_url"],
         "video": raw["video_url"].where(status.eq("completed"), None),
         "failure": failure.where(has_failure, None),
+        "archive": _archive_text(raw, status),
         "stuck": stuck.astype(bool),
         "status": status,
         "attempt": raw["attempt"],
@@ -307,6 +317,16 @@ def board_table(raw: pd.DataFrame, model: RenderTimeModel, now: datetime, stuck_
         "completed_at": raw["completed_at"],
         "estimated_cost_usd": raw["estimated_cost_usd"],
     }, columns=FRAME_COLUMNS)
+
+
+def _archive_text(raw: pd.DataFrame, status: pd.Series) -> pd.Series:
+    """:data:`ARCHIVE_TEXT` of completed reels, with the reason of a failed archive; ``None`` for the others."""
+    state = raw["archive_state"] if "archive_state" in raw else pd.Series(None, index=raw.index, dtype=object)
+    reason = raw["archive_reason"] if "archive_reason" in raw else pd.Series(None, index=raw.index, dtype=object)
+    text = state.fillna("pending").map(ARCHIVE_TEXT).astype(object)
+    failed = state.eq("failed") & reason.notna()
+    text = text.mask(failed, "Archive failed: " + reason.fillna(""))
+    return text.where(status.eq("completed"), None)
 
 
 def load_board(
@@ -321,7 +341,8 @@ def load_board(
     once. ``status_label`` the label, ``status_tags`` ``[status]`` or ``[status, "stuck"]`` (coloured tags); ``stage`` from :func:`stage_text`; ``submitted`` the
     submission, else launch time, and ``updated`` aware UTC; ``duration_s`` the real length when
     finished, else the estimate; ``video`` the MP4 link of completed reels; ``failure`` from
-    :func:`failure_reason`; ``status`` the raw status.
+    :func:`failure_reason`; ``archive`` the archive's state of completed reels (:data:`ARCHIVE_TEXT`, with the
+    reason when it failed); ``status`` the raw status.
     """
     now = now or utcnow()
     model = timing.render_time_model(session)

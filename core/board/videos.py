@@ -1,7 +1,11 @@
 """Finished videos: listing, details and media files (HeyGen's presigned links expire).
 
-Media files are fetched with :meth:`core.heygen.HeyGenClient.download`, a plain GET that
-never sends the API key. Sizes in bytes, durations seconds, money USD, pixels.
+A finished video plays and downloads from the archive (:mod:`core.jobs.archive`) once it is
+there — a file on this machine, or a short-lived presigned link of the object store — and from
+HeyGen's link only before that (:func:`media`). Length, frame size and file size are those
+measured on the archived file. HeyGen's media is fetched with
+:meth:`core.heygen.HeyGenClient.download`, a plain GET that never sends the API key. Sizes in
+bytes, durations seconds, money USD, pixels.
 """
 
 from __future__ import annotations
@@ -20,6 +24,9 @@ from sqlalchemy.orm import Session
 
 from core.board import rows as board_rows
 from core.board.rows import BoardRow
+from core.jobs import archive as jobs_archive
+from core.jobs.archive import ArchiveView
+from core.jobs.archive_store import ArchiveStore
 from core.models import Reel, ReelAttempt, utcnow
 from core.reels.drafts import display_title
 from core.reels.versions import attempt_scripts
@@ -85,9 +92,12 @@ class SaidScene:
 class VideoDetails:
     """What the Videos page shows about one finished reel.
 
-    ``duration_s`` seconds; ``width``/``height`` pixels (requested) or ``None``;
-    ``cost_usd`` the estimate at launch (HeyGen bills at completion); times aware UTC. ``said``: each
-    scene's script as the current attempt sent it (empty for reels launched before script history).
+    ``duration_s`` seconds and ``width``/``height`` pixels: measured on the archived MP4 when
+    ``measured``, else HeyGen's duration and the requested frame size (``None`` for ``auto``);
+    ``size_bytes`` the archived MP4's size; ``cost_usd`` the estimate at launch (HeyGen bills at
+    completion); times aware UTC; ``archive`` the reel's :class:`~core.jobs.archive.ArchiveView`.
+    ``said``: each scene's script as the current attempt sent it (empty for reels launched before
+    script history).
     """
 
     reel_id: int
@@ -112,6 +122,10 @@ class VideoDetails:
     thumbnail_url: str | None
     video_page_url: str | None
     said: tuple[SaidScene, ...] = ()
+    archive: ArchiveView | None = None
+    measured: bool = False
+    size_bytes: int | None = None
+    owner_id: int | None = None
 
 
 def video_details(session: Session, reel_id: int) -> VideoDetails | None:
@@ -120,14 +134,21 @@ def video_details(session: Session, reel_id: int) -> VideoDetails | None:
     if reel is None:
         return None
     size = dimensions(reel.aspect_ratio, reel.resolution)
+    kept = jobs_archive.archive_of(session, reel_id)
+    video = kept.files.get("video")
+    measured = video is not None and kept.width is not None
+    if measured:
+        size = (kept.width, kept.height)
     return VideoDetails(
         reel_id=reel.id, title=display_title(reel.title, reel.id), owner=reel.owner, video_id=reel.video_id,
-        duration_s=reel.duration_s, width=size[0] if size else None, height=size[1] if size else None,
+        duration_s=kept.duration_s if measured and kept.duration_s else reel.duration_s,
+        width=size[0] if size else None, height=size[1] if size else None,
         aspect_ratio=reel.aspect_ratio, resolution=reel.resolution, engine=reel.engine, captions=reel.captions,
         created_at=reel.created_at, completed_at=reel.completed_at, cost_usd=reel.estimated_cost_usd,
         attempt=reel.attempt, links_expire_at=reel.links_expire_at, video_url=reel.video_url,
         captioned_video_url=reel.captioned_video_url, subtitle_url=reel.subtitle_url,
         thumbnail_url=reel.thumbnail_url, video_page_url=reel.video_page_url, said=_said(session, reel),
+        archive=kept, measured=measured, size_bytes=video.size_bytes if video else None, owner_id=reel.owner_id,
     )
 
 
@@ -138,6 +159,64 @@ def _said(session: Session, reel: Reel) -> tuple[SaidScene, ...]:
         return ()
     return tuple(SaidScene(n, v.text, v.actor, v.at, v.source, v.label)
                  for n, v in enumerate(attempt_scripts(session, attempt), start=1))
+
+
+#: HeyGen's link of each archived kind of file (the fallback before archiving).
+_HEYGEN_LINK = {"video": "video_url", "captioned": "captioned_video_url", "subtitles": "subtitle_url",
+                "thumbnail": "thumbnail_url"}
+
+
+@dataclass(frozen=True)
+class Media:
+    """Where one file of a finished video is read from.
+
+    ``source``: ``"archive"`` or ``"heygen"``; ``path`` a file on this machine (local archive) or
+    ``None``; ``url`` a presigned archive link valid for a short while, or HeyGen's link, or ``None``;
+    ``size_bytes``, ``sha256`` and the store ``key`` as recorded when archived (``None`` for HeyGen's link).
+    """
+
+    kind: str
+    source: str
+    path: Path | None
+    url: str | None
+    size_bytes: int | None = None
+    sha256: str | None = None
+    key: str | None = None
+
+
+def media(store: ArchiveStore | None, d: VideoDetails, kind: str, *, expires_s: int = 300,
+          download_name: str | None = None) -> Media | None:
+    """The archived ``kind`` of file (``video``, ``captioned``, ``subtitles``, ``thumbnail``) of ``d``, else
+    HeyGen's link for it, else ``None``.
+
+    A remote archive gives a presigned link valid ``expires_s`` seconds. An archived file missing from
+    the store falls back to HeyGen's link. ``download_name``: the presigned link makes the browser save the
+    file under that name instead of playing it.
+
+    Raises:
+        core.jobs.archive_store.ArchiveStoreError: the remote store could not sign a link.
+    """
+    kept = d.archive.files.get(kind) if d.archive else None
+    if kept is not None and store is not None:
+        path = store.local_path(kept.key)
+        if path is not None:
+            return Media(kind, "archive", path, None, kept.size_bytes, kept.sha256, kept.key)
+        url = None if store.local else store.browser_url(kept.key, expires_s=expires_s, download_name=download_name)
+        if url:
+            return Media(kind, "archive", None, url, kept.size_bytes, kept.sha256, kept.key)
+    link = getattr(d, _HEYGEN_LINK[kind]) if kind in _HEYGEN_LINK else None
+    return Media(kind, "heygen", None, link) if link else None
+
+
+def media_bytes(client: Any, item: Media) -> bytes:
+    """The content of ``item``: read from the local archive, or fetched from its link (no API key sent).
+
+    Raises:
+        OSError: the local file could not be read; core.heygen.HeyGenError: the link could not be fetched.
+    """
+    if item.path is not None:
+        return item.path.read_bytes()
+    return fetch_bytes(client, item.url or "")
 
 
 def file_name(title: str, video_id: str | None, suffix: str) -> str:

@@ -4,6 +4,9 @@ On the port (``--webhook-port`` or ``WEBHOOK_PORT``, bound to ``WEBHOOK_HOST``, 
 serves ``POST /webhooks/heygen``, ``GET /healthz``, ``GET /readyz`` and ``GET /metrics`` with the limits of
 :mod:`core.jobs.http_server`. It builds everything through :mod:`core.runtime`, the one composition root.
 
+``python -m core.jobs archive-backfill`` instead archives every completed reel that has no archive yet,
+with a progress bar, and exits (1 when some could not be archived).
+
 A start-up problem (bad setting, unreachable database, unwritable data folder, port in use) is one
 sentence on stderr and exit code 2; the traceback is logged only at ``LOG_LEVEL=DEBUG``.
 """
@@ -19,6 +22,7 @@ import time
 import uvicorn
 
 from core.config import SANDBOX_API_KEY, Settings, SettingsError, load_settings
+from core.jobs.archiver import backfill_with_progress
 from core.jobs.health import readiness
 from core.jobs.http_server import server_config
 from core.jobs.probes import probe_routes
@@ -41,6 +45,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     """Arguments of ``python -m core.jobs``."""
     parser = argparse.ArgumentParser(prog="python -m core.jobs",
                                      description="Submit queued reels to HeyGen and follow them.")
+    parser.add_argument("command", nargs="?", default="run", choices=["run", "archive-backfill"],
+                        help="run: the worker (default); archive-backfill: archive every completed reel "
+                             "that has no archive yet, then exit")
     parser.add_argument("--webhook-port", type=int, default=None,
                         help="serve webhooks, /healthz, /readyz and /metrics on this port "
                              "(default: WEBHOOK_PORT; 0 = off)")
@@ -77,7 +84,8 @@ def main(argv: list[str] | None = None, *, client_factory: ClientFactory | None 
     try:
         base_url, api_key = _client_target(settings, args)
         port = settings.webhook_port if args.webhook_port is None else args.webhook_port
-        listener = _bind(settings.webhook_host, port) if port and not args.once else None
+        serving = port and not args.once and args.command == "run"
+        listener = _bind(settings.webhook_host, port) if serving else None
         runtime = build_worker_runtime(settings, base_url, api_key, client_factory=client_factory or make_client)
     except (_Refused, StartupError) as exc:
         log.debug("start-up failed", exc_info=True)
@@ -90,6 +98,13 @@ def main(argv: list[str] | None = None, *, client_factory: ClientFactory | None 
             listener.close()
         return _refuse(f"The worker could not start ({type(exc).__name__}: {redact(str(exc))[:200]}); "
                        "run with LOG_LEVEL=DEBUG for details.")
+    if args.command == "archive-backfill":
+        assert runtime.archive is not None
+        try:
+            return backfill_with_progress(runtime.session_factory, runtime.archive, runtime.client,
+                                          timeout_s=settings.archive_timeout_s)
+        finally:
+            runtime.stop()
     worker = runtime.worker
     assert worker is not None
     log.info("worker %s started against %s (%s mode)", worker.name, base_url, settings.mode)

@@ -19,6 +19,9 @@ One cycle (:meth:`Worker.run_once`):
 3. **Poll.** Active reels with a video_id are read with ``GET /v3/videos/statuses``, 100
    ids per call (⌈active / 100⌉ calls); a finished one is read once more with
    ``GET /v3/videos/{id}`` for links or the failure reason.
+4. **Archive.** With an :class:`~core.jobs.archiver.Archiver` attached, completed reels (those
+   that finished in this very cycle included) are handed to its threads, which copy their files
+   out of HeyGen; the cycle does not wait for the copies.
 
 Errors of ``POST /v3/videos``: 429 → back to ``queued`` with the same key, no submission
 until ``Retry-After`` has passed; 5xx, network errors, 409 ``request_in_progress`` →
@@ -84,7 +87,7 @@ class CycleReport:
     ``resubmit``: reels left ``submitting`` for another try with the same key;
     ``requeued``: reels sent back to ``queued`` after a 429; ``polled_calls``: calls to
     ``GET /v3/videos/statuses``; ``completed``/``failed``: reels that finished this
-    cycle; ``errors``: one line per problem (no secrets).
+    cycle; ``archiving``: archive copies started; ``errors``: one line per problem (no secrets).
     """
 
     acted: bool = False
@@ -95,6 +98,7 @@ class CycleReport:
     polled_calls: int = 0
     completed: int = 0
     failed: int = 0
+    archiving: int = 0
     errors: list[str] = field(default_factory=list)
 
 
@@ -110,6 +114,9 @@ class Worker:
             default loads the catalog through ``client`` once.
         clock: ``() -> Unix seconds``; injectable for lease and grace-period tests.
         metrics: where cycle durations are recorded (:class:`core.jobs.metrics.Metrics`), or ``None``.
+
+    Attributes:
+        archiver: an :class:`~core.jobs.archiver.Archiver` (attached by the runtime) or ``None``.
     """
 
     def __init__(
@@ -137,6 +144,7 @@ class Worker:
         self._lease_renewed = None  # clock() of the last successful acquire_lease, None = not held
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        self.archiver: Any = None
 
     # ------------------------------------------------------------------ loop
 
@@ -154,6 +162,8 @@ class Worker:
         if self._thread and self._thread is not threading.current_thread():
             self._thread.join(timeout_s)
         self._thread = None
+        if self.archiver is not None:
+            self.archiver.close()
         try:
             self.release_lease()
         except Exception:  # the database may already be gone at shutdown
@@ -185,6 +195,8 @@ class Worker:
         self._submit_phase(report)
         if self._hold_lease():
             self._poll_phase(report)
+        if self.archiver is not None and self._hold_lease():
+            report.archiving = self.archiver.schedule()
         if self.metrics is not None:
             self.metrics.worker_cycle.observe(time.perf_counter() - started)
         return report

@@ -104,6 +104,12 @@ class Knobs:
     - ``expire_urls``: presigned file URLs are issued already expired (download → 403).
     - ``webhook_bad_signature``: outgoing webhook signatures are wrong.
     - ``webhook_duplicate``: every webhook is delivered twice.
+    - ``truncate_files_next``: the next N output-file downloads announce the full ``Content-Length`` but
+      close the connection after half of the body.
+    - ``stall_files_next``: the next N output-file downloads send half of the body, then nothing for
+      ``stall_s`` seconds, then the rest.
+    - ``files_answer_next``/``files_answer_status``: the next N output-file downloads answer that HTTP
+      status (e.g. 503) instead of the file.
     """
 
     fail_next: int = 0
@@ -113,6 +119,11 @@ class Knobs:
     expire_urls: bool = False
     webhook_bad_signature: bool = False
     webhook_duplicate: bool = False
+    truncate_files_next: int = 0
+    stall_files_next: int = 0
+    stall_s: float = 30.0
+    files_answer_next: int = 0
+    files_answer_status: int = 503
     lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
 
     def take(self, name: str) -> bool:
@@ -127,4 +138,6 @@ class Knobs:
     def as_dict(self) -> dict:
         """Public view for ``GET``/``POST /_sandbox/faults``."""
         return {k: getattr(self, k) for k in ("fail_next", "failure_code", "failure_message", "stuck_next",
-                                              "expire_urls", "webhook_bad_signature", "webhook_duplicate")}
+                                              "expire_urls", "webhook_bad_signature", "webhook_duplicate",
+                                              "truncate_files_next", "stall_files_next", "stall_s",
+                                              "files_answer_next", "files_answer_status")}

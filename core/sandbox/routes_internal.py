@@ -4,7 +4,8 @@
   (body ``{"spec": "...", "fail_next": 1, "failure_code": "...", "failure_message": "...", "stuck_next": 1,
   "expire_urls": true, "webhook_bad_signature": false, "webhook_duplicate": false}``; keys optional).
 - ``GET /_sandbox/files/{video_id}/{name}?Expires=…&Signature=…``: video outputs; 403 when expired or
-  the signature is wrong, 404 when missing.
+  the signature is wrong, 404 when missing; ``Range`` requests answer 206. The knobs
+  ``truncate_files_next``, ``stall_files_next`` and ``files_answer_next`` break the next downloads.
 - ``GET /_sandbox/media/voice/{id}.wav``, ``/_sandbox/media/look/{id}.jpg`` and ``.mp4`` (generated on first
   request),
   ``/_sandbox/media/speech/{request_id}.wav`` (TTS results).
@@ -13,12 +14,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import hmac
 import html
+from pathlib import Path
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
-from starlette.responses import FileResponse, HTMLResponse, JSONResponse, Response
+from starlette.responses import FileResponse, HTMLResponse, JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
 from core.sandbox.faults import FaultPlan
@@ -65,7 +68,10 @@ async def faults(request: Request) -> JSONResponse:
 
 
 _KNOB_TYPES: dict[str, type] = {"fail_next": int, "stuck_next": int, "failure_code": str, "failure_message": str,
-                                "expire_urls": bool, "webhook_bad_signature": bool, "webhook_duplicate": bool}
+                                "expire_urls": bool, "webhook_bad_signature": bool, "webhook_duplicate": bool,
+                                "truncate_files_next": int, "stall_files_next": int, "stall_s": float,
+                                "files_answer_next": int, "files_answer_status": int}
+_MAX_STALL_S = 600.0
 _MAX_KNOB_TEXT = 500
 _MAX_KNOB_COUNT = 1_000_000
 
@@ -90,6 +96,12 @@ def _knob_value(name: str, value: object) -> object:
         raise invalid(name, f"{name} must be a whole number from 0 to {_MAX_KNOB_COUNT:,}.")
     if kind is str and (not isinstance(value, str) or not 0 < len(value) <= _MAX_KNOB_TEXT):
         raise invalid(name, f"{name} must be text of 1 to {_MAX_KNOB_TEXT} characters.")
+    if kind is float:
+        if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= _MAX_STALL_S:
+            raise invalid(name, f"{name} must be a number of seconds from 0 to {_MAX_STALL_S:g}.")
+        return float(value)
+    if name == "files_answer_status" and not 400 <= value <= 599:
+        raise invalid(name, f"{name} must be an HTTP error status from 400 to 599.")
     return value
 
 
@@ -112,7 +124,31 @@ async def video_file(request: Request) -> Response:
     path = sb.files_dir / video_id / ("video.mp4" if name == "captioned.mp4" else name)
     if not path.is_file():
         raise not_found("File")
-    return FileResponse(path, media_type=_MEDIA_TYPES[path.suffix])
+    broken = _broken_download(sb, path)
+    return broken or FileResponse(path, media_type=_MEDIA_TYPES[path.suffix])
+
+
+def _broken_download(sb, path: Path) -> Response | None:
+    """A faulty answer for the next download when a file knob asks for one (see :class:`Knobs`)."""
+    if sb.knobs.take("files_answer_next"):
+        status = int(sb.knobs.files_answer_status)
+        return JSONResponse(error_body("file_fault", f"Injected {status}."), status_code=status)
+    truncate = sb.knobs.take("truncate_files_next")
+    stall = not truncate and sb.knobs.take("stall_files_next")
+    if not (truncate or stall):
+        return None
+    data = path.read_bytes()
+    half = len(data) // 2
+
+    async def body():
+        yield data[:half]
+        if truncate:
+            return  # uvicorn closes the connection: fewer bytes than Content-Length
+        await asyncio.sleep(float(sb.knobs.stall_s))
+        yield data[half:]
+
+    return StreamingResponse(body(), media_type=_MEDIA_TYPES[path.suffix],
+                             headers={"Content-Length": str(len(data))})
 
 
 async def voice_preview(request: Request) -> Response:

@@ -101,3 +101,23 @@ def test_admins_set_roles_in_people(open_page, app_runtime):
     assert not at.exception, at.exception
     with app_runtime.session_factory() as s:
         assert next(u for u in list_users(s) if u.email == "pia@example.com").role == "viewer"
+def test_archive_section_counts_and_backfills(open_page, app_runtime):
+    from tests.apptest.reel_states import make_reel
+
+    with app_runtime.session_factory() as session:  # a finished reel whose video HeyGen no longer has
+        gone = make_reel(session, "Gone at HeyGen", "completed")
+    at = open_page(PAGE, user="Admin")
+    assert not at.exception, at.exception
+    metrics = {m.label: m.value for m in at.metric}
+    assert {"Archived videos", "Size", "Waiting", "Failed"} <= set(metrics)
+    assert any(f"`{app_runtime.archive.label}`" in m.value for m in at.markdown)
+    at.button(key="set_backfill").click().run()
+    assert not at.exception, at.exception
+    assert any(f"Reel {gone.id}: HeyGen no longer has this video" in w.value for w in at.warning)
+
+
+def test_only_admins_may_backfill_the_archive(open_page):
+    at = open_page(PAGE, user="Pam")
+    assert not at.exception, at.exception
+    button = at.button(key="set_backfill")
+    assert button.disabled and button.help == plain("Only an admin can archive finished videos.")

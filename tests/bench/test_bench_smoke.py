@@ -29,6 +29,8 @@ EXPECTED = {
     "memory": ["rss_after_first_session", "rss_with_2_sessions", "rss_peak", "RESULT"],
     "batch": ["rows", "preview_median", "launch", "tick_median", "floor_median", "tick_ratio", "RESULT"],
     "webhook_memory": ["rss_before", "rss_after", "rss_growth", "statuses", "RESULT"],
+    "archive": ["archive_median", "floor_median", "throughput_ratio", "rss_growth_large", "rss_growth_small",
+                "RESULT"],
 }
 
 

@@ -42,6 +42,7 @@ ALLOWED = {
     Action.MANAGE_USERS: (False, False, False, True),
     Action.CHANGE_SETTINGS: (False, False, False, True),
     Action.PROCESS_JOBS: (False, False, False, False),
+    Action.ARCHIVE_VIDEOS: (False, False, False, True),
 }
 
 
@@ -91,7 +92,8 @@ def test_an_unknown_role_cannot_be_built():
 def test_system_actors_only_process(system):
     assert can(system, Action.PROCESS_JOBS)
     assert can(system, Action.REFRESH_LINKS)
-    for action in OWNED_ACTIONS | PRODUCER_ACTIONS | (ADMIN_ACTIONS - {Action.REFRESH_CATALOG}):
+    assert can(system, Action.ARCHIVE_VIDEOS)  # the worker copies finished videos out of HeyGen
+    for action in OWNED_ACTIONS | PRODUCER_ACTIONS | (ADMIN_ACTIONS - {Action.REFRESH_CATALOG, Action.ARCHIVE_VIDEOS}):
         assert not can(system, action, owner_id=OWNER_ID), action
 
 

@@ -33,6 +33,7 @@ def test_pages_folder_holds_only_pages() -> None:
     assert odd == []
     assert [p.name for p in PAGES] == [
         "1_Voices.py", "2_Avatars.py", "3_Compose.py", "4_Status.py", "5_Videos.py", "6_Settings.py", "7_Batches.py",
+        "8_Share.py",
     ]
 
 
