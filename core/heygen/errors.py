@@ -6,7 +6,8 @@ one sentence a user understands; it never contains the API key.
 
 | class                     | HTTP      | typical codes                                   |
 |---------------------------|-----------|-------------------------------------------------|
-| InvalidRequestError       | 400, 413  | invalid_parameter, validation_error, payload_too_large |
+| InvalidRequestError       | 400       | invalid_parameter, validation_error             |
+| PayloadTooLargeError      | 413       | payload_too_large (an upload over 32 MB)        |
 | AuthenticationError       | 401       | unauthorized                                    |
 | PermissionDeniedError     | 403       | forbidden, resource_access_denied               |
 | InsufficientCreditError   | 402       | insufficient_credit                             |
@@ -78,6 +79,14 @@ class InvalidRequestError(HeyGenError):
     """400/413: HeyGen rejected the request body or parameters; ``param`` names the field."""
 
     default_sentence = "HeyGen rejected the request."
+
+
+class PayloadTooLargeError(InvalidRequestError):
+    """413: the body or uploaded file is over HeyGen's limit (``POST /v3/assets``: 32 MB)."""
+
+    default_sentence = "The file is larger than HeyGen accepts (at most 32 MB per upload)."
+
+    sentence_only = True
 
 
 class AuthenticationError(HeyGenError):
@@ -184,7 +193,7 @@ STATUS_CLASSES: dict[int, type[HeyGenError]] = {
     403: PermissionDeniedError,
     404: NotFoundError,
     409: ConflictError,
-    413: InvalidRequestError,
+    413: PayloadTooLargeError,
     429: RateLimitError,
 }
 

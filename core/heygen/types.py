@@ -205,3 +205,68 @@ class WebhookEndpoint(HeyGenModel):
     status: str | None = None
     created_at: str | None = None
     secret: str | None = Field(default=None, repr=False)
+
+
+class UploadedAsset(HeyGenModel):
+    """``POST /v3/assets`` response ``data``: ``asset_id`` for other endpoints, its public ``url``,
+    the ``mime_type`` HeyGen detected from the bytes and ``size_bytes``."""
+
+    asset_id: str
+    url: str = ""
+    mime_type: str = ""
+    size_bytes: int = 0
+
+
+class Asset(HeyGenModel):
+    """``GET /v3/assets/{asset_id}`` (and list items of ``GET /v3/assets``).
+
+    ``type`` is ``image``, ``video``, ``audio`` … ; ``owner`` the uploader's username;
+    ``uploaded_at`` Unix seconds; ``url`` may be ``None`` when HeyGen cannot make one.
+    """
+
+    id: str
+    name: str = ""
+    type: str = ""
+    owner: str = ""
+    space_id: str = ""
+    uploaded_at: int | None = None
+    url: str | None = None
+    folder_id: str | None = None
+
+
+class CreatedAvatar(HeyGenModel):
+    """``POST /v3/avatars`` response ``data``: the new (or target) group and the look being trained.
+
+    ``avatar_item.status`` starts as ``processing``; ``avatar_group.consent_status`` tells whether
+    consent is still needed (``None`` = not required).
+    """
+
+    avatar_group: AvatarGroup | None = None
+    avatar_item: AvatarLook | None = None
+
+
+class AvatarConsent(HeyGenModel):
+    """``POST /v3/avatars/{group_id}/consent`` response ``data``: the page ``url`` where the person in
+    the photo approves (``None`` when a consent video was submitted) and the group's state."""
+
+    avatar_group: AvatarGroup
+    url: str | None = None
+
+
+class VoiceDetail(HeyGenModel):
+    """``GET /v3/voices/{voice_id}``, also the poll of a voice clone.
+
+    ``status`` (clones only): ``processing``, ``complete`` or ``failed`` (then ``failure_message``);
+    ``created_at`` Unix seconds; ``preview_audio_url`` only for completed voices.
+    """
+
+    voice_id: str
+    name: str | None = None
+    language: str | None = None
+    gender: str | None = None
+    preview_audio_url: str | None = None
+    support_pause: bool = False
+    support_interactive_avatar: bool = False
+    created_at: int | None = None
+    status: str | None = None
+    failure_message: str | None = None

@@ -23,7 +23,7 @@ from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import BaseRoute, Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from core.sandbox import routes_account, routes_catalog, routes_chat, routes_internal, routes_videos
+from core.sandbox import routes_account, routes_catalog, routes_chat, routes_internal, routes_media, routes_videos
 from core.sandbox.auth import authenticate
 from core.sandbox.context import Sandbox
 from core.sandbox.faults import ROUTE_FAULTS
@@ -32,7 +32,7 @@ from core.sandbox.settings import SandboxConfig
 
 log = logging.getLogger(__name__)
 
-ROUTES: list[BaseRoute] = [*routes_catalog.ROUTES, *routes_videos.ROUTES, *routes_account.ROUTES,
+ROUTES: list[BaseRoute] = [*routes_media.ROUTES, *routes_catalog.ROUTES, *routes_videos.ROUTES, *routes_account.ROUTES,
                            *routes_chat.ROUTES, *routes_internal.ROUTES]
 _UNCOUNTED = {"/_sandbox/stats", "/_sandbox/reset", "/_sandbox/faults"}
 _GATEWAY_HTML = "<html><head><title>{0}</title></head><body><h1>{0}</h1><p>sandbox gateway</p></body></html>"

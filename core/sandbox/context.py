@@ -14,6 +14,7 @@ from core.sandbox import media
 from core.sandbox.catalog import SandboxCatalog, load_sandbox_catalog
 from core.sandbox.faults import FaultPlan, Knobs
 from core.sandbox.jobs import JobRunner, status_of
+from core.sandbox.own_media import AccountCatalog
 from core.sandbox.settings import SandboxConfig
 from core.sandbox.state import STATE_FILE, Store
 from core.sandbox.webhooks_out import Dispatcher
@@ -123,9 +124,14 @@ class Sandbox:
 
     # ------------------------------------------------------------------ catalog views
 
+    def catalog_for(self, owner: str, base_url: str) -> AccountCatalog:
+        """The catalog account ``owner`` sees now: the shared one plus its own looks and voices."""
+        with self.store.lock:
+            return AccountCatalog(self.catalog, self.store.data, owner, self.now(), base_url)
+
     def voice_view(self, voice: dict[str, Any], base_url: str) -> dict[str, Any]:
         """A voice (list item or detail) with its preview URL pointing at the local clip."""
-        if self.config.original_media or voice.get("preview_audio_url") is None:
+        if self.config.original_media or str(voice.get("preview_audio_url") or base_url).startswith(base_url):
             return voice
         return {**voice, "preview_audio_url": f"{base_url}/_sandbox/media/voice/{voice['voice_id']}.wav"}
 
@@ -142,4 +148,6 @@ class Sandbox:
             return item
         local = {"preview_image_url": f"{base_url}/_sandbox/media/look/{look_id}.jpg",
                  "preview_video_url": f"{base_url}/_sandbox/media/look/{look_id}.mp4"}
-        return {**item, **{key: url for key, url in local.items() if item.get(key) is not None}}
+        # null stays null; an own photo avatar's preview is already served here (its uploaded image)
+        return {**item, **{key: url for key, url in local.items()
+                           if item.get(key) is not None and not str(item[key]).startswith(base_url)}}

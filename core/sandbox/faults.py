@@ -110,6 +110,8 @@ class Knobs:
       ``stall_s`` seconds, then the rest.
     - ``files_answer_next``/``files_answer_status``: the next N output-file downloads answer that HTTP
       status (e.g. 503) instead of the file.
+    - ``avatar_fail_next``: the next N photo avatars fail training with ``avatar_failure_code``/``…_message``.
+    - ``clone_fail_next``: the next N voice clones fail with ``clone_failure_message``.
     """
 
     fail_next: int = 0
@@ -124,6 +126,11 @@ class Knobs:
     stall_s: float = 30.0
     files_answer_next: int = 0
     files_answer_status: int = 503
+    avatar_fail_next: int = 0
+    avatar_failure_code: str = "face_not_detected"
+    avatar_failure_message: str = "No face was detected in the photo; use a clear, front-facing portrait."
+    clone_fail_next: int = 0
+    clone_failure_message: str = "The recording has too much background noise to clone the voice."
     lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
 
     def take(self, name: str) -> bool:
@@ -140,4 +147,6 @@ class Knobs:
         return {k: getattr(self, k) for k in ("fail_next", "failure_code", "failure_message", "stuck_next",
                                               "expire_urls", "webhook_bad_signature", "webhook_duplicate",
                                               "truncate_files_next", "stall_files_next", "stall_s",
-                                              "files_answer_next", "files_answer_status")}
+                                              "files_answer_next", "files_answer_status",
+                                              "avatar_fail_next", "avatar_failure_code", "avatar_failure_message",
+                                              "clone_fail_next", "clone_failure_message")}

@@ -14,6 +14,7 @@ import re
 from collections.abc import Callable
 from typing import Any
 
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
@@ -23,16 +24,19 @@ KEY_PATTERN = re.compile(r"^[A-Za-z0-9_\-:.]{1,255}$")
 WINDOW_S = 24 * 3600
 
 
-async def run_idempotent(request: Request, create: Callable[[bytes], tuple[int, dict[str, Any]]]) -> JSONResponse:
+async def run_idempotent(request: Request, create: Callable[[bytes], tuple[int, dict[str, Any]]], *,
+                         raw: bytes | None = None, in_thread: bool = False) -> JSONResponse:
     """Run ``create(raw_body) -> (status, body)`` under the request's Idempotency-Key, if any.
 
-    ``create`` raises :class:`ApiError` for rejections; it runs after ``config.create_latency_s``.
+    ``create`` raises :class:`ApiError` for rejections; it runs after ``config.create_latency_s``, in a
+    worker thread when ``in_thread`` (slow work such as storing and probing an upload). ``raw``: the
+    body when the route has already read it.
     """
     sb = sandbox_of(request)
     key = request.headers.get("idempotency-key")
     if key is not None and not KEY_PATTERN.fullmatch(key):
         raise invalid("Idempotency-Key", "Idempotency-Key must be 1-255 characters of A-Z a-z 0-9 _ - : .")
-    raw = await read_body(request)
+    raw = await read_body(request) if raw is None else raw
     slot = f"{request.state.owner}|{request.method}|{request.url.path}|{key}" if key else None
     if slot:
         replay = _claim(sb, slot)
@@ -41,7 +45,7 @@ async def run_idempotent(request: Request, create: Callable[[bytes], tuple[int, 
     try:
         if sb.config.create_latency_s:
             await asyncio.sleep(sb.config.create_latency_s)
-        status, body = create(raw)
+        status, body = await run_in_threadpool(create, raw) if in_thread else create(raw)
         if slot:
             with sb.store.lock:
                 records = sb.store.data["idempotency"]

@@ -190,7 +190,8 @@ class JobRunner:
         self._notify(video, "avatar_video.success")
 
     def _render(self, video: dict[str, Any]) -> float:
-        scenes = [media.SceneMedia(s["avatar_name"], s["script"], s["duration_s"], s["background"])
+        scenes = [media.SceneMedia(s["avatar_name"], s["script"], s["duration_s"], s["background"],
+                                   s.get("audio_file"))
                   for s in video["scenes"]]
         estimate = round(sum(s.duration_s for s in scenes), 3)
         if not self.config.render_media:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import math
 import os
 import re
 import subprocess
@@ -74,13 +75,15 @@ class SceneMedia:
     """What one scene of a sandbox video shows and says.
 
     ``duration_s`` is the spoken length in seconds (segments are at least 0.5 s); ``background`` is
-    ``"#RRGGBB"`` or None for the default colour.
+    ``"#RRGGBB"`` or None for the default colour; ``audio_file`` is the scene's own recording (an
+    uploaded asset), played instead of the synthesised tone.
     """
 
     avatar_name: str
     script: str
     duration_s: float
     background: str | None = None
+    audio_file: str | None = None
 
 
 # --------------------------------------------------------------------------------------------------
@@ -444,8 +447,37 @@ def preview_audio(path: Path, name: str, duration_s: float = 3.0) -> None:
 
 
 def _segment_lengths(scenes: list[SceneMedia]) -> list[float]:
-    """Seconds of video per scene, whole frames at FPS, at least MIN_SCENE_S."""
-    return [max(round(max(MIN_SCENE_S, float(s.duration_s or 0)) * FPS), 1) / FPS for s in scenes]
+    """Seconds of video per scene, whole frames at FPS, at least MIN_SCENE_S; a scene with its own
+    recording is rounded up, so none of the recording is cut."""
+    def frames(scene: SceneMedia) -> int:
+        exact = max(MIN_SCENE_S, float(scene.duration_s or 0)) * FPS
+        return max(math.ceil(exact - 1e-6) if scene.audio_file else round(exact), 1)
+
+    return [frames(s) / FPS for s in scenes]
+
+
+def decode_audio(path: str | Path, duration_s: float) -> np.ndarray:
+    """Float samples in [-1, 1] (mono, SAMPLE_RATE) of an audio file, cut or padded with silence to
+    ``duration_s`` seconds. Raises MediaError when ffmpeg cannot decode it."""
+    cmd = [_ffmpeg(), "-hide_banner", "-nostdin", "-loglevel", "error", "-i", str(path),
+           "-f", "s16le", "-ac", "1", "-ar", str(SAMPLE_RATE), "-"]
+    try:
+        proc = subprocess.run(cmd, capture_output=True, timeout=FFMPEG_TIMEOUT_S)
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        raise MediaError(f"could not decode {Path(path).name}: {exc}") from exc
+    if proc.returncode != 0:
+        raise MediaError(f"ffmpeg could not decode {Path(path).name}: "
+                         f"{_tail(proc.stderr.decode('utf-8', 'replace'))}")
+    samples = np.frombuffer(proc.stdout[: len(proc.stdout) // 2 * 2], dtype="<i2").astype(np.float64) / 32768
+    wanted = _n_samples(duration_s)
+    return np.pad(samples[:wanted], (0, max(0, wanted - len(samples))))
+
+
+def _scene_audio(scene: SceneMedia, seconds: float) -> np.ndarray:
+    """The scene's own recording (at full level) or its synthesised tone (scaled on write)."""
+    if scene.audio_file:
+        return decode_audio(scene.audio_file, seconds) / 0.28
+    return _speech_samples(scene.script, seconds)
 
 
 def render_video(path: Path, scenes: list[SceneMedia], *, aspect_ratio: str = "16:9",
@@ -475,7 +507,7 @@ def render_video(path: Path, scenes: list[SceneMedia], *, aspect_ratio: str = "1
         # The concat demuxer ignores the last entry's duration unless the file is listed again.
         listing.append(f"file 'scene{len(scenes):03d}.png'\n")
         (work_dir / "frames.txt").write_text("".join(listing), encoding="utf-8")
-        audio = np.concatenate([_speech_samples(s.script, sec) for s, sec in zip(scenes, lengths, strict=True)])
+        audio = np.concatenate([_scene_audio(s, sec) for s, sec in zip(scenes, lengths, strict=True)])
         _write_wav(work_dir / "speech.wav", audio)
         _run_ffmpeg([
             "-y", "-loglevel", "error",

@@ -56,10 +56,11 @@ async def speech(request: Request) -> JSONResponse:
     body = await json_body(request)
     check_body("POST", "/v3/voices/speech", body)
     voice_id = body["voice_id"]
-    voice = sb.catalog.voice(voice_id)
+    catalog = sb.catalog_for(request.state.owner, base_url_of(request))
+    voice = catalog.voice(voice_id)
     if voice is None:
         raise invalid("voice_id", f"Voice '{voice_id}' does not exist.")
-    if sb.catalog.voice_engine(voice_id) != "starfish":
+    if catalog.voice_engine(voice_id) != "starfish":
         raise invalid("voice_id", f"Voice '{voice_id}' cannot be used for speech; pick a starfish voice.")
     locale = body.get("locale")
     if locale is not None and (not voice.get("support_locale") or locale not in allowed_locales(voice["language"])):

@@ -23,12 +23,13 @@ async def list_voices(request: Request) -> JSONResponse:
     """``GET /v3/voices``: ``type`` (default public), ``engine``, ``language``, ``gender``; limit 1–100 (20)."""
     sb = sandbox_of(request)
     check_query(request, "/v3/voices")
+    catalog = sb.catalog_for(request.state.owner, base_url_of(request))
     kind = query_enum(request, "type", ("public", "private")) or "public"
     engine = request.query_params.get("engine")
     language = request.query_params.get("language")
     gender = request.query_params.get("gender")
-    voices = [v for v in sb.catalog.voices if v["type"] == kind
-              and (not engine or sb.catalog.voice_engine(v["voice_id"]) == engine)
+    voices = [v for v in catalog.voices if v["type"] == kind
+              and (not engine or catalog.voice_engine(v["voice_id"]) == engine)
               and (not language or _same(v["language"], language))
               and (not gender or _same(v["gender"], gender))]
     items, more, token = paginate(request, voices, f"voices:{kind}:{engine}:{language}:{gender}",
@@ -41,9 +42,9 @@ async def get_voice(request: Request) -> JSONResponse:
     """``GET /v3/voices/{voice_id}``; an unknown id raises :class:`ApiError` 404 ``voice_not_found``."""
     sb = sandbox_of(request)
     voice_id = request.path_params["voice_id"]
-    if sb.catalog.voice(voice_id) is None:
+    detail = sb.catalog_for(request.state.owner, base_url_of(request)).voice_detail(voice_id)
+    if detail is None:
         raise not_found("Voice", "voice_not_found")
-    detail = sb.catalog.voice_detail(voice_id)
     return ok(sb.voice_view(detail, base_url_of(request)))
 
 
@@ -52,7 +53,7 @@ async def list_groups(request: Request) -> JSONResponse:
     sb = sandbox_of(request)
     check_query(request, "/v3/avatars")
     ownership = query_enum(request, "ownership", ("public", "private"))
-    groups = [g for g in sb.catalog.groups if not ownership or _ownership(g) == ownership]
+    groups = [g for g in sb.catalog_for(request.state.owner, base_url_of(request)).groups if not ownership or _ownership(g) == ownership]
     items, more, token = paginate(request, groups, f"groups:{ownership}", lambda g: g["id"], default=20, maximum=50)
     base = base_url_of(request)
     return page([sb.group_view(g, base) for g in items], more, token)
@@ -61,7 +62,7 @@ async def list_groups(request: Request) -> JSONResponse:
 async def get_group(request: Request) -> JSONResponse:
     """``GET /v3/avatars/{group_id}``; an unknown id raises :class:`ApiError` 404 ``avatar_not_found``."""
     sb = sandbox_of(request)
-    group = sb.catalog.group(request.path_params["group_id"])
+    group = sb.catalog_for(request.state.owner, base_url_of(request)).group(request.path_params["group_id"])
     if group is None:
         raise not_found("Avatar group", "avatar_not_found")
     return ok(sb.group_view(group, base_url_of(request)))
@@ -74,7 +75,8 @@ async def list_looks(request: Request) -> JSONResponse:
     group_id = request.query_params.get("group_id")
     avatar_type = query_enum(request, "avatar_type", ("studio_avatar", "digital_twin", "photo_avatar"))
     ownership = query_enum(request, "ownership", ("public", "private"))
-    looks = sb.catalog.looks_of_group(group_id) if group_id else sb.catalog.looks
+    catalog = sb.catalog_for(request.state.owner, base_url_of(request))
+    looks = catalog.looks_of_group(group_id) if group_id else catalog.looks
     looks = [lk for lk in looks if (not avatar_type or lk["avatar_type"] == avatar_type)
              and (not ownership or _ownership(lk) == ownership)]
     items, more, token = paginate(request, looks, f"looks:{group_id}:{avatar_type}:{ownership}",
@@ -86,7 +88,7 @@ async def list_looks(request: Request) -> JSONResponse:
 async def get_look(request: Request) -> JSONResponse:
     """``GET /v3/avatars/looks/{look_id}``; an unknown id raises :class:`ApiError` 404 ``avatar_not_found``."""
     sb = sandbox_of(request)
-    look = sb.catalog.look(request.path_params["look_id"])
+    look = sb.catalog_for(request.state.owner, base_url_of(request)).look(request.path_params["look_id"])
     if look is None:
         raise not_found("Avatar look", "avatar_not_found")
     return ok(sb.look_view(look, base_url_of(request)))

@@ -38,7 +38,7 @@ def create_job(sb: Sandbox, owner: str, raw: bytes, base_url: str) -> tuple[int,
     """
     body = parse_json(raw)
     check_body("POST", "/v3/videos", body)
-    scenes = plan_video(body, sb.catalog)
+    scenes = plan_video(body, sb.catalog_for(owner, base_url))
     config = sb.config
     speech_s = round(sum(s.duration_s for s in scenes), 3)
     caption = body.get("caption")

@@ -27,6 +27,8 @@ class SandboxConfig:
     - ``clock``: returns Unix seconds; inject a controllable clock in tests.
     - ``render_media``: ``False`` skips MP4/JPEG/SRT rendering (outputs then are tiny placeholders).
     - ``webhook_timeout_s``: timeout of each outgoing webhook POST (s).
+    - ``photo_avatar_consent``: trained photo avatars wait in ``pending_consent`` until their consent page
+      (``POST /v3/avatars/{group_id}/consent``) is approved; off by default.
     """
 
     api_keys: tuple[str, ...] = ("sandbox-local-key",)
@@ -46,6 +48,7 @@ class SandboxConfig:
     render_media: bool = True
     webhook_timeout_s: float = 3.0
     queue_s: float = 2.0
+    photo_avatar_consent: bool = False
 
 
 class ShiftClock:

@@ -22,6 +22,8 @@ WORDS_PER_MINUTE = 150.0
 #: Seconds assumed for inputs whose length the sandbox cannot know (audio_url, audio_asset_id, video clips).
 UNKNOWN_MEDIA_S = 5.0
 MIN_SCENE_S = 0.5
+#: Longest pre-recorded audio of one input, in seconds (HeyGen: 10 minutes).
+MAX_AUDIO_S = 600.0
 
 #: Text-to-speech (Starfish) in USD per second of audio (the price table is shared with the app).
 TTS_RATE_USD = SPEECH_USD_PER_SECOND
@@ -64,6 +66,7 @@ class PlannedScene:
     background: str | None
     engine: str
     avatar_type: str
+    audio_file: str | None = None
 
     def as_dict(self) -> dict[str, Any]:
         """JSON-serialisable form stored with the job."""
@@ -108,8 +111,8 @@ def _studio_scene(scene: dict[str, Any], prefix: str, catalog: Any) -> PlannedSc
     if kind == "image":
         if scene.get("duration") is not None:
             return PlannedScene("Image", "", float(scene["duration"]), None, "avatar_iv", "photo_avatar")
-        duration, script = _audio(scene, prefix, catalog, look=None)
-        return PlannedScene("Image", script, duration, None, "avatar_iv", "photo_avatar")
+        duration, script, audio = _audio(scene, prefix, catalog, look=None)
+        return PlannedScene("Image", script, duration, None, "avatar_iv", "photo_avatar", audio)
     return PlannedScene("Video clip", "", UNKNOWN_MEDIA_S, None, "avatar_iv", "photo_avatar")
 
 
@@ -118,6 +121,7 @@ def _avatar_input(source: dict[str, Any], prefix: str, catalog: Any, *, studio: 
     look = catalog.look(look_id)
     if look is None:
         raise invalid(f"{prefix}avatar_id", f"Avatar look '{look_id}' does not exist.")
+    _check_ready(look, catalog.group(look.get("group_id") or ""), f"{prefix}avatar_id")
     engine = (source.get("engine") or {}).get("type") or "avatar_iv"
     supported = look.get("supported_api_engines") or []
     if engine not in supported:
@@ -125,12 +129,20 @@ def _avatar_input(source: dict[str, Any], prefix: str, catalog: Any, *, studio: 
                       f"Engine '{engine}' is not supported by avatar '{look_id}' (supported: "
                       f"{', '.join(supported) or 'none'}).")
     _engine_options(source, prefix, engine, look.get("avatar_type") or "studio_avatar")
-    duration, script = _audio(source, prefix, catalog, look=look)
+    duration, script, audio = _audio(source, prefix, catalog, look=look)
     background = source.get("background") or {}
     colour = background.get("color") if studio else (background.get("value") if background.get("type") == "color"
                                                      else None)
     return PlannedScene(str(look.get("name") or look_id), script, duration, colour, engine,
-                        look.get("avatar_type") or "studio_avatar")
+                        look.get("avatar_type") or "studio_avatar", audio)
+
+
+def _check_ready(look: dict[str, Any], group: dict[str, Any] | None, param: str) -> None:
+    """A private look must have finished training and its group must not wait for consent."""
+    if look.get("status") not in (None, "completed"):
+        raise invalid(param, f"Avatar look '{look['id']}' is not ready (training status: {look['status']}).")
+    if group is not None and group.get("status") == "pending_consent":
+        raise invalid(param, f"Avatar look '{look['id']}' needs the consent of the person shown first.")
 
 
 def _image_input(source: dict[str, Any], prefix: str, catalog: Any) -> PlannedScene:
@@ -138,8 +150,8 @@ def _image_input(source: dict[str, Any], prefix: str, catalog: Any) -> PlannedSc
     if engine == "avatar_iii":
         raise invalid(f"{prefix}engine.type", "avatar_iii is not available for image input.")
     _engine_options(source, prefix, engine, "photo_avatar")
-    duration, script = _audio(source, prefix, catalog, look=None)
-    return PlannedScene("Photo avatar", script, duration, None, engine, "photo_avatar")
+    duration, script, audio = _audio(source, prefix, catalog, look=None)
+    return PlannedScene("Photo avatar", script, duration, None, engine, "photo_avatar", audio)
 
 
 def _engine_options(source: dict[str, Any], prefix: str, engine: str, avatar_type: str) -> None:
@@ -151,11 +163,27 @@ def _engine_options(source: dict[str, Any], prefix: str, engine: str, avatar_typ
         raise invalid(f"{prefix}motion_prompt", "motion_prompt needs avatar_v for video avatars.")
 
 
-def _audio(source: dict[str, Any], prefix: str, catalog: Any, *, look: dict | None) -> tuple[float, str]:
-    """Duration (s) and script of one speaking input; checks voice, engine_settings and locale."""
+def _asset_audio(source: dict[str, Any], prefix: str, catalog: Any) -> tuple[float, str, str | None]:
+    """Duration (s) and file of an ``audio_asset_id``: the account's own, readable audio of ≤ 10 minutes."""
+    param, asset_id = f"{prefix}audio_asset_id", source["audio_asset_id"]
+    asset = catalog.asset(asset_id) if hasattr(catalog, "asset") else None
+    if asset is None:
+        raise invalid(param, f"Asset '{asset_id}' does not exist.")
+    if asset["kind"] != "audio" or not asset.get("duration_s"):
+        raise invalid(param, f"Asset '{asset_id}' is not a readable audio file.")
+    if asset["duration_s"] > MAX_AUDIO_S:
+        raise invalid(param, f"Audio asset '{asset_id}' is longer than {MAX_AUDIO_S / 60:.0f} minutes.")
+    return float(asset["duration_s"]), "", asset.get("file")
+
+
+def _audio(source: dict[str, Any], prefix: str, catalog: Any, *, look: dict | None
+           ) -> tuple[float, str, str | None]:
+    """Duration (s), script and own audio file of one speaking input; checks voice, engine_settings, locale."""
+    if source.get("audio_asset_id"):
+        return _asset_audio(source, prefix, catalog)
     script = source.get("script")
     if not script:
-        return UNKNOWN_MEDIA_S, ""
+        return UNKNOWN_MEDIA_S, "", None
     voice_id = source.get("voice_id") or (look or {}).get("default_voice_id")
     if not voice_id:
         raise invalid(f"{prefix}voice_id", "voice_id is required with script (the avatar has no default voice).")
@@ -175,7 +203,7 @@ def _audio(source: dict[str, Any], prefix: str, catalog: Any, *, look: dict | No
         if locale not in allowed_locales(voice.get("language")):
             raise invalid(f"{prefix}voice_settings.locale",
                           f"Locale '{locale}' is not available for a {str(voice.get('language')).strip()} voice.")
-    return speech_seconds(script, settings.get("speed")), script
+    return speech_seconds(script, settings.get("speed")), script, None
 
 
 def ensure_funds(balance_usd: float) -> None:
