@@ -20,6 +20,7 @@ from core.heygen import (
     MalformedResponseError,
     NetworkError,
     NotFoundError,
+    PayloadTooLargeError,
     PermissionDeniedError,
     RateLimitError,
     RequestInProgressError,
@@ -75,7 +76,7 @@ ENVELOPE_CASES = [
     (404, "avatar_not_found", None, NotFoundError),
     (409, "conflict", None, ConflictError),
     (409, "request_in_progress", None, RequestInProgressError),
-    (413, "payload_too_large", None, InvalidRequestError),
+    (413, "payload_too_large", None, PayloadTooLargeError),
 ]
 
 
