@@ -9,7 +9,8 @@ team's own tags on voices), ``speech_samples`` (cached listen-before-you-pay aud
 ``worker_leases`` (which worker process may act), ``script_versions`` (every saved text
 of each scene's script; a scene keeps its ``uid`` across edits and moves), and the archive of
 finished videos: ``reel_archives`` (state per completed reel) and ``archived_files`` (key, size,
-SHA-256 per file).
+SHA-256 per file); ``media_assets`` (users' own recordings and photos sent to HeyGen, and what
+was made from them).
 
 All timestamps are timezone-aware UTC (:class:`UTCDateTime` restores the zone on
 SQLite). Durations are seconds, money USD, scripts characters.
@@ -197,6 +198,10 @@ class Scene(Base):
     background_color: Mapped[str | None] = mapped_column(String(7))
     #: Stable identity of the scene across edits, moves and row replacement (its script history's key).
     uid: Mapped[str | None] = mapped_column(String(32), default=new_uid)
+    #: The scene speaks this own recording instead of ``script`` + ``voice_id`` (migration 0006);
+    #: ``script`` is then an optional caption or note.
+    audio_asset_ref: Mapped[int | None] = mapped_column(ForeignKey("media_assets.id", ondelete="SET NULL"),
+                                                        index=True)
 
     reel: Mapped[Reel] = relationship(back_populates="scenes")
 
@@ -458,3 +463,57 @@ class ArchivedFile(Base):
     archived_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     __table_args__ = (UniqueConstraint("reel_id", "kind", name="uq_archived_files_reel_kind"),)
+
+
+
+
+#: What an own file is for.
+MEDIA_PURPOSES = ("scene_audio", "voice_sample", "photo")
+#: Upload states of an own file: stored here, at HeyGen, or the last upload failed (retry re-sends it).
+UPLOAD_STATUSES = ("pending", "uploaded", "failed")
+
+
+class MediaAsset(Base):
+    """A user's own file and its HeyGen asset (migration 0006).
+
+    ``purpose`` is one of :data:`MEDIA_PURPOSES`; ``local_path`` is relative to ``DATA_DIR``
+    (the copy that is played back and re-sent after a failed upload); ``sha256`` of the bytes
+    with ``owner`` and ``purpose`` identifies the file, so uploading it again reuses this row, its
+    ``idempotency_key`` and its HeyGen ``asset_id``. Sizes are bytes, ``duration_s`` seconds
+    (measured from the audio), ``width``/``height`` pixels.
+
+    What was made from it: for a photo the photo avatar (``heygen_id`` = look id, ``group_id``),
+    for a voice sample the clone (``heygen_id`` = voice id); ``label`` is the name the user gave,
+    ``training_status`` HeyGen's status (``processing``, ``pending_consent``, ``completed``/
+    ``complete``, ``failed``), ``training_error`` HeyGen's reason.
+    """
+
+    __tablename__ = "media_assets"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    owner: Mapped[str] = mapped_column(String(200), index=True)
+    purpose: Mapped[str] = mapped_column(String(20))
+    name: Mapped[str] = mapped_column(String(255))
+    format: Mapped[str] = mapped_column(String(8))
+    mime_type: Mapped[str] = mapped_column(String(64))
+    size_bytes: Mapped[int] = mapped_column(Integer)
+    duration_s: Mapped[float | None] = mapped_column(Float)
+    width: Mapped[int | None] = mapped_column(Integer)
+    height: Mapped[int | None] = mapped_column(Integer)
+    sha256: Mapped[str] = mapped_column(String(64))
+    local_path: Mapped[str] = mapped_column(Text)
+    idempotency_key: Mapped[str] = mapped_column(String(255), unique=True)
+    asset_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    url: Mapped[str | None] = mapped_column(Text)
+    upload_status: Mapped[str] = mapped_column(String(16), default="pending")
+    upload_error: Mapped[str | None] = mapped_column(Text)
+    label: Mapped[str] = mapped_column(String(200), default="")
+    heygen_id: Mapped[str | None] = mapped_column(String(64))
+    group_id: Mapped[str | None] = mapped_column(String(64))
+    training_status: Mapped[str | None] = mapped_column(String(20))
+    training_error: Mapped[str | None] = mapped_column(Text)
+    consent_url: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    __table_args__ = (UniqueConstraint("owner", "purpose", "sha256", name="uq_media_assets_owner_file"),)
