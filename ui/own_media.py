@@ -1,7 +1,7 @@
 """Own media in the UI: a scene's own recording (Compose), "My media" (Compose), "Create from a
 photo" (Avatars) and "Clone a voice" (Voices).
 
-Pages hook in with one call each; everything here reads and writes through :mod:`core.own_media`.
+Pages hook in with one call each; everything here reads and writes through :mod:`core.reels.own_media`.
 Files are checked and kept first, then uploaded in the page run with a progress bar, so a failed
 upload leaves the draft and the file in place with a "Retry upload" button (which re-sends the same
 Idempotency-Key: never a second HeyGen asset). User text (file names, avatar and voice names) is
@@ -21,11 +21,11 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from core import own_media
 from core.db import session_scope
 from core.heygen.errors import HeyGenError
-from core.media_checks import CLONE_RECOMMENDED_S, PHOTO_MIN_PX, MediaRejected
 from core.models import MediaAsset
+from core.reels import own_media
+from core.reels.media_checks import CLONE_RECOMMENDED_S, PHOTO_MIN_PX, MediaRejected
 from ui.frame import FrameContext
 
 #: Seconds between status checks while a photo avatar trains or a voice clone is processed.

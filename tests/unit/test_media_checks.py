@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from core.media_checks import (
+from core.reels.media_checks import (
     MAX_UPLOAD_BYTES,
     MediaRejected,
     check_photo,

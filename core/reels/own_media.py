@@ -1,7 +1,7 @@
 """A user's own media: recordings for scenes, voice samples and photos, their HeyGen assets, and the
 photo avatars and voice clones made from them.
 
-Flow: :func:`store_media` checks the bytes (:mod:`core.media_checks`), keeps a copy under
+Flow: :func:`store_media` checks the bytes (:mod:`core.reels.media_checks`), keeps a copy under
 ``DATA_DIR/media/<sha256>.<ext>`` and records a :class:`~core.models.MediaAsset` row in state
 ``pending`` — nothing is sent yet, so a draft that refers to it is safe whatever happens next.
 :func:`upload_media` sends the copy with ``POST /v3/assets`` and the row's own ``Idempotency-Key``:
@@ -29,9 +29,9 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from core import media_checks
 from core.heygen.errors import HeyGenError, NotFoundError
 from core.models import ACTIVE_STATUSES, MEDIA_PURPOSES, MediaAsset, Reel, Scene
+from core.reels import media_checks
 
 MEDIA_FOLDER = "media"
 #: Reel statuses during which its files must stay (queued or at HeyGen).
