@@ -204,6 +204,7 @@ class Scene(Base):
                                                         index=True)
 
     reel: Mapped[Reel] = relationship(back_populates="scenes")
+    audio_asset: Mapped[MediaAsset | None] = relationship(lazy="selectin")
 
     __table_args__ = (UniqueConstraint("reel_id", "position", name="uq_scenes_reel_position"),)
 

@@ -5,20 +5,19 @@ from __future__ import annotations
 
 from typing import Any
 
-from core.reels.validation import ReelValidationError, sorted_scenes, validate_reel
+from core.reels.validation import ReelValidationError, own_audio, sorted_scenes, validate_reel
 
 
 def _scene_body(scene: Any, engine: str) -> dict[str, Any]:
-    voice_settings: dict[str, Any] = {"speed": float(scene.speed), "pitch": float(scene.pitch)}
-    if scene.locale:
-        voice_settings["locale"] = scene.locale
-    source: dict[str, Any] = {
-        "type": "avatar",
-        "avatar_id": scene.avatar_id,
-        "script": scene.script.strip(),
-        "voice_id": scene.voice_id,
-        "voice_settings": voice_settings,
-    }
+    recording = own_audio(scene)
+    source: dict[str, Any] = {"type": "avatar", "avatar_id": scene.avatar_id}
+    if recording is not None:
+        source["audio_asset_id"] = recording.asset_id
+    else:
+        voice_settings: dict[str, Any] = {"speed": float(scene.speed), "pitch": float(scene.pitch)}
+        if scene.locale:
+            voice_settings["locale"] = scene.locale
+        source.update(script=scene.script.strip(), voice_id=scene.voice_id, voice_settings=voice_settings)
     if scene.background_color:
         source["background"] = {"type": "color", "color": scene.background_color}
     source["engine"] = {"type": engine}
@@ -34,7 +33,8 @@ def build_studio_body(
     "srt"}, "callback_id"?, "callback_url"?, "scenes": [{"type": "avatar_video", "input": {"type":
     "avatar", "avatar_id", "script" (trimmed), "voice_id", "voice_settings": {"speed", "pitch",
     "locale"?}, "background"?: {"type": "color", "color"}, "engine": {"type"}}}]}``, scenes in
-    position order. The reel is checked with :func:`validate_reel` against ``index`` first, so
+    position order; a scene with an own recording carries ``"audio_asset_id"`` (its HeyGen asset)
+    instead of ``script``, ``voice_id`` and ``voice_settings``. The reel is checked with :func:`validate_reel` against ``index`` first, so
     a body that HeyGen would reject is never built.
 
     Raises:

@@ -40,7 +40,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from core.access.actor import Actor
 from core.access.conflicts import EditConflict
 from core.access.permissions import Action, can, require, require_reel
-from core.models import Reel, ReelEvent, Scene, new_uid, utcnow
+from core.models import MediaAsset, Reel, ReelEvent, Scene, new_uid, utcnow
 from core.reels import validation
 from core.reels import versions as script_versions
 from core.reels.validation import (
@@ -332,6 +332,7 @@ def _edit_scenes(session: Session, reel_id: int, make: Any, actor: Actor, detail
     for n, scene in enumerate(current, start=1):
         scene.position = n
     ordered = _check_scene_inputs(reel.mode, make([dataclasses.replace(s) for s in current]))
+    _check_recordings(session, reel, ordered)
     summary = _scenes_detail(current, ordered)
     if not summary:
         return reel
@@ -341,6 +342,24 @@ def _edit_scenes(session: Session, reel_id: int, make: Any, actor: Actor, detail
     script_versions.record_versions(session, reel, actor=actor, **(version or {}))
     session.flush()
     return reel
+
+
+def _check_recordings(session: Session, reel: Reel, scenes: Sequence[SceneInput]) -> None:
+    """Every ``audio_asset_ref`` is a scene recording of the reel's owner.
+
+    Raises:
+        ReelValidationError: a recording that does not exist or belongs to someone else.
+    """
+    problems = []
+    for n, scene in enumerate(scenes, start=1):
+        if scene.audio_asset_ref is None:
+            continue
+        media = session.get(MediaAsset, scene.audio_asset_ref)
+        if media is None or media.owner != reel.owner or media.purpose != "scene_audio":
+            problems.append(validation.Problem(f"scenes[{n}].audio_asset_ref",
+                                               f"Scene {n}: that recording is not in your media; add it again."))
+    if problems:
+        raise ReelValidationError(problems)
 
 
 def set_scenes(session: Session, reel_id: int, scenes: Sequence[SceneInput], *, actor: Actor,

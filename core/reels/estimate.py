@@ -24,6 +24,7 @@ from core.reels.validation import (
     WORDS_PER_MINUTE,
     Estimate,
     is_number,
+    own_audio,
     sorted_scenes,
 )
 
@@ -68,7 +69,8 @@ def scene_price_per_second(reel: Any, index: Any, avatar_id: str | None) -> floa
 def estimate_reel(reel: Any, index: Any, speech_durations: dict[int, float] | None = None) -> Estimate:
     """Expected duration (seconds) and cost (USD) of ``reel``.
 
-    Each scene lasts its measured speech-preview length when ``speech_durations`` has an
+    A scene with an own recording lasts the recording's measured length. Otherwise each scene
+    lasts its measured speech-preview length when ``speech_durations`` has an
     entry (seconds, keyed by scene ``position``; the preview is made at the scene's speed),
     else :func:`estimate_script_seconds`. Cost: each scene at the rate of the reel's engine,
     its look's avatar type and the reel's resolution (:mod:`core.pricing`), scaled so the
@@ -81,7 +83,10 @@ def estimate_reel(reel: Any, index: Any, speech_durations: dict[int, float] | No
     durations, rates = [], []
     for scene in sorted_scenes(reel.scenes):
         measured = speech_durations.get(scene.position)
-        if is_number(measured) and measured > 0:
+        recording = own_audio(scene)
+        if getattr(scene, "audio_asset_ref", None):
+            durations.append(float(recording.duration_s or 0.0) if recording is not None else 0.0)
+        elif is_number(measured) and measured > 0:
             durations.append(float(measured))
         else:
             durations.append(estimate_script_seconds(scene.script, scene.speed))

@@ -42,7 +42,9 @@ VOICE_ID_MAX_CHARS = 64
 DELETABLE_STATUSES = ("draft", "failed", "cancelled", "completed")
 #: Reel fields :func:`update_reel` may change.
 EDITABLE_FIELDS = ("title", "mode", "aspect_ratio", "resolution", "captions", "engine")
-SCENE_FIELDS = ("avatar_id", "voice_id", "script", "speed", "pitch", "locale", "background_color")
+SCENE_FIELDS = ("avatar_id", "voice_id", "script", "speed", "pitch", "locale", "background_color", "audio_asset_ref")
+#: Length bounds of a scene's own recording, in seconds (HeyGen: audio input up to 10 minutes).
+SCENE_AUDIO_MIN_S, SCENE_AUDIO_MAX_S = 1.0, 600.0
 
 #: Speaking-rate assumptions of :func:`estimate_script_seconds`.
 WORDS_PER_MINUTE = 150
@@ -101,7 +103,9 @@ class SceneInput:
     ``position`` orders scenes (unique integers; stored as 1..n). ``script`` up to 5,000
     characters; ``speed`` 0.5–1.5; ``pitch`` −50…+50 semitones; ``locale`` a BCP-47 tag
     (``en-GB``) for voices with accent choice; ``background_color`` ``#RRGGBB``. Empty strings
-    for ids, locale and colour mean "not chosen" (stored as ``None``).
+    for ids, locale and colour mean "not chosen" (stored as ``None``). ``audio_asset_ref``: the id
+    of an own recording (:class:`~core.models.MediaAsset`) the scene speaks instead of the script
+    and voice; the script is then an optional caption or note.
     """
 
     position: int
@@ -112,6 +116,7 @@ class SceneInput:
     pitch: float = 0.0
     locale: str | None = None
     background_color: str | None = None
+    audio_asset_ref: int | None = None
 
     #: The scene's identity (:attr:`core.models.Scene.uid`); ``None`` takes the uid of the scene now at
     #: the same place, or a new one.
@@ -245,6 +250,10 @@ def scene_value_problems(n: int, scene: Any) -> list[Problem]:
     if locale is not None and (not isinstance(locale, str) or len(locale) > 16 or not _LOCALE_RE.fullmatch(locale)):
         problems.append(Problem(f"{field}.locale", f"Scene {n}: the accent {locale!r} is not a locale tag such "
                                                     "as en-GB."))
+    ref = getattr(scene, "audio_asset_ref", None)
+    if ref is not None and (isinstance(ref, bool) or not isinstance(ref, int)):
+        problems.append(Problem(f"{field}.audio_asset_ref", f"Scene {n}: the recording reference must be a "
+                                                             f"media id; got {ref!r}."))
     color = scene.background_color
     if color is not None and (not isinstance(color, str) or not _COLOR_RE.fullmatch(color)):
         problems.append(Problem(f"{field}.background_color",
@@ -295,6 +304,31 @@ def _voice_problems(n: int, scene: Any, index: Any) -> list[Problem]:
     return []
 
 
+def own_audio(scene: Any) -> Any:
+    """The own recording a scene speaks (a :class:`~core.models.MediaAsset`), or ``None``."""
+    return getattr(scene, "audio_asset", None) if getattr(scene, "audio_asset_ref", None) else None
+
+
+def _audio_problems(n: int, scene: Any) -> list[Problem]:
+    """A scene that speaks an own recording: the file exists, reached HeyGen, and lasts 1 s – 10 min."""
+    field = f"scenes[{n}].audio_asset_ref"
+    asset = own_audio(scene)
+    if asset is None:
+        return [Problem(field, f"Scene {n}: its recording was deleted; add a recording again or choose a "
+                               "HeyGen voice.")]
+    if asset.upload_status != "uploaded" or not asset.asset_id:
+        state = "failed" if asset.upload_status == "failed" else "has not finished"
+        return [Problem(field, f"Scene {n}: the upload of the recording {asset.name!r} {state}; press "
+                               "“Retry upload” in the scene.")]
+    seconds = asset.duration_s or 0.0
+    if not SCENE_AUDIO_MIN_S <= seconds <= SCENE_AUDIO_MAX_S:
+        return [Problem(field, f"Scene {n}: the recording lasts {seconds:.1f} s; HeyGen takes 1 s to 10 minutes.")]
+    if len(scene.script or "") > SCRIPT_MAX_CHARS:
+        return [Problem(f"scenes[{n}].script", f"Scene {n}: the caption/note is longer than "
+                                               f"{SCRIPT_MAX_CHARS:,} characters.")]
+    return []
+
+
 def _script_content_problems(n: int, scene: Any) -> list[Problem]:
     if not isinstance(scene.script, str):
         return []
@@ -320,7 +354,9 @@ def validate_reel(reel: Any, index: Any) -> list[Problem]:
     only for voices with accent choice and from their list, script 1–5,000 characters after
     trimming (characters = Unicode code points; emoji and right-to-left text are fine,
     control characters other than line break and tab are not), speed 0.5–1.5, pitch
-    −50…+50, background ``#RRGGBB``. Problems come in scene order.
+    −50…+50, background ``#RRGGBB``. A scene with an own recording (``audio_asset_ref``) needs
+    no voice or script instead: its file must exist, have reached HeyGen and last 1 s – 10
+    minutes. Problems come in scene order.
     """
     values = {name: getattr(reel, name) for name in EDITABLE_FIELDS}
     problems = settings_problems(values)
@@ -329,8 +365,11 @@ def validate_reel(reel: Any, index: Any) -> list[Problem]:
     problems += position_problems(scenes)
     for n, scene in enumerate(scenes, start=1):
         problems += _look_problems(n, scene, index, reel.engine, reel.resolution)
-        problems += _voice_problems(n, scene, index)
-        problems += _script_content_problems(n, scene)
+        if getattr(scene, "audio_asset_ref", None):
+            problems += _audio_problems(n, scene)
+        else:
+            problems += _voice_problems(n, scene, index)
+            problems += _script_content_problems(n, scene)
         problems += scene_value_problems(n, scene)
     return _scene_order(problems)
 

@@ -162,7 +162,7 @@ def test_set_scenes_replaces_scenes_and_names_the_changed_fields(session_factory
     with session_scope(session_factory) as session:
         set_scenes(session, reel_id, scenes, actor=BO)  # identical: no event
     _, stored, _ = snapshot(session_factory, reel_id)
-    assert stored[1] == (2, "look_photo", "voice_fr", "Un nouveau texte.", 0.9, -3.0, None, None)
+    assert stored[1] == (2, "look_photo", "voice_fr", "Un nouveau texte.", 0.9, -3.0, None, None, None)
     assert events_of(session_factory, reel_id)[1:] == [("bo", "draft", "draft", "edited scenes: scene 2: script, speed")]
 
 
@@ -174,7 +174,7 @@ def test_blank_choices_are_stored_as_none_and_line_ends_as_newlines(session_fact
     with session_scope(session_factory) as session:
         set_scenes(session, reel_id, scenes, actor=ANA)
     _, stored, _ = snapshot(session_factory, reel_id)
-    assert stored[0] == (1, "look_studio", None, "Line one\nLine two\nLine three", 1.0, 0.0, None, None)
+    assert stored[0] == (1, "look_studio", None, "Line one\nLine two\nLine three", 1.0, 0.0, None, None, None)
 
 
 def test_add_move_and_remove_scenes_of_a_studio_reel(session_factory):
