@@ -17,6 +17,7 @@ from core.catalog.tables import LookFilter, facet_counts, filter_looks
 from ui.data import CatalogView, catalog_view
 from ui.facets import counted, seed_from_url
 from ui.frame import FrameContext
+from ui.media import photo_avatars
 from ui.voices import go_to_compose
 
 PAGE_SIZE = 24
@@ -206,6 +207,7 @@ def detail_view(shown: pd.DataFrame, table: LooksTable, look_id: str, voice_labe
 def avatars_page(ctx: FrameContext) -> None:
     """The whole Avatars page below the frame."""
     st.title("Avatars", anchor=False)
+    photo_avatars(ctx)
     table = looks_table(ctx)
     f = filter_bar(table)
     shown = filter_looks(table.frame, f)

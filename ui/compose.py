@@ -49,7 +49,7 @@ from core.reels import drafts, speech, validation
 from core.reels import estimate as estimates
 from core.reels.pricing import SPEECH_USD_PER_SECOND
 from ui import compose_summary as summary
-from ui import script_drafts
+from ui import media, script_drafts
 from ui.batches import template_notice
 from ui.browser import autosave_text_areas
 from ui.data import catalog_view
@@ -197,6 +197,7 @@ def _scene_inputs(env: Env, rid: int, reel: Reel) -> list[validation.SceneInput]
             pitch=float(ss.get(skey(rid, n, "pitch"), scene.pitch)),
             locale=locale,
             background_color=str(bg).upper() if bg_on else None,
+            audio_asset_ref=media.scene_audio_ref(rid, n, scene),
         ))
     return out
 
@@ -437,6 +438,7 @@ def compose_page(ctx: FrameContext) -> None:
             _empty_editor(env)
         else:
             _editor(env, rid, launching)
+        media.my_media(_media_env(env))
 
 
 def _accept_incoming(env: Env) -> None:
@@ -779,7 +781,7 @@ def _scenes(env: Env, reel: Reel, editable: bool, by_field: dict[str, list[str]]
         field_prefix = f"scenes[{n}]"
         scene_problems = {f: m for f, m in by_field.items() if f.startswith(field_prefix)}
         label = (f"Scene {n} · {plain(_look_name(env, scene.avatar_id)) or 'no look yet'} · "
-                 f"{plain(_voice_name(env, scene.voice_id)) or 'no voice yet'}")
+                 f"{'own audio' if scene.audio_asset_ref else plain(_voice_name(env, scene.voice_id)) or 'no voice yet'}")
         to_do = any(p.field.startswith(field_prefix) for p in problems)
         icon = (":material/error:" if scene_problems else
                 ":material/radio_button_unchecked:" if to_do else ":material/check_circle:")
@@ -812,37 +814,56 @@ def _scene_editor(env: Env, reel: Reel, scene: Any, n: int, editable: bool,
         look_picker(env.looks, env.index, key=skey(rid, n, "look"), disabled=not editable,
                     on_change=_on_look, args=(env, rid, n))
         _messages(problems.get(f"scenes[{n}].avatar_id"), in_scene=True)
-        _init(skey(rid, n, "voice"), scene.voice_id)
-        voice_picker(env.voices, env.index, key=skey(rid, n, "voice"), disabled=not editable,
-                     on_change=_on_voice, args=(env, rid, n))
-        _messages(problems.get(f"scenes[{n}].voice_id"), in_scene=True)
+        own = media.voice_source(rid, n, scene, editable, _on_edit, (env, rid))
+        if own:
+            media.scene_audio(_media_env(env), rid, n, scene, editable, lambda: persist(env, rid))
+            _messages(problems.get(f"scenes[{n}].audio_asset_ref"), in_scene=True)
+        else:
+            _init(skey(rid, n, "voice"), scene.voice_id)
+            voice_picker(env.voices, env.index, key=skey(rid, n, "voice"), disabled=not editable,
+                         on_change=_on_voice, args=(env, rid, n))
+            _messages(problems.get(f"scenes[{n}].voice_id"), in_scene=True)
     with write:
         _init(skey(rid, n, "script"), scene.script)
-        script = st.text_area("Script", key=skey(rid, n, "script"), height=170, disabled=not editable,
-                              placeholder="What the avatar says in this scene…", on_change=_on_edit,
-                              args=(env, rid))
-        _script_caption(script or "", scene, measured.get(scene.position))
+        script = st.text_area(media.SCRIPT_LABEL if own else "Script", key=skey(rid, n, "script"), height=170,
+                              disabled=not editable, on_change=_on_edit, args=(env, rid),
+                              placeholder=media.SCRIPT_PLACEHOLDER if own else "What the avatar says in this scene…")
+        if own:
+            st.caption(media.SCRIPT_HELP)
+        else:
+            _script_caption(script or "", scene, measured.get(scene.position))
         _messages(problems.get(f"scenes[{n}].script"), in_scene=True)
         script_drafts.scene_history(env, reel, scene, editable, versions, expected_version=_versions().get(rid),
                                     on_restored=_reseed)
-        speed_col, pitch_col = st.columns(2)
-        _init(skey(rid, n, "speed"), float(scene.speed))
-        speed_col.slider("Speed", validation.SPEED_MIN, validation.SPEED_MAX, step=0.05, key=skey(rid, n, "speed"),
-                         format="%.2f×", disabled=not editable, on_change=_on_edit, args=(env, rid))
-        _init(skey(rid, n, "pitch"), float(scene.pitch))
-        pitch_col.slider("Pitch", validation.PITCH_MIN, validation.PITCH_MAX, step=1.0, key=skey(rid, n, "pitch"),
-                         format="%+.0f", disabled=not editable, on_change=_on_edit, args=(env, rid),
-                         help="Semitones up or down from the voice's own pitch.")
-        _messages(problems.get(f"scenes[{n}].speed"), in_scene=True)
-        _messages(problems.get(f"scenes[{n}].pitch"), in_scene=True)
-        _accent(env, rid, n, scene, editable)
-        _messages(problems.get(f"scenes[{n}].locale"), in_scene=True)
+        if not own:
+            _voice_settings(env, rid, n, scene, editable, problems)
         _background(env, rid, n, scene, editable)
         _messages(problems.get(f"scenes[{n}].background_color"), in_scene=True)
-        _listen(env, rid, n, scene, editable)
+        if not own:
+            _listen(env, rid, n, scene, editable)
         for field, messages in problems.items():
             if field.split(".")[-1] in ("position",):
                 _messages(messages, in_scene=True)
+
+
+def _voice_settings(env: Env, rid: int, n: int, scene: Any, editable: bool, problems: dict[str, list[str]]) -> None:
+    """Speed, pitch and accent of a scene read by a HeyGen voice."""
+    speed_col, pitch_col = st.columns(2)
+    _init(skey(rid, n, "speed"), float(scene.speed))
+    speed_col.slider("Speed", validation.SPEED_MIN, validation.SPEED_MAX, step=0.05, key=skey(rid, n, "speed"),
+                     format="%.2f×", disabled=not editable, on_change=_on_edit, args=(env, rid))
+    _init(skey(rid, n, "pitch"), float(scene.pitch))
+    pitch_col.slider("Pitch", validation.PITCH_MIN, validation.PITCH_MAX, step=1.0, key=skey(rid, n, "pitch"),
+                     format="%+.0f", disabled=not editable, on_change=_on_edit, args=(env, rid),
+                     help="Semitones up or down from the voice's own pitch.")
+    _messages(problems.get(f"scenes[{n}].speed"), in_scene=True)
+    _messages(problems.get(f"scenes[{n}].pitch"), in_scene=True)
+    _accent(env, rid, n, scene, editable)
+    _messages(problems.get(f"scenes[{n}].locale"), in_scene=True)
+
+
+def _media_env(env: Env) -> media.MediaEnv:
+    return media.MediaEnv(env.factory, env.client, env.data_dir, None, env.actor)
 
 
 def _script_caption(script: str, scene: Any, measured: float | None) -> None:

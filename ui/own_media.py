@@ -31,6 +31,9 @@ from ui.frame import FrameContext
 #: Seconds between status checks while a photo avatar trains or a voice clone is processed.
 TRAINING_POLL_S = 2.0
 VOICE_CHOICES = {"voice": "HeyGen voice", "audio": "Own audio"}
+SCRIPT_LABEL = "Caption or note (optional)"
+SCRIPT_PLACEHOLDER = "What is said in the recording, or a note for the team…"
+SCRIPT_HELP = "Not spoken: the recording is this scene's audio, and its length sets the scene's length."
 _PURPOSE_LABELS = {"scene_audio": "Scene recording", "voice_sample": "Voice sample", "photo": "Photo"}
 _MARKDOWN = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:])")
 
@@ -331,11 +334,16 @@ def _create_avatar(env: MediaEnv) -> None:
 
 
 def photo_avatars(ctx: FrameContext) -> None:
-    """Avatars page: "Create from a photo" and the user's photo avatars with their training state."""
-    if not ctx.user:
-        return
+    """Avatars page: "Create from a photo" and the user's photo avatars with their training state.
+
+    Always draws the same two outer elements (an expander and a container), so URL-bound widgets
+    below keep their positions whatever is inside.
+    """
     env = media_env(ctx)
     with st.expander("Create from a photo", icon=":material/add_a_photo:"):
+        if not ctx.user:
+            st.info("Enter your name in the sidebar first: your photo avatars are yours.", icon=":material/badge:")
+            return
         st.caption(f"A clear, front-facing photo of one person; PNG or JPEG, at least {PHOTO_MIN_PX} × "
                    f"{PHOTO_MIN_PX} px, up to 32 MB. HeyGen trains it into a private photo avatar.")
         st.file_uploader("Photo", type=["png", "jpg", "jpeg"], key="m_av_file")
@@ -347,7 +355,8 @@ def photo_avatars(ctx: FrameContext) -> None:
         done = st.session_state.pop("m_av_done", None)
         if done:
             st.success("Training started — it appears in the gallery when it is ready.", icon=":material/school:")
-    training_list(env, "photo", "avatar look")
+    with st.container():
+        training_list(env, "photo", "avatar look")
 
 
 def _create_clone(env: MediaEnv) -> None:
@@ -372,12 +381,14 @@ def _create_clone(env: MediaEnv) -> None:
 
 
 def voice_clones(ctx: FrameContext) -> None:
-    """Voices page: "Clone a voice" and the user's clones with their state."""
-    if not ctx.user:
-        return
+    """Voices page: "Clone a voice" and the user's clones with their state (same outer elements on
+    every run, as :func:`photo_avatars`)."""
     env = media_env(ctx)
     low, high = CLONE_RECOMMENDED_S
     with st.expander("Clone a voice", icon=":material/voice_selection:"):
+        if not ctx.user:
+            st.info("Enter your name in the sidebar first: your voice clones are yours.", icon=":material/badge:")
+            return
         st.caption(f"Recommended: {low:.0f} s to {high / 60:.0f} min of clear speech by one person, without music "
                    "or background noise (10 s – 5 min accepted). WAV or MP3, up to 32 MB.")
         upload, record = st.tabs(["Upload a sample", "Record here"])
@@ -390,4 +401,5 @@ def voice_clones(ctx: FrameContext) -> None:
         if st.session_state.pop("m_vc_done", None):
             st.success("Cloning started — the voice appears in the catalog when it is ready.",
                        icon=":material/school:")
-    training_list(env, "voice_sample", "voice")
+    with st.container():
+        training_list(env, "voice_sample", "voice")

@@ -41,6 +41,7 @@ from ui.data import VoicesTable, annotations_version_cached, catalog_view, voice
 from ui.facets import counted, repin, seed_from_url, sync_url
 from ui.frame import FrameContext, forget_account_summary
 from ui.links import browser_tzinfo
+from ui.media import voice_clones
 from ui.text import plain
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -474,6 +475,7 @@ def _flash() -> None:
 def voices_page(ctx: FrameContext) -> None:
     """The whole Voices page below the frame."""
     st.title("Voices", anchor=False)
+    voice_clones(ctx)
     view = catalog_view(ctx.runtime)
     table = voices_table(ctx.runtime, view)
     f, caption = filter_bar(table)
