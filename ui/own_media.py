@@ -107,22 +107,23 @@ def keep_file(env: MediaEnv, widget_key: str, purpose: str, notes_key: str) -> i
 
 
 def send_pending(env: MediaEnv, media_id: int) -> MediaAsset | None:
-    """Upload the file if it has not reached HeyGen yet, with a progress bar; returns the row."""
+    """Upload the file if it has not reached HeyGen yet, with a progress bar, then rerun the page (so
+    checks drawn above see the new state); returns the row."""
     with session_scope(env.factory) as s:
         row = s.get(MediaAsset, media_id)
-        if row is None:
-            return None
-        if row.upload_status == "pending":
-            bar = st.progress(0.0, text=f"Uploading {row.name} to HeyGen…")
-            try:
-                own_media.upload_media(s, env.client, env.data_dir, row,
-                                       progress=lambda sent, total: bar.progress(min(1.0, sent / max(total, 1))))
-            except own_media.MediaError:
-                pass  # the row now says failed, with the reason; the caller shows it
-            finally:
-                bar.empty()
-        s.expunge(row)
-        return row
+        if row is None or row.upload_status != "pending":
+            if row is not None:
+                s.expunge(row)
+            return row
+        bar = st.progress(0.0, text=f"Uploading {plain(row.name)} to HeyGen…")
+        try:
+            own_media.upload_media(s, env.client, env.data_dir, row,
+                                   progress=lambda sent, total: bar.progress(min(1.0, sent / max(total, 1))))
+        except own_media.MediaError:
+            pass  # the row now says failed, with the reason; the rerun shows it
+        finally:
+            bar.empty()
+    st.rerun()
 
 
 def _retry(env: MediaEnv, media_id: int, notes_key: str) -> None:
