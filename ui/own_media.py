@@ -201,7 +201,7 @@ def scene_audio(env: MediaEnv, rid: int, n: int, scene: Any, editable: bool, sav
             upload, record = st.tabs(["Upload a file", "Record here"])
             up_key, rec_key = f"c_r{rid}_s{n}_upl", f"c_r{rid}_s{n}_rec"
             upload.file_uploader("WAV or MP3, up to 32 MB and 10 minutes", type=["wav", "mp3"], key=up_key,
-                                 on_change=_take_scene_file, args=(env, rid, n, up_key, save))
+                                 max_upload_size=40, on_change=_take_scene_file, args=(env, rid, n, up_key, save))
             record.audio_input("Record this scene's line", key=rec_key, on_change=_take_scene_file,
                                args=(env, rid, n, rec_key, save))
     _show_notes(notes_key)
@@ -314,12 +314,22 @@ def training_list(env: MediaEnv, purpose: str, what: str) -> None:
     states()
 
 
+def form_key(form: str, name: str) -> str:
+    """Key of a field of a create form; a new generation after each success empties the form."""
+    return f"{form}_{name}_{st.session_state.get(f'{form}_gen', 0)}"
+
+
+def _next_form(form: str) -> None:
+    st.session_state[f"{form}_gen"] = st.session_state.get(f"{form}_gen", 0) + 1
+
+
 def _create_avatar(env: MediaEnv) -> None:
-    name, consent = st.session_state.get("m_av_name", ""), st.session_state.get("m_av_consent", False)
-    if not st.session_state.get("m_av_file"):
+    ss = st.session_state
+    name, consent = ss.get(form_key("m_av", "name"), ""), ss.get(form_key("m_av", "consent"), False)
+    if not ss.get(form_key("m_av", "file")):
         _notes("avatar")["error"].append("Choose a photo first.")
         return
-    media_id = keep_file(env, "m_av_file", "photo", "avatar")
+    media_id = keep_file(env, form_key("m_av", "file"), "photo", "avatar")
     if media_id is None:
         return
     try:
@@ -329,8 +339,7 @@ def _create_avatar(env: MediaEnv) -> None:
     except (own_media.MediaError, HeyGenError) as exc:
         _notes("avatar")["error"].append(str(exc))
         return
-    for key in ("m_av_name", "m_av_consent", "m_av_file"):
-        st.session_state.pop(key, None)
+    _next_form("m_av")
     st.session_state["m_av_done"] = name
 
 
@@ -347,9 +356,10 @@ def photo_avatars(ctx: FrameContext) -> None:
             return
         st.caption(f"A clear, front-facing photo of one person; PNG or JPEG, at least {PHOTO_MIN_PX} × "
                    f"{PHOTO_MIN_PX} px, up to 32 MB. HeyGen trains it into a private photo avatar.")
-        st.file_uploader("Photo", type=["png", "jpg", "jpeg"], key="m_av_file")
-        st.text_input("Avatar name", key="m_av_name", max_chars=200, placeholder="e.g. Ana at the office")
-        st.checkbox("The person in this photo agreed to become an avatar", key="m_av_consent")
+        st.file_uploader("Photo", type=["png", "jpg", "jpeg"], key=form_key("m_av", "file"), max_upload_size=40)
+        st.text_input("Avatar name", key=form_key("m_av", "name"), max_chars=200,
+                      placeholder="e.g. Ana at the office")
+        st.checkbox("The person in this photo agreed to become an avatar", key=form_key("m_av", "consent"))
         st.button("Create photo avatar", key="m_av_create", type="primary", icon=":material/face:",
                   on_click=_create_avatar, args=(env,))
         _show_notes("avatar")
@@ -361,9 +371,11 @@ def photo_avatars(ctx: FrameContext) -> None:
 
 
 def _create_clone(env: MediaEnv) -> None:
-    name = st.session_state.get("m_vc_name", "")
-    source = "m_vc_rec" if st.session_state.get("m_vc_rec") is not None else "m_vc_file"
-    if st.session_state.get(source) is None:
+    ss = st.session_state
+    name = ss.get(form_key("m_vc", "name"), "")
+    recorded = form_key("m_vc", "rec")
+    source = recorded if ss.get(recorded) is not None else form_key("m_vc", "file")
+    if ss.get(source) is None:
         _notes("clone")["error"].append("Upload or record a voice sample first.")
         return
     media_id = keep_file(env, source, "voice_sample", "clone")
@@ -376,8 +388,7 @@ def _create_clone(env: MediaEnv) -> None:
     except (own_media.MediaError, HeyGenError) as exc:
         _notes("clone")["error"].append(str(exc))
         return
-    for key in ("m_vc_name", "m_vc_file", "m_vc_rec"):
-        st.session_state.pop(key, None)
+    _next_form("m_vc")
     st.session_state["m_vc_done"] = name
 
 
@@ -393,9 +404,9 @@ def voice_clones(ctx: FrameContext) -> None:
         st.caption(f"Recommended: {low:.0f} s to {high / 60:.0f} min of clear speech by one person, without music "
                    "or background noise (10 s – 5 min accepted). WAV or MP3, up to 32 MB.")
         upload, record = st.tabs(["Upload a sample", "Record here"])
-        upload.file_uploader("Voice sample", type=["wav", "mp3"], key="m_vc_file")
-        record.audio_input("Record a sample", key="m_vc_rec")
-        st.text_input("Voice name", key="m_vc_name", max_chars=200, placeholder="e.g. Ana (warm)")
+        upload.file_uploader("Voice sample", type=["wav", "mp3"], key=form_key("m_vc", "file"), max_upload_size=40)
+        record.audio_input("Record a sample", key=form_key("m_vc", "rec"))
+        st.text_input("Voice name", key=form_key("m_vc", "name"), max_chars=200, placeholder="e.g. Ana (warm)")
         st.button("Clone voice", key="m_vc_create", type="primary", icon=":material/record_voice_over:",
                   on_click=_create_clone, args=(env,))
         _show_notes("clone")

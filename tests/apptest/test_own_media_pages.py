@@ -153,15 +153,16 @@ def _until(at, done, runs: int = 60):
 
 def test_create_a_photo_avatar_and_watch_it_train(open_page, app_runtime: Runtime) -> None:
     at = open_page(AVATARS, user="Pia")
-    at.file_uploader(key="m_av_file").upload("pia.jpg", jpeg_bytes(400, 500), "image/jpeg").run()
-    at.text_input(key="m_av_name").set_value("Pia at work").run()
+    at.file_uploader(key="m_av_file_0").upload("pia.jpg", jpeg_bytes(400, 500), "image/jpeg").run()
+    at.text_input(key="m_av_name_0").set_value("Pia at work").run()
     at.button(key="m_av_create").click().run()
     assert any("Confirm that the person" in e.value for e in at.error)  # consent first
-    at.file_uploader(key="m_av_file").upload("pia.jpg", jpeg_bytes(400, 500), "image/jpeg").run()
-    at.text_input(key="m_av_name").set_value("Pia at work").run()
-    at.checkbox(key="m_av_consent").check().run()
+    at.file_uploader(key="m_av_file_0").upload("pia.jpg", jpeg_bytes(400, 500), "image/jpeg").run()
+    at.text_input(key="m_av_name_0").set_value("Pia at work").run()
+    at.checkbox(key="m_av_consent_0").check().run()
     at.button(key="m_av_create").click().run()
     assert not at.exception and any("Training started" in s.value for s in at.success)
+    assert at.text_input(key="m_av_name_1").value == "" and at.file_uploader(key="m_av_file_1").value is None
     _until(at, lambda a: any("Ready" in m.value for m in a.markdown))
     assert any("Ready" in m.value for m in at.markdown) and "Pia at work" in _texts(at)
     with session_scope(app_runtime.session_factory) as s:
@@ -173,9 +174,9 @@ def test_create_a_photo_avatar_and_watch_it_train(open_page, app_runtime: Runtim
 def test_a_tiny_or_corrupt_photo_is_refused(open_page, app_runtime: Runtime) -> None:
     for data, words in ((jpeg_bytes(10, 10), "10 × 10 px"), (jpeg_bytes()[:500], "damaged or incomplete")):
         at = open_page(AVATARS, user="Tiny")
-        at.file_uploader(key="m_av_file").upload("me.jpg", data, "image/jpeg").run()
-        at.text_input(key="m_av_name").set_value("Me").run()
-        at.checkbox(key="m_av_consent").check().run()
+        at.file_uploader(key="m_av_file_0").upload("me.jpg", data, "image/jpeg").run()
+        at.text_input(key="m_av_name_0").set_value("Me").run()
+        at.checkbox(key="m_av_consent_0").check().run()
         at.button(key="m_av_create").click().run()
         assert any(words in e.value for e in at.error)
     with session_scope(app_runtime.session_factory) as s:
@@ -187,9 +188,9 @@ def test_photo_avatar_failure_shows_heygens_reason(open_page, app_runtime: Runti
 
     requests.post(f"{app_runtime.sandbox.url}/_sandbox/faults", json={"avatar_fail_next": 1}, timeout=10)
     at = open_page(AVATARS, user="Fay")
-    at.file_uploader(key="m_av_file").upload("fay.jpg", jpeg_bytes(), "image/jpeg").run()
-    at.text_input(key="m_av_name").set_value("Fay").run()
-    at.checkbox(key="m_av_consent").check().run()
+    at.file_uploader(key="m_av_file_0").upload("fay.jpg", jpeg_bytes(), "image/jpeg").run()
+    at.text_input(key="m_av_name_0").set_value("Fay").run()
+    at.checkbox(key="m_av_consent_0").check().run()
     at.button(key="m_av_create").click().run()
     _until(at, lambda a: any("Failed" in m.value for m in a.markdown))
     assert "No face was detected" in _texts(at)
@@ -198,8 +199,8 @@ def test_photo_avatar_failure_shows_heygens_reason(open_page, app_runtime: Runti
 def test_clone_a_voice_and_find_it_in_the_catalog(open_page, app_runtime: Runtime) -> None:
     at = open_page(VOICES, user="Cleo")
     assert any("Recommended: 30 s to 3 min" in c.value for c in at.caption)
-    at.audio_input(key="m_vc_rec").upload("audio.wav", wav_bytes(35.0, rate=8000)).run()
-    at.text_input(key="m_vc_name").set_value("Cleo (warm)").run()
+    at.audio_input(key="m_vc_rec_0").upload("audio.wav", wav_bytes(35.0, rate=8000)).run()
+    at.text_input(key="m_vc_name_0").set_value("Cleo (warm)").run()
     at.button(key="m_vc_create").click().run()
     assert not at.exception and any("Cloning started" in s.value for s in at.success)
     _until(at, lambda a: any("Ready" in m.value for m in a.markdown))
