@@ -14,7 +14,7 @@ from core.models import MediaAsset, Reel
 from core.reels import drafts, validation
 from core.reels import estimate as estimates
 from core.runtime import Runtime
-from tests.sandbox.test_sandbox_own_media import jpeg_bytes, wav_bytes
+from tests.sandbox.sandbox_support import jpeg_bytes, wav_bytes
 
 COMPOSE, AVATARS, VOICES = "pages/3_Compose.py", "pages/2_Avatars.py", "pages/1_Voices.py"
 LOOK, VOICE = "Abigail_expressive_2024112501", "cef3bc4e0a84424cafcde6f2cf466c97"

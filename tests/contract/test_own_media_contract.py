@@ -12,8 +12,7 @@ import responses
 
 from core.config import SANDBOX_API_KEY
 from core.heygen import HeyGenClient, schemas
-from tests.sandbox.sandbox_support import Api
-from tests.sandbox.test_sandbox_own_media import jpeg_bytes, poll, upload, wav_bytes
+from tests.sandbox.sandbox_support import Api, jpeg_bytes, poll, upload, wav_bytes
 
 BASE = "https://api.heygen.com"
 

@@ -1,11 +1,16 @@
-"""Shared code of the sandbox tests: an authenticated HTTP client, request bodies, polling."""
+"""Shared code of the sandbox tests: an authenticated HTTP client, request bodies, polling, and small
+real media files (WAV tones, JPEG photos) for own-media tests."""
 
 from __future__ import annotations
 
+import io
 import time
+import wave
 from typing import Any
 
+import numpy as np
 import requests
+from PIL import Image
 
 from core.config import SANDBOX_API_KEY
 
@@ -76,3 +81,38 @@ def three_scene_body() -> dict[str, Any]:
                                            "voice_id": VOICE_EN, "voice_settings": {"speed": 1.1, "locale": "en-GB"}}},
         resolution="1080p", aspect_ratio="9:16", caption={"file_format": "srt"}, callback_id="job-42",
     )
+
+
+def wav_bytes(seconds: float, rate: int = 16_000) -> bytes:
+    """A mono 16-bit WAV of a 330 Hz tone lasting ``seconds``."""
+    t = np.arange(int(seconds * rate)) / rate
+    buf = io.BytesIO()
+    with wave.open(buf, "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(rate)
+        w.writeframes((np.sin(2 * np.pi * 330 * t) * 9000).astype("<i2").tobytes())
+    return buf.getvalue()
+
+
+def jpeg_bytes(width: int = 400, height: int = 500) -> bytes:
+    """A plain JPEG photo of ``width`` × ``height`` px."""
+    buf = io.BytesIO()
+    Image.new("RGB", (width, height), (180, 120, 90)).save(buf, format="JPEG")
+    return buf.getvalue()
+
+
+def upload(api: Api, data: bytes, name: str = "line.wav", key: str | None = None) -> requests.Response:
+    """``POST /v3/assets`` with ``data`` as the multipart field ``file`` (and an Idempotency-Key)."""
+    headers = {"Idempotency-Key": key} if key else {}
+    return api.post("/v3/assets", files={"file": (name, data, "application/octet-stream")}, headers=headers)
+
+
+def poll(api: Api, path: str, done, timeout_s: float = 10.0) -> dict:
+    """GET ``path`` until ``done(data)`` (or the timeout); returns the last ``data``."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        data = api.get(path).json()["data"]
+        if done(data) or time.monotonic() > deadline:
+            return data
+        time.sleep(0.05)

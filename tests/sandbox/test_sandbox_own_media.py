@@ -5,48 +5,23 @@ from __future__ import annotations
 
 import io
 import subprocess
-import time
-import wave
 
 import imageio_ffmpeg
-import numpy as np
 import pytest
 import requests
 from PIL import Image
 
 from core.sandbox.own_media import ASSET_MAX_BYTES
-from tests.sandbox.sandbox_support import LOOK, VOICE_EN, Api, studio_body
-
-
-def wav_bytes(seconds: float, rate: int = 16_000) -> bytes:
-    t = np.arange(int(seconds * rate)) / rate
-    buf = io.BytesIO()
-    with wave.open(buf, "wb") as w:
-        w.setnchannels(1)
-        w.setsampwidth(2)
-        w.setframerate(rate)
-        w.writeframes((np.sin(2 * np.pi * 330 * t) * 9000).astype("<i2").tobytes())
-    return buf.getvalue()
-
-
-def jpeg_bytes(width: int = 400, height: int = 500) -> bytes:
-    buf = io.BytesIO()
-    Image.new("RGB", (width, height), (180, 120, 90)).save(buf, format="JPEG")
-    return buf.getvalue()
-
-
-def upload(api: Api, data: bytes, name: str = "line.wav", key: str | None = None) -> requests.Response:
-    headers = {"Idempotency-Key": key} if key else {}
-    return api.post("/v3/assets", files={"file": (name, data, "application/octet-stream")}, headers=headers)
-
-
-def poll(api: Api, path: str, done, timeout_s: float = 10.0) -> dict:
-    deadline = time.monotonic() + timeout_s
-    while True:
-        data = api.get(path).json()["data"]
-        if done(data) or time.monotonic() > deadline:
-            return data
-        time.sleep(0.05)
+from tests.sandbox.sandbox_support import (
+    LOOK,
+    VOICE_EN,
+    Api,
+    jpeg_bytes,
+    poll,
+    studio_body,
+    upload,
+    wav_bytes,
+)
 
 
 def audio_seconds(path) -> float:

@@ -12,7 +12,7 @@ from sqlalchemy import select
 from core.models import MediaAsset, Reel, Scene
 from core.reels import own_media
 from core.reels.media_checks import MediaRejected
-from tests.sandbox.test_sandbox_own_media import jpeg_bytes, wav_bytes
+from tests.sandbox.sandbox_support import jpeg_bytes, wav_bytes
 
 LOOK = "Abigail_expressive_2024112501"
 

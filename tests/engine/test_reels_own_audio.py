@@ -12,9 +12,9 @@ from core.reels.body import build_studio_body
 from core.reels.drafts import create_reel, get_reel, set_scenes
 from core.reels.estimate import estimate_reel, estimate_script_seconds
 from core.reels.validation import ReelValidationError, SceneInput, validate_reel
-from tests.engine.test_generation import AVATAR_ID, VOICE_ID
-from tests.engine.test_worker import make_worker, run_until
-from tests.sandbox.test_sandbox_own_media import wav_bytes
+from tests.engine.test_jobs_lifecycle import AVATAR_ID, VOICE_ID
+from tests.engine.test_jobs_worker import make_worker, run_until
+from tests.sandbox.sandbox_support import wav_bytes
 
 SCRIPT = "Scene one says hello to everyone watching."
 
