@@ -79,10 +79,10 @@ def _notes(key: str) -> dict[str, list[str]]:
 
 def _show_notes(key: str) -> None:
     notes = st.session_state.get("m_notes", {}).pop(key, None) or {}
-    for text in notes.get("error", []):
-        st.error(text, icon=":material/error:")
+    for text in notes.get("error", []):  # the sentences quote file names: shown as text
+        st.error(plain(text), icon=":material/error:")
     for text in notes.get("warning", []):
-        st.warning(text, icon=":material/warning:")
+        st.warning(plain(text), icon=":material/warning:")
 
 
 def keep_file(env: MediaEnv, widget_key: str, purpose: str, notes_key: str) -> int | None:
@@ -140,8 +140,8 @@ def upload_state(env: MediaEnv, row: MediaAsset, notes_key: str) -> None:
     if row.upload_status == "uploaded":
         st.caption(f":material/cloud_done: At HeyGen · {_facts(row)}")
     elif row.upload_status == "failed":
-        st.error(f"The upload did not reach HeyGen: {row.upload_error or 'no reason given'} Your draft is kept.",
-                 icon=":material/cloud_off:")
+        st.error(plain(f"The upload did not reach HeyGen: {row.upload_error or 'no reason given'} Your draft is "
+                       "kept."), icon=":material/cloud_off:")
         st.button("Retry upload", key=f"m_retry_{notes_key}_{row.id}", icon=":material/refresh:",
                   on_click=_retry, args=(env, row.id, notes_key))
     else:

@@ -318,8 +318,8 @@ def _audio_problems(n: int, scene: Any) -> list[Problem]:
                                "HeyGen voice.")]
     if asset.upload_status != "uploaded" or not asset.asset_id:
         state = "failed" if asset.upload_status == "failed" else "has not finished"
-        return [Problem(field, f"Scene {n}: the upload of the recording {asset.name!r} {state}; press "
-                               "“Retry upload” in the scene.")]
+        return [Problem(field, f"Scene {n}: the upload of its recording {state}; press “Retry upload” in the "
+                               "scene.")]
     seconds = asset.duration_s or 0.0
     if not SCENE_AUDIO_MIN_S <= seconds <= SCENE_AUDIO_MAX_S:
         return [Problem(field, f"Scene {n}: the recording lasts {seconds:.1f} s; HeyGen takes 1 s to 10 minutes.")]

@@ -209,3 +209,11 @@ def test_clone_a_voice_and_find_it_in_the_catalog(open_page, app_runtime: Runtim
     voice = app_runtime.catalog.get().index.voice(row.heygen_id)
     assert voice is not None and voice.type == "private" and voice.name == "Cleo (warm)"
     assert voice.preview_audio_url
+
+
+def test_file_names_are_shown_as_text_never_as_markdown(open_page, app_runtime: Runtime) -> None:
+    rid = _draft(app_runtime, "Mark")
+    at = _own_audio(open_page(COMPOSE, user="Mark", query={"c_reel": str(rid)}), rid, 1)
+    at.file_uploader(key=f"c_r{rid}_s1_upl").upload("[click](javascript:x) ünï.wav", jpeg_bytes(), "audio/wav").run()
+    [error] = [e.value for e in at.error]
+    assert r"\[click\]\(javascript\:x\) ünï\.wav" in error  # escaped: drawn literally, not as a link

@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
+import dataclasses
+import time
+
 import pytest
 
+from core.catalog.store import load_catalog
+from core.config import Settings
 from core.db import session_scope
 from core.heygen import schemas
+from core.jobs import lifecycle
+from core.jobs.worker import Worker
 from core.models import Reel
 from core.reels import own_media
 from core.reels.body import build_studio_body
@@ -14,7 +21,7 @@ from core.reels.estimate import estimate_reel, estimate_script_seconds
 from core.reels.validation import ReelValidationError, SceneInput, validate_reel
 from tests.engine.test_jobs_lifecycle import AVATAR_ID, VOICE_ID
 from tests.engine.test_jobs_worker import make_worker, run_until
-from tests.sandbox.sandbox_support import wav_bytes
+from tests.sandbox.sandbox_support import jpeg_bytes, wav_bytes
 
 SCRIPT = "Scene one says hello to everyone watching."
 
@@ -85,8 +92,6 @@ def test_deleting_the_recording_of_a_draft_asks_for_a_new_one(session_factory, c
 
 def test_own_audio_reel_renders_to_completed(session_factory, catalog_index, sandbox, sandbox_client, tmp_path):
     reel_id, _ = own_audio_reel(session_factory, tmp_path, sandbox_client, seconds=3.0)
-    from core.jobs import lifecycle
-
     with session_factory() as s:
         assert lifecycle.launch(s, reel_id, actor="ana", index=catalog_index).ok
     done = run_until(make_worker(session_factory, sandbox, catalog_index), session_factory, reel_id)
@@ -94,3 +99,44 @@ def test_own_audio_reel_renders_to_completed(session_factory, catalog_index, san
     with session_factory() as s:
         estimated = s.get(Reel, reel_id).estimated_duration_s
     assert done.duration_s >= 3.0 and done.duration_s == pytest.approx(estimated, abs=1.0)
+
+
+def _trained(session, client, row) -> None:
+    deadline = time.monotonic() + 10
+    while row.training_status not in own_media.FINAL_TRAINING and time.monotonic() < deadline:
+        own_media.refresh_training(session, client, row)
+        time.sleep(0.05)
+
+
+def test_a_reel_with_my_recording_my_photo_avatar_and_my_voice_clone(session_factory, sandbox, sandbox_client,
+                                                                     tmp_path):
+    """Record a line, make a photo avatar and a voice clone, and get one reel that uses all three."""
+    with session_scope(session_factory) as s:
+        line, _ = own_media.store_media(s, tmp_path, wav_bytes(3.0), "my line.wav", purpose="scene_audio", actor="ana")
+        own_media.upload_media(s, sandbox_client, tmp_path, line)
+        photo, _ = own_media.store_media(s, tmp_path, jpeg_bytes(), "me.jpg", purpose="photo", actor="ana")
+        own_media.start_photo_avatar(s, sandbox_client, tmp_path, photo, "Ana", consent=True)
+        sample, _ = own_media.store_media(s, tmp_path, wav_bytes(12.0), "me.wav", purpose="voice_sample",
+                                          actor="ana")
+        own_media.start_voice_clone(s, sandbox_client, tmp_path, sample, "Ana's voice")
+        _trained(s, sandbox_client, photo)
+        _trained(s, sandbox_client, sample)
+        assert (photo.training_status, sample.training_status) == ("completed", "complete")
+        look_id, voice_id, line_id = photo.heygen_id, sample.heygen_id, line.id
+    index = load_catalog(sandbox_client, refresh=True).index  # the private look and voice join the catalog
+    assert index.look(look_id).avatar_type == "photo_avatar" and index.voice(voice_id).type == "private"
+    with session_scope(session_factory) as s:
+        reel = create_reel(s, owner="ana", title="All mine")
+        set_scenes(s, reel.id, [
+            SceneInput(position=1, avatar_id=look_id, voice_id=voice_id, script="Hello, this is my cloned voice."),
+            SceneInput(position=2, avatar_id=look_id, audio_asset_ref=line_id),
+            SceneInput(position=3, avatar_id=AVATAR_ID, voice_id=voice_id, script="Goodbye."),
+        ], actor="ana")
+        reel_id = reel.id
+    with session_factory() as s:
+        assert lifecycle.launch(s, reel_id, actor="ana", index=index).ok
+    worker = Worker(session_factory, sandbox_client, dataclasses.replace(Settings(), poll_interval_s=0.01),
+                    name="w-own", index_provider=lambda: index)
+    done = run_until(worker, session_factory, reel_id)
+    assert done.status == "completed", done.failure_message
+    assert done.duration_s >= 3.0
