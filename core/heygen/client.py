@@ -20,65 +20,67 @@ worker) should build their own client on the same cache location.
 
 from __future__ import annotations
 
-import email.utils
 import logging
 import random
 import sqlite3
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 from urllib.parse import quote, urljoin, urlsplit
 
-import pydantic
 import redis
 import requests
 from requests_cache import CachedSession
 
 from core.config import mask_secret
-from core.heygen import uploads
 from core.heygen.errors import (
     HeyGenError,
     MalformedKeyError,
-    MalformedResponseError,
     NetworkError,
-    PayloadTooLargeError,
-    RateLimitError,
     RequestInProgressError,
     ServerError,
-    error_class_for,
 )
+from core.heygen.media_calls import OwnMediaCalls
 from core.heygen.session import RETRY_AFTER_MAX_S, build_session, disable_cache, mount_retries
+from core.heygen.transport import (
+    CONNECT_TIMEOUT_S,
+    WRITE_TIMEOUT_S,
+    body_of,
+    chunks,
+    data_of,
+    error_from_response,
+    network_error,
+    parse_items,
+    parse_model,
+    parse_retry_after,
+    query_params,
+    scrub,
+    status_code_name,
+)
 from core.heygen.types import (
-    Asset,
-    AvatarConsent,
     AvatarGroup,
     AvatarLook,
-    CreatedAvatar,
     CreatedVideo,
     CurrentUser,
     Speech,
-    UploadedAsset,
     Video,
     VideoStatusItem,
     Voice,
-    VoiceDetail,
     WebhookEndpoint,
 )
 
+__all__ = ["HeyGenClient", "error_from_response", "network_error", "parse_retry_after", "scrub",
+           "status_code_name"]
+
 log = logging.getLogger(__name__)
 
-#: Seconds allowed to open a connection.
-CONNECT_TIMEOUT_S = 5.0
-#: Read timeout of POST calls (video create, TTS), in seconds — HeyGen's CLI uses 120 s for writes.
-WRITE_TIMEOUT_S = 120.0
 #: Page sizes (HeyGen maxima): voices, videos, webhooks 100; avatar groups and looks 50.
 VOICES_PAGE = 100
 AVATARS_PAGE = 50
 VIDEOS_PAGE = 100
-ASSETS_PAGE = 100
 #: Ids per ``GET /v3/videos/statuses`` call.
 STATUS_CHUNK = 100
 #: Safety stop for pagination that never ends.
@@ -88,20 +90,7 @@ IN_PROGRESS_WAIT_S = 2.0
 
 #: Called after every page with (items so far, whether more pages follow).
 Progress = Callable[[int, bool], None]
-#: Called while an upload is sent, with (bytes sent, total bytes of the request body).
-UploadProgress = Callable[[int, int], None]
-Model = TypeVar("Model", bound=pydantic.BaseModel)
 
-_STATUS_CODES = {
-    400: "validation_error",
-    401: "unauthorized",
-    402: "insufficient_credit",
-    403: "forbidden",
-    404: "not_found",
-    409: "conflict",
-    413: "payload_too_large",
-    429: "rate_limit_exceeded",
-}
 _CATALOG_PATHS = {
     "voices": ("/v3/voices", VOICES_PAGE),
     "groups": ("/v3/avatars", AVATARS_PAGE),
@@ -109,71 +98,6 @@ _CATALOG_PATHS = {
 }
 
 _sleep = time.sleep  # replaced in tests
-
-
-def parse_retry_after(value: str | None, now: datetime | None = None) -> float | None:
-    """Seconds from a ``Retry-After`` header: integer seconds or an HTTP date; ``None`` if absent/bad.
-
-    Not capped: the value is what HeyGen asked for (the transport caps its own sleeps at 30 s).
-    """
-    if not value or not value.strip():
-        return None
-    value = value.strip()
-    if value.isdigit():
-        return float(value)
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError, IndexError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())
-
-
-def scrub(text: str | None, secret: str | None) -> str | None:
-    """``text`` with every occurrence of ``secret`` replaced by its mask."""
-    if text and secret and secret in text:
-        return text.replace(secret, mask_secret(secret))
-    return text
-
-
-def _error_fields(response: requests.Response) -> tuple[str, str, str | None]:
-    """(code, message, param) from HeyGen's error envelope; ``("", "", None)`` for other bodies."""
-    try:
-        body = response.json()
-    except ValueError:
-        return "", "", None
-    error = body.get("error") if isinstance(body, dict) else None
-    if not isinstance(error, dict):
-        return "", "", None
-    param = error.get("param")
-    return str(error.get("code") or ""), str(error.get("message") or ""), (str(param) if param else None)
-
-
-def status_code_name(status: int) -> str:
-    """The code HeyGen's CLI derives from a bare status (``404`` → ``not_found``, 5xx → ``internal_error``)."""
-    if status >= 500:
-        return "internal_error"
-    return _STATUS_CODES.get(status, f"http_{status}")
-
-
-def error_from_response(response: requests.Response, secret: str | None = None) -> HeyGenError:
-    """The typed error for a non-2xx ``response`` (never raises); ``secret`` is masked in its text."""
-    status = response.status_code
-    code, message, param = _error_fields(response)
-    if code.strip().lower() in ("", "error"):
-        code = status_code_name(status)
-    cls = error_class_for(status, code)
-    fields = {
-        "status": status,
-        "code": code.lower(),
-        "message": scrub(message, secret) or "",
-        "param": scrub(param, secret),
-        "request_id": response.headers.get("X-Request-Id"),
-    }
-    if issubclass(cls, RateLimitError):
-        return cls(retry_after=parse_retry_after(response.headers.get("Retry-After")), **fields)
-    return cls(**fields)
 
 
 #: Errors of a cache backend (not of HeyGen): the call is repeated without the cache.
@@ -196,82 +120,6 @@ def key_problem(api_key: str) -> str | None:
     return None
 
 
-def network_error(exc: requests.RequestException, url: str) -> NetworkError:
-    """A :class:`NetworkError` for a request that got no usable response (text without secrets)."""
-    host = urlsplit(url).hostname or "HeyGen"
-    what = "timed out" if isinstance(exc, requests.Timeout) else "could not connect"
-    return NetworkError(None, "network_error", f"{what} ({type(exc).__name__} reaching {host})")
-
-
-def _payload(response: requests.Response) -> dict[str, Any]:
-    """The JSON object of a 2xx response; an empty body gives ``{}``.
-
-    Raises:
-        MalformedResponseError: the body is not JSON or not a JSON object.
-    """
-    if not response.content:
-        return {}
-    try:
-        body = response.json()
-    except ValueError:
-        body = None
-    if not isinstance(body, dict):
-        raise MalformedResponseError(response.status_code, "malformed_response", "the body is not a JSON object",
-                                     request_id=response.headers.get("X-Request-Id"))
-    return body
-
-
-def _data(payload: dict[str, Any], kind: type) -> Any:
-    """``payload["data"]`` checked to be a ``kind`` (dict or list).
-
-    Raises:
-        MalformedResponseError: ``data`` is missing or of another type.
-    """
-    data = payload.get("data")
-    if not isinstance(data, kind):
-        raise MalformedResponseError(None, "malformed_response", f"expected data to be a {kind.__name__}")
-    return data
-
-
-def _parse(model: type[Model], item: Any) -> Model:
-    """``model`` validated from ``item``; a shape HeyGen should never send → :class:`MalformedResponseError`."""
-    try:
-        return model.model_validate(item)
-    except pydantic.ValidationError:
-        raise MalformedResponseError(None, "malformed_response", f"unexpected {model.__name__} shape") from None
-
-
-def _parse_items(model: type[Model], items: list[Any]) -> list[Model]:
-    """Catalog items as ``model``; an item HeyGen sent in an unusable shape is skipped and logged,
-    so one broken entry never hides the whole catalog.
-
-    Raises:
-        MalformedResponseError: not one item of a non-empty list could be read (the format changed).
-    """
-    parsed, skipped = [], 0
-    for item in items:
-        try:
-            parsed.append(model.model_validate(item))
-        except pydantic.ValidationError:
-            skipped += 1
-    if items and not parsed:
-        raise MalformedResponseError(None, "malformed_response", f"unexpected {model.__name__} shape")
-    if skipped:
-        log.warning("skipped %d of %d %s entries HeyGen sent in an unexpected shape", skipped, len(items),
-                    model.__name__)
-    return parsed
-
-
-def _params(**values: Any) -> dict[str, Any]:
-    """Query parameters without the ``None`` values."""
-    return {k: v for k, v in values.items() if v is not None}
-
-
-def _chunks(items: list[str], size: int) -> Iterable[list[str]]:
-    for start in range(0, len(items), size):
-        yield items[start:start + size]
-
-
 def _retry_delay(exc: HeyGenError, attempt: int) -> float:
     """Seconds before re-sending an idempotent POST (attempt 0 = first retry), at most 30 s."""
     if isinstance(exc, RequestInProgressError):
@@ -279,8 +127,9 @@ def _retry_delay(exc: HeyGenError, attempt: int) -> float:
     return min(RETRY_AFTER_MAX_S, (2 ** attempt) * random.uniform(0.75, 1.25))
 
 
-class HeyGenClient:
-    """HeyGen v3 over one cached, retrying HTTP session (see the module docstring).
+class HeyGenClient(OwnMediaCalls):
+    """HeyGen v3 over one cached, retrying HTTP session (see the module docstring); the own-media calls
+    (assets, photo avatars, voice clones) come from :class:`~core.heygen.media_calls.OwnMediaCalls`.
 
     Args:
         api_key: the HeyGen API key (or the sandbox key); sent as ``X-Api-Key`` only.
@@ -397,7 +246,7 @@ class HeyGenClient:
 
     def _request(self, method: str, path: str, **kwargs: Any) -> dict[str, Any]:
         """:meth:`_send` and return the JSON object body (``{}`` for an empty body)."""
-        return _payload(self._send(method, path, **kwargs))
+        return body_of(self._send(method, path, **kwargs))
 
     def _paginate(self, path: str, params: dict[str, Any], *, page_size: int, progress: Progress | None = None,
                   refresh: bool = False, max_items: int | None = None) -> tuple[list[dict], bool, datetime]:
@@ -416,8 +265,8 @@ class HeyGenClient:
         for _ in range(MAX_PAGES):
             query = {**params, "limit": page_size, **({"token": token} if token else {})}
             response = self._send("GET", path, params=query, force_refresh=force)
-            payload = _payload(response)
-            items.extend(_data(payload, list))
+            payload = body_of(response)
+            items.extend(data_of(payload, list))
             from_cache = bool(getattr(response, "from_cache", False))
             self.last_stale = self.last_stale or (from_cache and bool(getattr(response, "is_expired", False)))
             all_cached, force = all_cached and from_cache, force or not from_cache
@@ -478,8 +327,8 @@ class HeyGenClient:
         Raises:
             HeyGenError subclasses (AuthenticationError, NetworkError, MalformedResponseError …).
         """
-        params = _params(type=type, engine=engine, language=language, gender=gender)
-        return _parse_items(Voice, self._catalog("voices", params, progress, refresh))
+        params = query_params(type=type, engine=engine, language=language, gender=gender)
+        return parse_items(Voice, self._catalog("voices", params, progress, refresh))
 
     def list_avatar_groups(self, *, ownership: str | None = None, progress: Progress | None = None,
                            refresh: bool = False) -> list[AvatarGroup]:
@@ -491,8 +340,8 @@ class HeyGenClient:
         Raises:
             HeyGenError subclasses.
         """
-        items = self._catalog("groups", _params(ownership=ownership), progress, refresh)
-        return _parse_items(AvatarGroup, items)
+        items = self._catalog("groups", query_params(ownership=ownership), progress, refresh)
+        return parse_items(AvatarGroup, items)
 
     def list_avatar_looks(self, *, group_id: str | None = None, avatar_type: str | None = None,
                           ownership: str | None = None, progress: Progress | None = None,
@@ -506,8 +355,8 @@ class HeyGenClient:
         Raises:
             HeyGenError subclasses.
         """
-        params = _params(group_id=group_id, avatar_type=avatar_type, ownership=ownership)
-        return _parse_items(AvatarLook, self._catalog("looks", params, progress, refresh))
+        params = query_params(group_id=group_id, avatar_type=avatar_type, ownership=ownership)
+        return parse_items(AvatarLook, self._catalog("looks", params, progress, refresh))
 
     def get_avatar_look(self, look_id: str) -> AvatarLook:
         """One look: ``GET /v3/avatars/looks/{look_id}`` (cached like the catalog).
@@ -516,7 +365,7 @@ class HeyGenClient:
             NotFoundError: unknown look; other HeyGenError subclasses.
         """
         payload = self._request("GET", f"/v3/avatars/looks/{quote(look_id, safe='')}")
-        return _parse(AvatarLook, _data(payload, dict))
+        return parse_model(AvatarLook, data_of(payload, dict))
 
     def catalog_fetched_at(self, kind: str) -> datetime | None:
         """When the unfiltered ``kind`` catalog (``voices``, ``groups`` or ``looks``) was fetched from HeyGen.
@@ -551,7 +400,7 @@ class HeyGenClient:
             RateLimitError (``retry_after`` s; concurrency limit), ServerError, NetworkError, …
         """
         payload = self._post_idempotent("/v3/videos", body, idempotency_key)
-        return _parse(CreatedVideo, _data(payload, dict))
+        return parse_model(CreatedVideo, data_of(payload, dict))
 
     def get_video(self, video_id: str) -> Video:
         """One video with fresh presigned URLs: ``GET /v3/videos/{video_id}`` (never cached).
@@ -560,7 +409,7 @@ class HeyGenClient:
             NotFoundError: unknown or foreign id; other HeyGenError subclasses.
         """
         payload = self._request("GET", f"/v3/videos/{quote(video_id, safe='')}")
-        return _parse(Video, _data(payload, dict))
+        return parse_model(Video, data_of(payload, dict))
 
     def get_video_statuses(self, video_ids: list[str]) -> list[VideoStatusItem]:
         """Statuses of many videos: ``GET /v3/videos/statuses?video_ids=a,b,…`` in chunks of 100.
@@ -573,9 +422,9 @@ class HeyGenClient:
         """
         unique = list(dict.fromkeys(video_ids))
         items: list[VideoStatusItem] = []
-        for chunk in _chunks(unique, STATUS_CHUNK):
+        for chunk in chunks(unique, STATUS_CHUNK):
             payload = self._request("GET", "/v3/videos/statuses", params={"video_ids": ",".join(chunk)})
-            items.extend(_parse(VideoStatusItem, item) for item in _data(payload, list))
+            items.extend(parse_model(VideoStatusItem, item) for item in data_of(payload, list))
         return items
 
     def list_videos(self, *, limit: int | None = None) -> list[Video]:
@@ -586,7 +435,7 @@ class HeyGenClient:
         """
         page_size = min(limit, VIDEOS_PAGE) if limit else VIDEOS_PAGE
         items, _, _ = self._paginate("/v3/videos", {}, page_size=page_size, max_items=limit)
-        return [_parse(Video, item) for item in items]
+        return [parse_model(Video, item) for item in items]
 
     def delete_video(self, video_id: str) -> None:
         """Delete a video permanently: ``DELETE /v3/videos/{video_id}``.
@@ -613,9 +462,9 @@ class HeyGenClient:
             InvalidRequestError (e.g. ``param="voice_id"`` for a non-Starfish voice), others.
         """
         body = {"text": text, "voice_id": voice_id,
-                **_params(speed=speed, locale=locale, language=language, input_type=input_type)}
+                **query_params(speed=speed, locale=locale, language=language, input_type=input_type)}
         payload = self._request("POST", "/v3/voices/speech", json=body, read_timeout=WRITE_TIMEOUT_S)
-        return _parse(Speech, _data(payload, dict))
+        return parse_model(Speech, data_of(payload, dict))
 
     def get_current_user(self) -> CurrentUser:
         """The account and its balance: ``GET /v3/users/me`` (cached 5 s).
@@ -623,7 +472,7 @@ class HeyGenClient:
         Raises:
             AuthenticationError: bad key; other HeyGenError subclasses.
         """
-        return _parse(CurrentUser, _data(self._request("GET", "/v3/users/me"), dict))
+        return parse_model(CurrentUser, data_of(self._request("GET", "/v3/users/me"), dict))
 
     # -- webhooks --------------------------------------------------------------------------
 
@@ -639,7 +488,7 @@ class HeyGenClient:
         """
         body = {"url": url, **({"events": events} if events is not None else {})}
         payload = self._post_idempotent("/v3/webhooks/endpoints", body, idempotency_key)
-        return _parse(WebhookEndpoint, _data(payload, dict))
+        return parse_model(WebhookEndpoint, data_of(payload, dict))
 
     def list_webhook_endpoints(self) -> list[WebhookEndpoint]:
         """Every registered endpoint (``secret`` is ``None``): ``GET /v3/webhooks/endpoints`` paged.
@@ -648,7 +497,7 @@ class HeyGenClient:
             HeyGenError subclasses.
         """
         items, _, _ = self._paginate("/v3/webhooks/endpoints", {}, page_size=100)
-        return [_parse(WebhookEndpoint, item) for item in items]
+        return [parse_model(WebhookEndpoint, item) for item in items]
 
     def delete_webhook_endpoint(self, endpoint_id: str) -> None:
         """Remove an endpoint: ``DELETE /v3/webhooks/endpoints/{endpoint_id}``.
@@ -668,7 +517,7 @@ class HeyGenClient:
             NotFoundError, other HeyGenError subclasses.
         """
         path = f"/v3/webhooks/endpoints/{quote(endpoint_id, safe='')}/rotate-secret"
-        return _parse(WebhookEndpoint, _data(self._post_idempotent(path, None, idempotency_key), dict))
+        return parse_model(WebhookEndpoint, data_of(self._post_idempotent(path, None, idempotency_key), dict))
 
     def list_webhook_event_types(self) -> list[dict[str, Any]]:
         """Subscribable events: ``GET /v3/webhooks/event-types`` → ``[{event_type, description}]``.
@@ -676,182 +525,7 @@ class HeyGenClient:
         Raises:
             HeyGenError subclasses.
         """
-        return [dict(item) for item in _data(self._request("GET", "/v3/webhooks/event-types"), list)]
-
-    # -- assets, photo avatars, voice clones ------------------------------------------------
-
-    def upload_asset(self, source: str | Path | bytes, *, filename: str, content_type: str | None = None,
-                     progress: UploadProgress | None = None, idempotency_key: str | None = None) -> UploadedAsset:
-        """Upload a file: ``POST /v3/assets`` as ``multipart/form-data`` field ``file``, streamed from disk.
-
-        See :mod:`core.heygen.uploads`: at most 32 MB (:data:`~core.heygen.uploads.ASSET_MAX_BYTES`;
-        larger files are refused before anything is sent); HeyGen accepts png, jpeg, mp4, webm, mp3,
-        wav, pdf and srt, and detects the type from the bytes. ``progress(sent_bytes, total_bytes)`` is
-        called as the body goes out. With ``idempotency_key`` a 5xx, a dropped connection or 409
-        ``request_in_progress`` re-sends the file with the same key (HeyGen then returns the first
-        asset, never a second one); without one only 429 is retried.
-
-        Args:
-            source: a file path or the file's bytes; filename: the name HeyGen stores (no folders);
-            content_type: e.g. ``audio/wav`` (default ``application/octet-stream``).
-
-        Returns:
-            ``UploadedAsset(asset_id, url, mime_type, size_bytes)``.
-
-        Raises:
-            PayloadTooLargeError (413 or over 32 MB locally), InvalidRequestError (400: empty file or
-            an unsupported type, ``param="file"``), ServerError, NetworkError, other HeyGenError subclasses.
-        """
-        size = uploads.source_size(source)
-        if size > uploads.ASSET_MAX_BYTES:
-            raise PayloadTooLargeError(None, "payload_too_large",
-                                       f"the file has {size:,} bytes; the limit is {uploads.ASSET_MAX_BYTES:,}")
-        headers = {"X-Api-Key": self._api_key, "Accept": "application/json",
-                   **({"Idempotency-Key": idempotency_key} if idempotency_key else {})}
-        attempts = 1 + self.max_retries
-        for attempt in range(attempts):
-            try:
-                response = uploads.post_multipart(self.base_url + "/v3/assets", source, filename=filename,
-                                                  content_type=content_type, headers=headers, progress=progress,
-                                                  timeout=(CONNECT_TIMEOUT_S, uploads.UPLOAD_TIMEOUT_S))
-                if not response.ok:
-                    raise error_from_response(response, self._api_key)
-                return _parse(UploadedAsset, _data(_payload(response), dict))
-            except requests.RequestException as exc:
-                error: HeyGenError = network_error(exc, self.base_url)
-            except (RateLimitError, ServerError, RequestInProgressError) as exc:
-                error = exc
-            retryable = isinstance(error, RateLimitError) or bool(idempotency_key)
-            if not retryable or attempt + 1 >= attempts:
-                raise error
-            delay = _retry_delay(error, attempt)
-            if isinstance(error, RateLimitError) and error.retry_after:
-                delay = min(RETRY_AFTER_MAX_S, max(delay, error.retry_after))
-            log.info("HeyGen upload failed (%s); sending it again in %.1f s", error.code, delay)
-            _sleep(delay)
-        raise AssertionError("unreachable")  # pragma: no cover
-
-    def get_asset(self, asset_id: str) -> Asset:
-        """One uploaded asset: ``GET /v3/assets/{asset_id}`` (never cached).
-
-        Raises:
-            NotFoundError: unknown, deleted or foreign asset; other HeyGenError subclasses.
-        """
-        payload = self._request("GET", f"/v3/assets/{quote(asset_id, safe='')}")
-        return _parse(Asset, _data(payload, dict))
-
-    def list_assets(self, username: str, *, limit: int | None = None) -> list[Asset]:
-        """A member's assets, newest first: ``GET /v3/assets?username=…`` paged (100 per page, beta).
-
-        ``username`` is required while HeyGen's endpoint is in beta (the ``owner`` of asset items,
-        i.e. :meth:`get_current_user`'s ``username``); at most ``limit`` assets if given.
-
-        Raises:
-            InvalidRequestError (no username), other HeyGenError subclasses.
-        """
-        page_size = min(limit, ASSETS_PAGE) if limit else ASSETS_PAGE
-        items, _, _ = self._paginate("/v3/assets", {"username": username}, page_size=page_size, max_items=limit)
-        return [_parse(Asset, item) for item in items]
-
-    def delete_asset(self, asset_id: str) -> None:
-        """Delete an asset permanently: ``DELETE /v3/assets/{asset_id}``.
-
-        Raises:
-            NotFoundError: unknown or already deleted; other HeyGenError subclasses.
-        """
-        self._request("DELETE", f"/v3/assets/{quote(asset_id, safe='')}")
-
-    def create_photo_avatar(self, name: str, asset_id: str, *, avatar_group_id: str | None = None,
-                            idempotency_key: str | None = None) -> CreatedAvatar:
-        """Train a photo avatar from an uploaded image: ``POST /v3/avatars`` ``{type: "photo", name, file}``.
-
-        Training is asynchronous: the returned look has ``status="processing"``; poll
-        :meth:`get_avatar_group` / :meth:`list_group_looks` until ``completed`` or ``failed``
-        (``error {code, message}``). A group whose ``consent_status`` is not ``None``/``approved``
-        needs :meth:`create_avatar_consent` before its looks can be used in videos.
-
-        Args:
-            name: the avatar's display name; asset_id: from :meth:`upload_asset` (a png or jpeg);
-            avatar_group_id: add the look to an existing group instead of a new one.
-
-        Raises:
-            InvalidRequestError (``param`` names the field, e.g. an asset that is not an image),
-            NotFoundError (unknown asset), other HeyGenError subclasses.
-        """
-        body: dict[str, Any] = {"type": "photo", "name": name, "file": {"type": "asset_id", "asset_id": asset_id}}
-        if avatar_group_id:
-            body["avatar_group_id"] = avatar_group_id
-        return _parse(CreatedAvatar, _data(self._post_idempotent("/v3/avatars", body, idempotency_key), dict))
-
-    def get_avatar_group(self, group_id: str) -> AvatarGroup:
-        """One avatar group with its training ``status`` and ``consent_status``: ``GET /v3/avatars/{group_id}``.
-
-        Always asks HeyGen (bypassing and refreshing the catalog cache), as it is used to watch training.
-
-        Raises:
-            NotFoundError: unknown group; other HeyGenError subclasses.
-        """
-        payload = self._request("GET", f"/v3/avatars/{quote(group_id, safe='')}", force_refresh=True)
-        return _parse(AvatarGroup, _data(payload, dict))
-
-    def list_group_looks(self, group_id: str) -> list[AvatarLook]:
-        """A group's looks with their training ``status``/``error``, fresh from HeyGen:
-        ``GET /v3/avatars/looks?group_id=…`` (cache bypassed).
-
-        Raises:
-            HeyGenError subclasses.
-        """
-        items, _, _ = self._paginate("/v3/avatars/looks", {"group_id": group_id}, page_size=AVATARS_PAGE,
-                                     refresh=True)
-        return _parse_items(AvatarLook, items)
-
-    def create_avatar_consent(self, group_id: str, *, reroute_url: str | None = None,
-                              idempotency_key: str | None = None) -> AvatarConsent:
-        """Start the consent flow of a private avatar: ``POST /v3/avatars/{group_id}/consent``.
-
-        Returns the page ``url`` where the person shown approves in a browser; the group's
-        ``consent_status`` changes once they have. ``reroute_url``: where HeyGen sends them afterwards.
-
-        Raises:
-            NotFoundError (unknown group), InvalidRequestError, other HeyGenError subclasses.
-        """
-        body = {"reroute_url": reroute_url} if reroute_url else {}
-        path = f"/v3/avatars/{quote(group_id, safe='')}/consent"
-        return _parse(AvatarConsent, _data(self._post_idempotent(path, body, idempotency_key), dict))
-
-    def clone_voice(self, voice_name: str, asset_id: str, *, language: str | None = None,
-                    remove_background_noise: bool | None = None) -> str:
-        """Clone a voice from an uploaded recording: ``POST /v3/voices/clone`` ``{voice_name, audio}``.
-
-        Returns the ``voice_clone_id``: poll :meth:`get_voice` until ``status`` is ``complete`` (then
-        it is a private voice usable in speech and videos) or ``failed`` (``failure_message``).
-        Sent once (HeyGen documents no Idempotency-Key for this endpoint).
-
-        Args:
-            language: a hint such as ``en`` (auto-detected when omitted);
-            remove_background_noise: HeyGen's default is true.
-
-        Raises:
-            InvalidRequestError (e.g. the asset is not audio), NotFoundError, other HeyGenError subclasses.
-        """
-        body: dict[str, Any] = {"voice_name": voice_name, "audio": {"type": "asset_id", "asset_id": asset_id},
-                                **_params(language=language, remove_background_noise=remove_background_noise)}
-        payload = self._request("POST", "/v3/voices/clone", json=body, read_timeout=WRITE_TIMEOUT_S)
-        data = _data(payload, dict)
-        if not isinstance(data.get("voice_clone_id"), str):
-            raise MalformedResponseError(None, "malformed_response", "expected a voice_clone_id")
-        return data["voice_clone_id"]
-
-    def get_voice(self, voice_id: str, *, refresh: bool = False) -> VoiceDetail:
-        """One voice, including a clone's ``status``: ``GET /v3/voices/{voice_id}``.
-
-        Cached like the catalog unless ``refresh`` (use it to poll a clone).
-
-        Raises:
-            NotFoundError: unknown voice; other HeyGenError subclasses.
-        """
-        payload = self._request("GET", f"/v3/voices/{quote(voice_id, safe='')}", force_refresh=refresh)
-        return _parse(VoiceDetail, _data(payload, dict))
+        return [dict(item) for item in data_of(self._request("GET", "/v3/webhooks/event-types"), list)]
 
     # -- media -----------------------------------------------------------------------------
 

@@ -2,7 +2,9 @@
 
 - ``GET /_sandbox/stats``, ``POST /_sandbox/reset``, ``GET``/``POST /_sandbox/faults``
   (body ``{"spec": "...", "fail_next": 1, "failure_code": "...", "failure_message": "...", "stuck_next": 1,
-  "expire_urls": true, "webhook_bad_signature": false, "webhook_duplicate": false}``; keys optional).
+  "expire_urls": true, "webhook_bad_signature": false, "webhook_duplicate": false, "avatar_fail_next": 1,
+  "avatar_failure_code": "...", "avatar_failure_message": "...", "clone_fail_next": 1,
+  "clone_failure_message": "..."}``; keys optional).
 - ``GET /_sandbox/files/{video_id}/{name}?Expires=…&Signature=…``: video outputs; 403 when expired or
   the signature is wrong, 404 when missing; ``Range`` requests answer 206. The knobs
   ``truncate_files_next``, ``stall_files_next`` and ``files_answer_next`` break the next downloads.

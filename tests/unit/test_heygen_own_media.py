@@ -9,7 +9,7 @@ import requests
 import responses
 from responses.registries import OrderedRegistry
 
-import core.heygen.client as client_module
+import core.heygen.media_calls as media_calls
 from core.heygen import (
     HeyGenClient,
     InvalidRequestError,
@@ -37,7 +37,7 @@ def ordered():
 @pytest.fixture(autouse=True)
 def slept(monkeypatch):
     waits: list[float] = []
-    monkeypatch.setattr(client_module, "_sleep", waits.append)
+    monkeypatch.setattr(media_calls, "_sleep", waits.append)
     return waits
 
 
