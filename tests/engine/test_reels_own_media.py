@@ -9,12 +9,19 @@ import pytest
 import requests
 from sqlalchemy import select
 
+import core.heygen.media_calls as media_calls
 from core.models import MediaAsset, Reel, Scene
 from core.reels import own_media
 from core.reels.media_checks import MediaRejected
 from tests.sandbox.sandbox_support import jpeg_bytes, wav_bytes
 
 LOOK = "Abigail_expressive_2024112501"
+
+
+@pytest.fixture(autouse=True)
+def no_upload_backoff(monkeypatch):
+    """Re-sent uploads go at once (the back-off itself is covered by the unit tests)."""
+    monkeypatch.setattr(media_calls, "_sleep", lambda _seconds: None)
 
 
 def wait_training(session, client, row, timeout_s: float = 10.0) -> None:
@@ -164,3 +171,14 @@ def test_voice_clone_completes_into_a_private_voice(session_factory, sandbox_cli
         assert private[0].voice_id == row.heygen_id and private[0].name == "Ana's voice"
         with pytest.raises(own_media.MediaError):
             own_media.start_voice_clone(session, sandbox_client, tmp_path, row, "Again")
+
+
+def test_a_connection_dropped_mid_upload_is_resent_once(session_factory, sandbox, sandbox_client, tmp_path):
+    requests.post(f"{sandbox.url}/_sandbox/faults", json={"spec": "POST /v3/assets:drop=1x"}, timeout=10)
+    with session_factory() as session:
+        row, _ = own_media.store_media(session, tmp_path, wav_bytes(4.0), "line.wav", purpose="scene_audio",
+                                       actor="ana")
+        own_media.upload_media(session, sandbox_client, tmp_path, row)
+        assert row.upload_status == "uploaded"
+    stats = requests.get(f"{sandbox.url}/_sandbox/stats", timeout=10).json()
+    assert stats["requests"]["POST /v3/assets"] == 2 and assets_at_sandbox(sandbox) == 1
