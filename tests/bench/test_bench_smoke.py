@@ -31,6 +31,7 @@ EXPECTED = {
     "webhook_memory": ["rss_before", "rss_after", "rss_growth", "statuses", "RESULT"],
     "archive": ["archive_median", "floor_median", "throughput_ratio", "rss_growth_large", "rss_growth_small",
                 "RESULT"],
+    "own_media": ["check_5s", "check_10min", "check_2h", "ratio_2h_to_10min", "upload_rss_delta_mb", "RESULT"],
 }
 
 
