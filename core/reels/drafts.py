@@ -477,8 +477,8 @@ def move_scene(session: Session, reel_id: int, number: int, to_number: int, *, a
 def duplicate_reel(session: Session, reel_id: int, *, actor: Actor) -> Reel:
     """Copy a reel (whatever its status) as a new draft owned by ``actor``, titled "<title> (copy)".
 
-    Settings and scenes are copied; status, attempts, video and history are not. The copy's
-    first event says which reel it came from. Flushes.
+    Settings and scenes are copied; status, attempts, video and history are not (nor, for another
+    owner, the scenes' own recordings). The copy's first event says which reel it came from. Flushes.
 
     Raises:
         ReelNotFoundError: no such reel.
@@ -490,6 +490,8 @@ def duplicate_reel(session: Session, reel_id: int, *, actor: Actor) -> Reel:
     title = (source.title or "").strip() or "Untitled reel"
     title = title[: TITLE_MAX_CHARS - len(suffix)] + suffix
     scenes = [dataclasses.replace(SceneInput.from_scene(s), uid=None) for s in sorted_scenes(source.scenes)]
+    if actor.name != source.owner:  # own recordings stay with their owner: the copy's scenes need new audio
+        scenes = [dataclasses.replace(s, audio_asset_ref=None) for s in scenes]
     reel = Reel(owner=actor.name, owner_id=actor.user_id, status="draft", attempt=0, version=1, title=title,
                 mode=source.mode,
                 aspect_ratio=source.aspect_ratio, resolution=source.resolution, captions=source.captions,

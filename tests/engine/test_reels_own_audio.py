@@ -16,7 +16,7 @@ from core.jobs.worker import Worker
 from core.models import Reel
 from core.reels import own_media
 from core.reels.body import build_studio_body
-from core.reels.drafts import create_reel, get_reel, set_scenes
+from core.reels.drafts import create_reel, duplicate_reel, get_reel, set_scenes
 from core.reels.estimate import estimate_reel, estimate_script_seconds
 from core.reels.validation import ReelValidationError, SceneInput, validate_reel
 from tests.engine.test_jobs_lifecycle import AVATAR_ID, VOICE_ID
@@ -140,3 +140,12 @@ def test_a_reel_with_my_recording_my_photo_avatar_and_my_voice_clone(session_fac
     done = run_until(worker, session_factory, reel_id)
     assert done.status == "completed", done.failure_message
     assert done.duration_s >= 3.0
+
+
+def test_a_copy_keeps_my_recording_for_me_but_not_for_someone_else(session_factory, sandbox_client, tmp_path):
+    reel_id, media_id = own_audio_reel(session_factory, tmp_path, sandbox_client)
+    with session_scope(session_factory) as s:
+        mine = duplicate_reel(s, reel_id, "ana")
+        theirs = duplicate_reel(s, reel_id, "bob")
+        assert [sc.audio_asset_ref for sc in mine.scenes] == [None, media_id, None]
+        assert [sc.audio_asset_ref for sc in theirs.scenes] == [None, None, None]
