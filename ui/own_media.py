@@ -192,7 +192,9 @@ def scene_audio(env: MediaEnv, rid: int, n: int, scene: Any, editable: bool, sav
     media_id = scene_audio_ref(rid, n, scene)
     row = send_pending(env, media_id) if media_id else None
     if row is not None:
-        st.audio(own_media.local_file(row, env.data_dir).read_bytes(), format=row.mime_type)
+        kept = own_media.local_file(row, env.data_dir)
+        if kept.is_file():
+            st.audio(kept.read_bytes(), format=row.mime_type)
         st.text(row.name)
         upload_state(env, row, notes_key)
     if editable:

@@ -127,6 +127,8 @@ def upload_media(session: Session, client: Any, data_dir: Path | str, row: Media
         return row
     path = local_file(row, data_dir)
     if not path.is_file():
+        row.upload_status, row.upload_error = "failed", "The kept copy of the file is missing; add it again."
+        session.flush()
         raise MediaError(f"The kept copy of '{row.name}' is missing; add the file again.")
     try:
         uploaded = client.upload_asset(path, filename=row.name, content_type=row.mime_type, progress=progress,

@@ -182,3 +182,13 @@ def test_a_connection_dropped_mid_upload_is_resent_once(session_factory, sandbox
         assert row.upload_status == "uploaded"
     stats = requests.get(f"{sandbox.url}/_sandbox/stats", timeout=10).json()
     assert stats["requests"]["POST /v3/assets"] == 2 and assets_at_sandbox(sandbox) == 1
+
+
+def test_a_missing_kept_copy_fails_the_upload_instead_of_waiting_forever(session_factory, sandbox_client, tmp_path):
+    with session_factory() as session:
+        row, _ = own_media.store_media(session, tmp_path, wav_bytes(1.5), "line.wav", purpose="scene_audio",
+                                       actor="ana")
+        own_media.local_file(row, tmp_path).unlink()
+        with pytest.raises(own_media.MediaError, match="add the file again"):
+            own_media.upload_media(session, sandbox_client, tmp_path, row)
+        assert row.upload_status == "failed" and row.upload_error
