@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from email.parser import BytesParser
 from email.policy import HTTP
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import responses
@@ -34,12 +35,20 @@ def test_client_request_bodies_validate():
         mocked.post(f"{BASE}/v3/avatars", json={"data": {"avatar_group": group, "avatar_item": None}})
         mocked.post(f"{BASE}/v3/avatars/g1/consent", json={"data": {"avatar_group": group, "url": "https://c"}})
         mocked.post(f"{BASE}/v3/voices/clone", json={"data": {"voice_clone_id": "vc"}})
+        mocked.get(f"{BASE}/v3/assets", json={"data": [], "has_more": False, "next_token": None})
+        mocked.get(f"{BASE}/v3/avatars/looks", json={"data": [], "has_more": False, "next_token": None})
         client.upload_asset(b"abc", filename="line.wav", content_type="audio/wav")
         client.create_photo_avatar("Me", "a", avatar_group_id="g0")
         client.create_avatar_consent("g1", reroute_url="https://example.com/back")
         client.create_avatar_consent("g1")
         client.clone_voice("My voice", "a", language="en", remove_background_noise=False)
+        client.list_assets("ana")
+        client.list_group_looks("g1")
         calls = list(mocked.calls)
+    for call, template in ((calls[-2], "/v3/assets"), (calls[-1], "/v3/avatars/looks")):
+        query = {k: v[0] for k, v in parse_qs(urlsplit(call.request.url).query).items()}
+        assert schemas.validate_query("GET", template, query) == [], template
+    calls = calls[:-2]
     assert schemas.validate_request("POST", "/v3/assets", multipart_fields(calls[0].request)) == []
     for call, template in zip(calls[1:], ("/v3/avatars", "/v3/avatars/{group_id}/consent",
                                           "/v3/avatars/{group_id}/consent", "/v3/voices/clone"), strict=True):
