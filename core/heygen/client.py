@@ -52,6 +52,7 @@ from core.heygen.transport import (
     chunks,
     data_of,
     error_from_response,
+    key_problem,
     network_error,
     parse_items,
     parse_model,
@@ -72,7 +73,7 @@ from core.heygen.types import (
     WebhookEndpoint,
 )
 
-__all__ = ["HeyGenClient", "error_from_response", "network_error", "parse_retry_after", "scrub",
+__all__ = ["HeyGenClient", "error_from_response", "key_problem", "network_error", "parse_retry_after", "scrub",
            "status_code_name"]
 
 log = logging.getLogger(__name__)
@@ -102,22 +103,6 @@ _sleep = time.sleep  # replaced in tests
 
 #: Errors of a cache backend (not of HeyGen): the call is repeated without the cache.
 _CACHE_ERRORS = (sqlite3.DatabaseError, redis.RedisError)
-
-
-def key_problem(api_key: str) -> str | None:
-    """One sentence saying why ``api_key`` cannot be sent as an ``X-Api-Key`` header, or ``None`` when it can.
-
-    A line break (``\\r``/``\\n``), a tab or space, another control character or a non-ASCII character (a
-    typographic dash pasted from a document) cannot travel in an HTTP header.
-    """
-    if "\n" in api_key or "\r" in api_key:
-        return MalformedKeyError.default_sentence
-    if any(ch.isspace() for ch in api_key):
-        return "The HeyGen API key contains a space or tab; set HEYGEN_API_KEY again without it."
-    if any(ord(ch) < 32 or ord(ch) == 127 for ch in api_key) or not api_key.isascii():
-        return ("The HeyGen API key contains a character that is not plain ASCII text; "
-                "copy it again from HeyGen and set HEYGEN_API_KEY.")
-    return None
 
 
 def _retry_delay(exc: HeyGenError, attempt: int) -> float:

@@ -32,6 +32,7 @@ import requests
 from core.heygen import uploads
 from core.heygen.errors import (
     HeyGenError,
+    MalformedKeyError,
     MalformedResponseError,
     PayloadTooLargeError,
     RateLimitError,
@@ -45,6 +46,7 @@ from core.heygen.transport import (
     body_of,
     data_of,
     error_from_response,
+    key_problem,
     network_error,
     parse_items,
     parse_model,
@@ -89,6 +91,8 @@ class OwnMediaCalls:
     _request: Callable[..., dict[str, Any]]
     _post_idempotent: Callable[..., dict[str, Any]]
     _paginate: Callable[..., Any]
+    _observe: Callable[..., None]
+    observer: Any
 
     def upload_asset(self, source: str | Path | bytes, *, filename: str, content_type: str | None = None,
                      progress: UploadProgress | None = None, idempotency_key: str | None = None) -> UploadedAsset:
@@ -116,6 +120,9 @@ class OwnMediaCalls:
         if size > uploads.ASSET_MAX_BYTES:
             raise PayloadTooLargeError(None, "payload_too_large",
                                        f"the file has {size:,} bytes; the limit is {uploads.ASSET_MAX_BYTES:,}")
+        problem = key_problem(self._api_key)
+        if problem:
+            raise MalformedKeyError(None, "malformed_api_key", problem)
         headers = {"X-Api-Key": self._api_key, "Accept": "application/json",
                    **({"Idempotency-Key": idempotency_key} if idempotency_key else {})}
         attempts = 1 + self.max_retries
@@ -124,10 +131,16 @@ class OwnMediaCalls:
                 response = uploads.post_multipart(self.base_url + "/v3/assets", source, filename=filename,
                                                   content_type=content_type, headers=headers, progress=progress,
                                                   timeout=(CONNECT_TIMEOUT_S, uploads.UPLOAD_TIMEOUT_S))
+                self._observe("POST", "/v3/assets", response)
+                log.info("HeyGen POST /v3/assets -> %s request_id=%s (%s bytes)", response.status_code,
+                         response.headers.get("X-Request-Id"), f"{size:,}")
                 if not response.ok:
                     raise error_from_response(response, self._api_key)
                 return parse_model(UploadedAsset, data_of(body_of(response), dict))
             except requests.RequestException as exc:
+                log.info("HeyGen POST /v3/assets got no answer: %s", type(exc).__name__)
+                if self.observer is not None:
+                    self.observer.observe_heygen("POST", "/v3/assets", None)
                 error: HeyGenError = network_error(exc, self.base_url)
             except (RateLimitError, ServerError, RequestInProgressError) as exc:
                 error = exc

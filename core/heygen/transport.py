@@ -21,6 +21,7 @@ import requests
 from core.config import mask_secret
 from core.heygen.errors import (
     HeyGenError,
+    MalformedKeyError,
     MalformedResponseError,
     NetworkError,
     RateLimitError,
@@ -188,3 +189,19 @@ def chunks(items: list[str], size: int) -> Iterable[list[str]]:
     """``items`` in consecutive lists of at most ``size``."""
     for start in range(0, len(items), size):
         yield items[start:start + size]
+
+
+def key_problem(api_key: str) -> str | None:
+    """One sentence saying why ``api_key`` cannot be sent as an ``X-Api-Key`` header, or ``None`` when it can.
+
+    A line break (``\\r``/``\\n``), a tab or space, another control character or a non-ASCII character (a
+    typographic dash pasted from a document) cannot travel in an HTTP header.
+    """
+    if "\n" in api_key or "\r" in api_key:
+        return MalformedKeyError.default_sentence
+    if any(ch.isspace() for ch in api_key):
+        return "The HeyGen API key contains a space or tab; set HEYGEN_API_KEY again without it."
+    if any(ord(ch) < 32 or ord(ch) == 127 for ch in api_key) or not api_key.isascii():
+        return ("The HeyGen API key contains a character that is not plain ASCII text; "
+                "copy it again from HeyGen and set HEYGEN_API_KEY.")
+    return None

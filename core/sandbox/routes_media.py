@@ -30,6 +30,7 @@ from core.sandbox.http import (
     check_body,
     check_query,
     invalid,
+    json_body,
     not_found,
     ok,
     page,
@@ -287,7 +288,7 @@ async def clone_voice(request: Request) -> JSONResponse:
     """``POST /v3/voices/clone``: ``{voice_name, audio: {type: asset_id, …}, language?}`` → ``voice_clone_id``."""
     sb = sandbox_of(request)
     owner = request.state.owner
-    body = parse_json(await request.body())
+    body = await json_body(request)
     check_body("POST", "/v3/voices/clone", body)
     if not body["voice_name"].strip():
         raise invalid("voice_name", "voice_name must not be empty.")
