@@ -72,7 +72,9 @@ async def faults(request: Request) -> JSONResponse:
 _KNOB_TYPES: dict[str, type] = {"fail_next": int, "stuck_next": int, "failure_code": str, "failure_message": str,
                                 "expire_urls": bool, "webhook_bad_signature": bool, "webhook_duplicate": bool,
                                 "truncate_files_next": int, "stall_files_next": int, "stall_s": float,
-                                "files_answer_next": int, "files_answer_status": int}
+                                "files_answer_next": int, "files_answer_status": int,
+                                "avatar_fail_next": int, "avatar_failure_code": str, "avatar_failure_message": str,
+                                "clone_fail_next": int, "clone_failure_message": str}
 _MAX_STALL_S = 600.0
 _MAX_KNOB_TEXT = 500
 _MAX_KNOB_COUNT = 1_000_000
