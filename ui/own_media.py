@@ -11,7 +11,6 @@ shown as text, never as Markdown.
 from __future__ import annotations
 
 import contextlib
-import re
 from collections.abc import Callable
 from contextlib import closing
 from dataclasses import dataclass
@@ -21,12 +20,15 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
+from core.access.actor import Actor
+from core.access.permissions import Action, PermissionDenied, denial
 from core.db import session_scope
 from core.heygen.errors import HeyGenError
 from core.models import MediaAsset
 from core.reels import own_media
 from core.reels.media_checks import CLONE_RECOMMENDED_S, PHOTO_MIN_PX, MediaRejected
 from ui.frame import FrameContext
+from ui.text import plain
 
 #: Seconds between status checks while a photo avatar trains or a voice clone is processed.
 TRAINING_POLL_S = 2.0
@@ -35,12 +37,6 @@ SCRIPT_LABEL = "Caption or note (optional)"
 SCRIPT_PLACEHOLDER = "What is said in the recording, or a note for the team…"
 SCRIPT_HELP = "Not spoken: the recording is this scene's audio, and its length sets the scene's length."
 _PURPOSE_LABELS = {"scene_audio": "Scene recording", "voice_sample": "Voice sample", "photo": "Photo"}
-_MARKDOWN = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:])")
-
-
-def plain(text: str) -> str:
-    """``text`` with Markdown's special characters escaped, to show user text inside Markdown."""
-    return _MARKDOWN.sub(r"\\\1", text or "")
 
 
 @dataclass(frozen=True)
@@ -51,13 +47,13 @@ class MediaEnv:
     client: Any
     data_dir: Path
     catalog: Any
-    actor: str
+    actor: Actor
 
 
 def media_env(ctx: FrameContext) -> MediaEnv:
     """The own-media environment of a page (the actor is the signed-in user or the sidebar name)."""
     rt = ctx.runtime
-    return MediaEnv(rt.session_factory, rt.client, Path(ctx.settings.data_dir), rt.catalog, ctx.user)
+    return MediaEnv(rt.session_factory, rt.client, Path(ctx.settings.data_dir), rt.catalog, ctx.actor)
 
 
 def _size(n: int) -> str:
@@ -99,7 +95,7 @@ def keep_file(env: MediaEnv, widget_key: str, purpose: str, notes_key: str) -> i
             row, warnings = own_media.store_media(s, env.data_dir, file.getvalue(), file.name, purpose=purpose,
                                                   actor=env.actor)
             media_id = row.id
-    except (MediaRejected, own_media.MediaError) as exc:
+    except (MediaRejected, own_media.MediaError, PermissionDenied) as exc:
         notes["error"].append(str(exc))
         return None
     notes["warning"].extend(warnings)
@@ -111,13 +107,14 @@ def send_pending(env: MediaEnv, media_id: int) -> MediaAsset | None:
     checks drawn above see the new state); returns the row."""
     with session_scope(env.factory) as s:
         row = s.get(MediaAsset, media_id)
-        if row is None or row.upload_status != "pending":
+        may_send = row is not None and (row.owner == env.actor.name or env.actor.role == "admin")
+        if row is None or row.upload_status != "pending" or not may_send:
             if row is not None:
                 s.expunge(row)
-            return row
+            return row  # someone else's file waits for its owner
         bar = st.progress(0.0, text=f"Uploading {plain(row.name)} to HeyGen…")
         try:
-            own_media.upload_media(s, env.client, env.data_dir, row,
+            own_media.upload_media(s, env.client, env.data_dir, row, actor=env.actor,
                                    progress=lambda sent, total: bar.progress(min(1.0, sent / max(total, 1))))
         except own_media.MediaError:
             pass  # the row now says failed, with the reason; the rerun shows it
@@ -129,9 +126,9 @@ def send_pending(env: MediaEnv, media_id: int) -> MediaAsset | None:
 def _retry(env: MediaEnv, media_id: int, notes_key: str) -> None:
     try:
         with session_scope(env.factory) as s:
-            row = own_media.get_media(s, media_id, owner=env.actor)
-            own_media.upload_media(s, env.client, env.data_dir, row)
-    except own_media.MediaError as exc:
+            row = own_media.get_media(s, media_id, owner=env.actor.name)
+            own_media.upload_media(s, env.client, env.data_dir, row, actor=env.actor)
+    except (own_media.MediaError, PermissionDenied) as exc:
         _notes(notes_key)["error"].append(str(exc))
 
 
@@ -225,7 +222,7 @@ def _delete(env: MediaEnv, media_id: int) -> None:
     try:
         with session_scope(env.factory) as s:
             own_media.delete_media(s, env.client, env.data_dir, media_id, actor=env.actor)
-    except (own_media.MediaError, HeyGenError) as exc:
+    except (own_media.MediaError, HeyGenError, PermissionDenied) as exc:
         _notes("my-media")["error"].append(str(exc))
     else:
         st.session_state["m_deleted"] = True
@@ -234,7 +231,7 @@ def _delete(env: MediaEnv, media_id: int) -> None:
 def my_media(env: MediaEnv) -> None:
     """The "My media" list: each file with its type, size, where it is used, and Delete."""
     with closing(env.factory()) as s:
-        rows = own_media.list_media(s, owner=env.actor)
+        rows = own_media.list_media(s, owner=env.actor.name)
         used = own_media.usage(s, [r.id for r in rows])
         for r in rows:
             s.expunge(r)
@@ -267,10 +264,10 @@ def _refresh_all(env: MediaEnv) -> bool:
     """Poll every photo avatar and clone still in training; True when one changed."""
     changed = False
     with session_scope(env.factory) as s:
-        for row in own_media.in_training(s, owner=env.actor):
+        for row in own_media.in_training(s, owner=env.actor.name):
             try:
-                changed = own_media.refresh_training(s, env.client, row) or changed
-            except HeyGenError:
+                changed = own_media.refresh_training(s, env.client, row, actor=env.actor) or changed
+            except (HeyGenError, PermissionDenied):
                 continue  # shown as still in training; the next poll tries again
     if changed and env.catalog is not None:
         with contextlib.suppress(HeyGenError):  # a finished look or voice joins the catalog
@@ -280,7 +277,7 @@ def _refresh_all(env: MediaEnv) -> bool:
 
 def _made(env: MediaEnv, purpose: str) -> list[MediaAsset]:
     with closing(env.factory()) as s:
-        rows = [r for r in own_media.list_media(s, owner=env.actor, purpose=purpose) if r.heygen_id]
+        rows = [r for r in own_media.list_media(s, owner=env.actor.name, purpose=purpose) if r.heygen_id]
         for r in rows:
             s.expunge(r)
     return rows
@@ -336,9 +333,9 @@ def _create_avatar(env: MediaEnv) -> None:
         return
     try:
         with session_scope(env.factory) as s:
-            row = own_media.get_media(s, media_id, owner=env.actor)
-            own_media.start_photo_avatar(s, env.client, env.data_dir, row, name, consent=consent)
-    except (own_media.MediaError, HeyGenError) as exc:
+            row = own_media.get_media(s, media_id, owner=env.actor.name)
+            own_media.start_photo_avatar(s, env.client, env.data_dir, row, name, consent=consent, actor=env.actor)
+    except (own_media.MediaError, HeyGenError, PermissionDenied) as exc:
         _notes("avatar")["error"].append(str(exc))
         return
     _next_form("m_av")
@@ -353,8 +350,9 @@ def photo_avatars(ctx: FrameContext) -> None:
     """
     env = media_env(ctx)
     with st.expander("Create from a photo", icon=":material/add_a_photo:"):
-        if not ctx.user:
-            st.info("Enter your name in the sidebar first: your photo avatars are yours.", icon=":material/badge:")
+        reason = denial(ctx.actor, Action.USE_OWN_MEDIA)
+        if reason:
+            st.info(plain(reason), icon=":material/badge:")
             return
         st.caption(f"A clear, front-facing photo of one person; PNG or JPEG, at least {PHOTO_MIN_PX} × "
                    f"{PHOTO_MIN_PX} px, up to 32 MB. HeyGen trains it into a private photo avatar.")
@@ -385,9 +383,9 @@ def _create_clone(env: MediaEnv) -> None:
         return
     try:
         with session_scope(env.factory) as s:
-            row = own_media.get_media(s, media_id, owner=env.actor)
-            own_media.start_voice_clone(s, env.client, env.data_dir, row, name)
-    except (own_media.MediaError, HeyGenError) as exc:
+            row = own_media.get_media(s, media_id, owner=env.actor.name)
+            own_media.start_voice_clone(s, env.client, env.data_dir, row, name, actor=env.actor)
+    except (own_media.MediaError, HeyGenError, PermissionDenied) as exc:
         _notes("clone")["error"].append(str(exc))
         return
     _next_form("m_vc")
@@ -400,8 +398,9 @@ def voice_clones(ctx: FrameContext) -> None:
     env = media_env(ctx)
     low, high = CLONE_RECOMMENDED_S
     with st.expander("Clone a voice", icon=":material/voice_selection:"):
-        if not ctx.user:
-            st.info("Enter your name in the sidebar first: your voice clones are yours.", icon=":material/badge:")
+        reason = denial(ctx.actor, Action.USE_OWN_MEDIA)
+        if reason:
+            st.info(plain(reason), icon=":material/badge:")
             return
         st.caption(f"Recommended: {low:.0f} s to {high / 60:.0f} min of clear speech by one person, without music "
                    "or background noise (10 s – 5 min accepted). WAV or MP3, up to 32 MB.")

@@ -40,6 +40,7 @@ class Action(StrEnum):
     DUPLICATE_REEL = "duplicate this reel"
     DELETE_REEL = "delete this reel"
     ANNOTATE_VOICE = "annotate voices"
+    USE_OWN_MEDIA = "add own recordings, photos and voice samples"
     SPEECH_SAMPLE = "generate speech samples"
     REFRESH_LINKS = "refresh video links"
     REFRESH_CATALOG = "refresh the catalog"
@@ -56,7 +57,7 @@ OWNED_ACTIONS = frozenset({
     Action.DUPLICATE_REEL, Action.DELETE_REEL,
 })
 #: Actions any producer may do.
-PRODUCER_ACTIONS = frozenset({Action.CREATE_REEL, Action.ANNOTATE_VOICE, Action.SPEECH_SAMPLE})
+PRODUCER_ACTIONS = frozenset({Action.CREATE_REEL, Action.ANNOTATE_VOICE, Action.SPEECH_SAMPLE, Action.USE_OWN_MEDIA})
 #: Actions every signed-in person may do, viewers included.
 VIEWER_ACTIONS = frozenset({Action.REFRESH_LINKS})
 #: Actions only admins may do (besides everyone else's reels).

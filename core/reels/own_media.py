@@ -29,6 +29,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from core.access.actor import Actor
+from core.access.permissions import Action, PermissionDenied, require
 from core.heygen.errors import HeyGenError, NotFoundError
 from core.models import ACTIVE_STATUSES, MEDIA_PURPOSES, MediaAsset, Reel, Scene
 from core.reels import media_checks
@@ -57,11 +59,26 @@ class Usage:
     scene_number: int
 
 
-def _owner(actor: str) -> str:
-    owner = (actor or "").strip()
-    if not owner:
-        raise MediaError("Sign in or enter your name before adding your own media.")
-    return owner[:200]
+def _owner(actor: Actor) -> str:
+    """The owner name of files ``actor`` adds.
+
+    Raises:
+        PermissionDenied: ``actor`` may not add own media (viewers, the worker).
+    """
+    require(actor, Action.USE_OWN_MEDIA)
+    return actor.name
+
+
+def _require_owner(actor: Actor, row: MediaAsset) -> None:
+    """``actor`` may change ``row``: its owner (producer or higher) or an admin.
+
+    Raises:
+        PermissionDenied: anyone else.
+    """
+    require(actor, Action.USE_OWN_MEDIA)
+    if row.owner != actor.name and actor.role != "admin":
+        raise PermissionDenied(f"Only {row.owner} (owner) or an admin can change this file.",
+                               action=Action.USE_OWN_MEDIA, actor_name=actor.name)
 
 
 def _write_once(path: Path, data: bytes) -> None:
@@ -75,7 +92,7 @@ def _write_once(path: Path, data: bytes) -> None:
 
 
 def store_media(session: Session, data_dir: Path | str, data: bytes, filename: str | None, *, purpose: str,
-                actor: str) -> tuple[MediaAsset, tuple[str, ...]]:
+                actor: Actor) -> tuple[MediaAsset, tuple[str, ...]]:
     """Check ``data`` for ``purpose`` and keep it (state ``pending``); returns the row and warnings.
 
     The same bytes stored again by the same owner for the same purpose return the existing row
@@ -86,7 +103,8 @@ def store_media(session: Session, data_dir: Path | str, data: bytes, filename: s
             file (cleaned: folders and control characters dropped); actor: who adds it (its owner).
 
     Raises:
-        media_checks.MediaRejected: the file is unusable (nothing is stored); MediaError: no actor.
+        media_checks.MediaRejected: the file is unusable (nothing is stored); PermissionDenied: ``actor``
+            may not add own media.
     """
     if purpose not in MEDIA_PURPOSES:
         raise ValueError(f"unknown purpose {purpose!r}")
@@ -113,7 +131,7 @@ def local_file(row: MediaAsset, data_dir: Path | str) -> Path:
     return Path(data_dir) / row.local_path
 
 
-def upload_media(session: Session, client: Any, data_dir: Path | str, row: MediaAsset, *,
+def upload_media(session: Session, client: Any, data_dir: Path | str, row: MediaAsset, *, actor: Actor,
                  progress: Callable[[int, int], None] | None = None) -> MediaAsset:
     """Send an own file to HeyGen (``POST /v3/assets``) unless it is there already.
 
@@ -121,8 +139,10 @@ def upload_media(session: Session, client: Any, data_dir: Path | str, row: Media
     ``upload_error`` and the error is raised; the draft and the kept copy are untouched.
 
     Raises:
-        MediaError: the upload failed (one sentence: what happened and that a retry is safe).
+        MediaError: the upload failed (one sentence: what happened and that a retry is safe);
+        PermissionDenied: ``actor`` is neither the file's owner nor an admin.
     """
+    _require_owner(actor, row)
     if row.upload_status == "uploaded" and row.asset_id:
         return row
     path = local_file(row, data_dir)
@@ -177,7 +197,7 @@ def usage(session: Session, media_ids: Sequence[int]) -> dict[int, list[Usage]]:
     return out
 
 
-def delete_media(session: Session, client: Any, data_dir: Path | str, media_id: int, *, actor: str) -> None:
+def delete_media(session: Session, client: Any, data_dir: Path | str, media_id: int, *, actor: Actor) -> None:
     """Delete an own file here and at HeyGen (``DELETE /v3/assets/{asset_id}``).
 
     Drafts that used it lose the recording (their scenes need new audio); refused while a queued or
@@ -186,7 +206,8 @@ def delete_media(session: Session, client: Any, data_dir: Path | str, media_id: 
     Raises:
         MediaError: not the actor's file, or in use by a busy reel; HeyGenError: HeyGen refused.
     """
-    row = get_media(session, media_id, owner=_owner(actor))
+    row = get_media(session, media_id, owner=actor.name)
+    _require_owner(actor, row)
     busy = [u for u in usage(session, [row.id]).get(row.id, []) if u.status in BUSY_STATUSES]
     if busy:
         raise MediaError(f"'{row.name}' is used by “{busy[0].title}”, which is {busy[0].status}; delete it "
@@ -208,7 +229,7 @@ def delete_media(session: Session, client: Any, data_dir: Path | str, media_id: 
 
 
 def start_photo_avatar(session: Session, client: Any, data_dir: Path | str, row: MediaAsset, name: str, *,
-                       consent: bool) -> MediaAsset:
+                       consent: bool, actor: Actor) -> MediaAsset:
     """Upload a photo (if needed) and start training a photo avatar from it: ``POST /v3/avatars``.
 
     Args:
@@ -218,6 +239,7 @@ def start_photo_avatar(session: Session, client: Any, data_dir: Path | str, row:
     Raises:
         MediaError: no consent, bad name, not a photo, already made, or the upload failed; HeyGenError.
     """
+    _require_owner(actor, row)
     if not consent:
         raise MediaError("Confirm that the person in the photo agreed to become an avatar.")
     name = _label(name, "avatar")
@@ -225,7 +247,7 @@ def start_photo_avatar(session: Session, client: Any, data_dir: Path | str, row:
         raise MediaError("Only a photo can become a photo avatar.")
     if row.heygen_id:
         raise MediaError(f"'{row.name}' is already the photo avatar “{row.label}”.")
-    upload_media(session, client, data_dir, row)
+    upload_media(session, client, data_dir, row, actor=actor)
     created = client.create_photo_avatar(name, row.asset_id, idempotency_key=f"avatar-{row.idempotency_key}")
     look, group = created.avatar_item, created.avatar_group
     row.label, row.heygen_id = name, look.id if look else None
@@ -236,18 +258,19 @@ def start_photo_avatar(session: Session, client: Any, data_dir: Path | str, row:
 
 
 def start_voice_clone(session: Session, client: Any, data_dir: Path | str, row: MediaAsset, name: str, *,
-                      language: str | None = None) -> MediaAsset:
+                      actor: Actor, language: str | None = None) -> MediaAsset:
     """Upload a voice sample (if needed) and clone it: ``POST /v3/voices/clone``.
 
     Raises:
         MediaError: bad name, not a voice sample, already cloned, or the upload failed; HeyGenError.
     """
+    _require_owner(actor, row)
     name = _label(name, "voice")
     if row.purpose != "voice_sample":
         raise MediaError("Only a voice sample can be cloned.")
     if row.heygen_id:
         raise MediaError(f"'{row.name}' is already the voice “{row.label}”.")
-    upload_media(session, client, data_dir, row)
+    upload_media(session, client, data_dir, row, actor=actor)
     row.heygen_id = client.clone_voice(name, row.asset_id, language=language)
     row.label, row.training_status = name, "processing"
     session.flush()
@@ -269,15 +292,16 @@ def _error_text(error: dict[str, Any] | None) -> str | None:
     return str(error.get("message") or error.get("code") or "HeyGen gave no reason.")
 
 
-def refresh_training(session: Session, client: Any, row: MediaAsset) -> bool:
+def refresh_training(session: Session, client: Any, row: MediaAsset, *, actor: Actor) -> bool:
     """Ask HeyGen how a photo avatar or voice clone is doing; returns True when its status changed.
 
     A photo avatar waiting for consent gets its consent page (``POST /v3/avatars/{group_id}/consent``)
     once; a failure stores HeyGen's reason in ``training_error``. Finished rows are not asked again.
 
     Raises:
-        HeyGenError subclasses (the row is left unchanged).
+        HeyGenError subclasses (the row is left unchanged); PermissionDenied: not the owner or an admin.
     """
+    _require_owner(actor, row)
     if not row.heygen_id or row.training_status in FINAL_TRAINING:
         return False
     before = row.training_status

@@ -21,8 +21,10 @@ from core.reels.estimate import estimate_reel, estimate_script_seconds
 from core.reels.validation import ReelValidationError, SceneInput, validate_reel
 from tests.engine.test_jobs_lifecycle import AVATAR_ID, VOICE_ID
 from tests.engine.test_jobs_worker import make_worker, run_until
+from tests.people import ADMIN, person
 from tests.sandbox.sandbox_support import jpeg_bytes, wav_bytes
 
+ANA, BOB = person("ana"), person("bob")
 SCRIPT = "Scene one says hello to everyone watching."
 
 
@@ -31,15 +33,15 @@ def own_audio_reel(session_factory, tmp_path, client, *, upload: bool = True, se
     """A 3-scene draft whose scene 2 speaks a recording; returns (reel id, media id)."""
     with session_scope(session_factory) as s:
         row, _ = own_media.store_media(s, tmp_path, wav_bytes(seconds), "line.wav", purpose="scene_audio",
-                                       actor=owner)
+                                       actor=person(owner))
         if upload:
-            own_media.upload_media(s, client, tmp_path, row)
-        reel = create_reel(s, owner=owner, title="My own line")
+            own_media.upload_media(s, client, tmp_path, row, actor=person(owner))
+        reel = create_reel(s, actor=person(owner), title="My own line")
         set_scenes(s, reel.id, [
             SceneInput(position=1, avatar_id=AVATAR_ID, voice_id=VOICE_ID, script=SCRIPT),
             SceneInput(position=2, avatar_id=AVATAR_ID, audio_asset_ref=row.id, script="(my line, as a note)"),
             SceneInput(position=3, avatar_id=AVATAR_ID, voice_id=VOICE_ID, script="And goodbye."),
-        ], actor=owner)
+        ], actor=person(owner))
         return reel.id, row.id
 
 
@@ -72,10 +74,10 @@ def test_a_recording_that_did_not_reach_heygen_blocks_the_launch(session_factory
 def test_another_users_recording_cannot_be_used(session_factory, sandbox_client, tmp_path):
     _, media_id = own_audio_reel(session_factory, tmp_path, sandbox_client, owner="bob")
     with session_scope(session_factory) as s:
-        reel = create_reel(s, owner="ana", title="Not mine")
+        reel = create_reel(s, actor=ANA, title="Not mine")
         with pytest.raises(ReelValidationError) as err:
             set_scenes(s, reel.id, [SceneInput(position=1, avatar_id=AVATAR_ID, audio_asset_ref=media_id),
-                                    SceneInput(position=2), SceneInput(position=3)], actor="ana")
+                                    SceneInput(position=2), SceneInput(position=3)], actor=ANA)
     assert err.value.problems[0].field == "scenes[1].audio_asset_ref"
 
 
@@ -83,7 +85,7 @@ def test_deleting_the_recording_of_a_draft_asks_for_a_new_one(session_factory, c
                                                               tmp_path):
     reel_id, media_id = own_audio_reel(session_factory, tmp_path, sandbox_client)
     with session_scope(session_factory) as s:
-        own_media.delete_media(s, sandbox_client, tmp_path, media_id, actor="ana")
+        own_media.delete_media(s, sandbox_client, tmp_path, media_id, actor=ANA)
     with session_scope(session_factory) as s:
         reel = get_reel(s, reel_id)
         assert reel.scenes[1].audio_asset_ref is None
@@ -93,7 +95,7 @@ def test_deleting_the_recording_of_a_draft_asks_for_a_new_one(session_factory, c
 def test_own_audio_reel_renders_to_completed(session_factory, catalog_index, sandbox, sandbox_client, tmp_path):
     reel_id, _ = own_audio_reel(session_factory, tmp_path, sandbox_client, seconds=3.0)
     with session_factory() as s:
-        assert lifecycle.launch(s, reel_id, actor="ana", index=catalog_index).ok
+        assert lifecycle.launch(s, reel_id, actor=ANA, index=catalog_index).ok
     done = run_until(make_worker(session_factory, sandbox, catalog_index), session_factory, reel_id)
     assert done.status == "completed", done.failure_message
     with session_factory() as s:
@@ -104,7 +106,7 @@ def test_own_audio_reel_renders_to_completed(session_factory, catalog_index, san
 def _trained(session, client, row) -> None:
     deadline = time.monotonic() + 10
     while row.training_status not in own_media.FINAL_TRAINING and time.monotonic() < deadline:
-        own_media.refresh_training(session, client, row)
+        own_media.refresh_training(session, client, row, actor=ANA)
         time.sleep(0.05)
 
 
@@ -112,13 +114,13 @@ def test_a_reel_with_my_recording_my_photo_avatar_and_my_voice_clone(session_fac
                                                                      tmp_path):
     """Record a line, make a photo avatar and a voice clone, and get one reel that uses all three."""
     with session_scope(session_factory) as s:
-        line, _ = own_media.store_media(s, tmp_path, wav_bytes(3.0), "my line.wav", purpose="scene_audio", actor="ana")
-        own_media.upload_media(s, sandbox_client, tmp_path, line)
-        photo, _ = own_media.store_media(s, tmp_path, jpeg_bytes(), "me.jpg", purpose="photo", actor="ana")
-        own_media.start_photo_avatar(s, sandbox_client, tmp_path, photo, "Ana", consent=True)
+        line, _ = own_media.store_media(s, tmp_path, wav_bytes(3.0), "my line.wav", purpose="scene_audio", actor=ANA)
+        own_media.upload_media(s, sandbox_client, tmp_path, line, actor=ANA)
+        photo, _ = own_media.store_media(s, tmp_path, jpeg_bytes(), "me.jpg", purpose="photo", actor=ANA)
+        own_media.start_photo_avatar(s, sandbox_client, tmp_path, photo, "Ana", consent=True, actor=ANA)
         sample, _ = own_media.store_media(s, tmp_path, wav_bytes(12.0), "me.wav", purpose="voice_sample",
-                                          actor="ana")
-        own_media.start_voice_clone(s, sandbox_client, tmp_path, sample, "Ana's voice")
+                                          actor=ANA)
+        own_media.start_voice_clone(s, sandbox_client, tmp_path, sample, "Ana's voice", actor=ANA)
         _trained(s, sandbox_client, photo)
         _trained(s, sandbox_client, sample)
         assert (photo.training_status, sample.training_status) == ("completed", "complete")
@@ -126,15 +128,15 @@ def test_a_reel_with_my_recording_my_photo_avatar_and_my_voice_clone(session_fac
     index = load_catalog(sandbox_client, refresh=True).index  # the private look and voice join the catalog
     assert index.look(look_id).avatar_type == "photo_avatar" and index.voice(voice_id).type == "private"
     with session_scope(session_factory) as s:
-        reel = create_reel(s, owner="ana", title="All mine")
+        reel = create_reel(s, actor=ANA, title="All mine")
         set_scenes(s, reel.id, [
             SceneInput(position=1, avatar_id=look_id, voice_id=voice_id, script="Hello, this is my cloned voice."),
             SceneInput(position=2, avatar_id=look_id, audio_asset_ref=line_id),
             SceneInput(position=3, avatar_id=AVATAR_ID, voice_id=voice_id, script="Goodbye."),
-        ], actor="ana")
+        ], actor=ANA)
         reel_id = reel.id
     with session_factory() as s:
-        assert lifecycle.launch(s, reel_id, actor="ana", index=index).ok
+        assert lifecycle.launch(s, reel_id, actor=ANA, index=index).ok
     worker = Worker(session_factory, sandbox_client, dataclasses.replace(Settings(), poll_interval_s=0.01),
                     name="w-own", index_provider=lambda: index)
     done = run_until(worker, session_factory, reel_id)
@@ -145,7 +147,7 @@ def test_a_reel_with_my_recording_my_photo_avatar_and_my_voice_clone(session_fac
 def test_a_copy_keeps_my_recording_for_me_but_not_for_someone_else(session_factory, sandbox_client, tmp_path):
     reel_id, media_id = own_audio_reel(session_factory, tmp_path, sandbox_client)
     with session_scope(session_factory) as s:
-        mine = duplicate_reel(s, reel_id, "ana")
-        theirs = duplicate_reel(s, reel_id, "bob")
+        mine = duplicate_reel(s, reel_id, actor=ANA)
+        theirs = duplicate_reel(s, reel_id, actor=ADMIN)  # an admin may copy anyone's reel
         assert [sc.audio_asset_ref for sc in mine.scenes] == [None, media_id, None]
         assert [sc.audio_asset_ref for sc in theirs.scenes] == [None, None, None]

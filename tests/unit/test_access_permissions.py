@@ -36,6 +36,7 @@ ALLOWED = {
     Action.DELETE_REEL: (False, True, False, True),
     Action.ANNOTATE_VOICE: (False, True, True, True),
     Action.SPEECH_SAMPLE: (False, True, True, True),
+    Action.USE_OWN_MEDIA: (False, True, True, True),
     Action.REFRESH_LINKS: (True, True, True, True),
     Action.REFRESH_CATALOG: (False, False, False, True),
     Action.MANAGE_WEBHOOKS: (False, False, False, True),
