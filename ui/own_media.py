@@ -20,7 +20,7 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from core.access.actor import Actor
+from core.access.actor import SYSTEM, Actor
 from core.access.permissions import Action, PermissionDenied, denial
 from core.db import session_scope
 from core.heygen.errors import HeyGenError
@@ -270,8 +270,8 @@ def _refresh_all(env: MediaEnv) -> bool:
             except (HeyGenError, PermissionDenied):
                 continue  # shown as still in training; the next poll tries again
     if changed and env.catalog is not None:
-        with contextlib.suppress(HeyGenError):  # a finished look or voice joins the catalog
-            env.catalog.get(refresh=True)
+        with contextlib.suppress(HeyGenError):  # a finished look or voice joins the catalog: Reel Studio
+            env.catalog.get(refresh=True, actor=SYSTEM)  # refreshes it because HeyGen said so, not the user
     return changed
 
 
@@ -324,6 +324,7 @@ def _next_form(form: str) -> None:
 
 def _create_avatar(env: MediaEnv) -> None:
     ss = st.session_state
+    ss.pop("m_av_done", None)
     name, consent = ss.get(form_key("m_av", "name"), ""), ss.get(form_key("m_av", "consent"), False)
     if not ss.get(form_key("m_av", "file")):
         _notes("avatar")["error"].append("Choose a photo first.")
@@ -363,8 +364,7 @@ def photo_avatars(ctx: FrameContext) -> None:
         st.button("Create photo avatar", key="m_av_create", type="primary", icon=":material/face:",
                   on_click=_create_avatar, args=(env,))
         _show_notes("avatar")
-        done = st.session_state.pop("m_av_done", None)
-        if done:
+        if st.session_state.get("m_av_done"):  # kept until the next create: a finished training reruns the page
             st.success("Training started — it appears in the gallery when it is ready.", icon=":material/school:")
     with st.container():
         training_list(env, "photo", "avatar look")
@@ -372,6 +372,7 @@ def photo_avatars(ctx: FrameContext) -> None:
 
 def _create_clone(env: MediaEnv) -> None:
     ss = st.session_state
+    ss.pop("m_vc_done", None)
     name = ss.get(form_key("m_vc", "name"), "")
     recorded = form_key("m_vc", "rec")
     source = recorded if ss.get(recorded) is not None else form_key("m_vc", "file")
@@ -411,7 +412,7 @@ def voice_clones(ctx: FrameContext) -> None:
         st.button("Clone voice", key="m_vc_create", type="primary", icon=":material/record_voice_over:",
                   on_click=_create_clone, args=(env,))
         _show_notes("clone")
-        if st.session_state.pop("m_vc_done", None):
+        if st.session_state.get("m_vc_done"):  # kept until the next clone, as for photo avatars
             st.success("Cloning started — the voice appears in the catalog when it is ready.",
                        icon=":material/school:")
     with st.container():
