@@ -23,7 +23,14 @@ from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import BaseRoute, Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from core.sandbox import routes_account, routes_catalog, routes_chat, routes_internal, routes_media, routes_videos
+from core.sandbox import (
+    routes_account,
+    routes_catalog,
+    routes_chat,
+    routes_internal,
+    routes_media,
+    routes_videos,
+)
 from core.sandbox.auth import authenticate
 from core.sandbox.context import Sandbox
 from core.sandbox.faults import ROUTE_FAULTS
