@@ -17,7 +17,7 @@ from core.catalog.tables import LookFilter, facet_counts, filter_looks
 from ui.data import CatalogView, catalog_view
 from ui.facets import counted, seed_from_url
 from ui.frame import FrameContext
-from ui.media import photo_avatars
+from ui.own_media import photo_avatars
 from ui.voices import go_to_compose
 
 PAGE_SIZE = 24

@@ -49,7 +49,7 @@ from core.reels import drafts, speech, validation
 from core.reels import estimate as estimates
 from core.reels.pricing import SPEECH_USD_PER_SECOND
 from ui import compose_summary as summary
-from ui import media, script_drafts
+from ui import own_media, script_drafts
 from ui.batches import template_notice
 from ui.browser import autosave_text_areas
 from ui.data import catalog_view
@@ -197,7 +197,7 @@ def _scene_inputs(env: Env, rid: int, reel: Reel) -> list[validation.SceneInput]
             pitch=float(ss.get(skey(rid, n, "pitch"), scene.pitch)),
             locale=locale,
             background_color=str(bg).upper() if bg_on else None,
-            audio_asset_ref=media.scene_audio_ref(rid, n, scene),
+            audio_asset_ref=own_media.scene_audio_ref(rid, n, scene),
         ))
     return out
 
@@ -438,7 +438,7 @@ def compose_page(ctx: FrameContext) -> None:
             _empty_editor(env)
         else:
             _editor(env, rid, launching)
-        media.my_media(_media_env(env))
+        own_media.my_media(_media_env(env))
 
 
 def _accept_incoming(env: Env) -> None:
@@ -814,9 +814,9 @@ def _scene_editor(env: Env, reel: Reel, scene: Any, n: int, editable: bool,
         look_picker(env.looks, env.index, key=skey(rid, n, "look"), disabled=not editable,
                     on_change=_on_look, args=(env, rid, n))
         _messages(problems.get(f"scenes[{n}].avatar_id"), in_scene=True)
-        own = media.voice_source(rid, n, scene, editable, _on_edit, (env, rid))
+        own = own_media.voice_source(rid, n, scene, editable, _on_edit, (env, rid))
         if own:
-            media.scene_audio(_media_env(env), rid, n, scene, editable, lambda: persist(env, rid))
+            own_media.scene_audio(_media_env(env), rid, n, scene, editable, lambda: persist(env, rid))
             _messages(problems.get(f"scenes[{n}].audio_asset_ref"), in_scene=True)
         else:
             _init(skey(rid, n, "voice"), scene.voice_id)
@@ -825,11 +825,11 @@ def _scene_editor(env: Env, reel: Reel, scene: Any, n: int, editable: bool,
             _messages(problems.get(f"scenes[{n}].voice_id"), in_scene=True)
     with write:
         _init(skey(rid, n, "script"), scene.script)
-        script = st.text_area(media.SCRIPT_LABEL if own else "Script", key=skey(rid, n, "script"), height=170,
+        script = st.text_area(own_media.SCRIPT_LABEL if own else "Script", key=skey(rid, n, "script"), height=170,
                               disabled=not editable, on_change=_on_edit, args=(env, rid),
-                              placeholder=media.SCRIPT_PLACEHOLDER if own else "What the avatar says in this scene…")
+                              placeholder=own_media.SCRIPT_PLACEHOLDER if own else "What the avatar says in this scene…")
         if own:
-            st.caption(media.SCRIPT_HELP)
+            st.caption(own_media.SCRIPT_HELP)
         else:
             _script_caption(script or "", scene, measured.get(scene.position))
         _messages(problems.get(f"scenes[{n}].script"), in_scene=True)
@@ -862,8 +862,8 @@ def _voice_settings(env: Env, rid: int, n: int, scene: Any, editable: bool, prob
     _messages(problems.get(f"scenes[{n}].locale"), in_scene=True)
 
 
-def _media_env(env: Env) -> media.MediaEnv:
-    return media.MediaEnv(env.factory, env.client, env.data_dir, None, env.actor)
+def _media_env(env: Env) -> own_media.MediaEnv:
+    return own_media.MediaEnv(env.factory, env.client, env.data_dir, None, env.actor)
 
 
 def _script_caption(script: str, scene: Any, measured: float | None) -> None:

@@ -41,7 +41,7 @@ from ui.data import VoicesTable, annotations_version_cached, catalog_view, voice
 from ui.facets import counted, repin, seed_from_url, sync_url
 from ui.frame import FrameContext, forget_account_summary
 from ui.links import browser_tzinfo
-from ui.media import voice_clones
+from ui.own_media import voice_clones
 from ui.text import plain
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -2,7 +2,7 @@
 scenes.audio_asset_ref (a scene that speaks an own recording).
 
 Revision ID: 0006
-Revises: 0005
+Revises: 0004
 Create Date: 2026-12-01
 """
 
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = '0006'
-down_revision: str | None = '0005'  # after the current head on main (script versions)
+down_revision: str | None = '0004'  # after the current head on main (archive)
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
