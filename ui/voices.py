@@ -284,7 +284,7 @@ def _sample_panel(ctx: FrameContext, row: pd.Series, wanted_accents: tuple[str, 
             st.caption(f"Custom lines are not available for this voice. {NOT_STARFISH_REASON}")
         return
     title = "Generate a sample" if not row["has_preview"] else "Hear your own line"
-    st.markdown(f"**{title}**")
+    st.markdown(f"**{plain(title)}**")
     text = st.text_area("Line to say", value=_sample_line(row["name"]), max_chars=500, height=80,
                         key=f"v_sample_text_{voice_id}")
     cols = st.columns(2)
