@@ -398,7 +398,7 @@ def _facts(row: pd.Series) -> None:
     if row["age_group"] and not pd.isna(row["age_group"]):
         badges.badge(str(row["age_group"]).capitalize(), color="gray")
     for tag in row["tags"]:
-        badges.badge(tag, color="orange")
+        badges.badge(plain(tag), color="orange")
     accents = list(row["accent_labels"])
     if accents:
         shown = ", ".join(accents[:6]) + (f" and {len(accents) - 6} more" if len(accents) > 6 else "")
