@@ -15,6 +15,7 @@ import pandas as pd
 import streamlit as st
 from sqlalchemy import select
 
+from core.access.permissions import PermissionDenied
 from core.board.batches import batch_progress, batch_results
 from core.heygen.errors import HeyGenError
 from core.jobs import batches as batch_jobs

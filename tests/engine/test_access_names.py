@@ -4,9 +4,10 @@ clear sentence, on SQLite and PostgreSQL alike (PostgreSQL used to fail with a d
 from __future__ import annotations
 
 import pytest
+from sqlalchemy import func, select
 
-from core.access.actor import MAX_NAME_CHARS, Actor, ActorError
-from core.models import Reel
+from core.access.actor import MAX_NAME_CHARS, ActorError
+from core.models import Reel, ReelEvent
 from core.reels.drafts import create_reel, duplicate_reel
 from tests.people import person
 
@@ -22,7 +23,6 @@ def test_a_huge_owner_name_is_refused_and_nothing_is_written(session_factory) ->
 
 def test_the_longest_allowed_name_is_stored_whole(session_factory) -> None:
     name = "é" * MAX_NAME_CHARS
-    owner = Actor(name, verified=True, user_id=7, role="producer")
     with session_factory() as session:
         reel = create_reel(session, actor=person(name))
         session.commit()
