@@ -18,6 +18,7 @@ from ui.data import CatalogView, catalog_view
 from ui.facets import counted, seed_from_url
 from ui.frame import FrameContext
 from ui.own_media import photo_avatars
+from ui.text import plain
 from ui.voices import go_to_compose
 
 PAGE_SIZE = 24
@@ -126,7 +127,7 @@ def look_card(look: pd.Series) -> None:
             st.image(look["preview_image_url"], width="stretch")
         else:
             st.markdown(":material/image_not_supported: *No preview image*")
-        st.markdown(f"**{look['name']}**")
+        st.markdown(f"**{plain(look['name'])}**")
         st.caption(f"{TYPE_LABELS.get(look['avatar_type'], look['avatar_type'])} · {look['gender']} · "
                    f"{_engines_text(look['engines'])}")
         st.button("Details", key=f"a_open_{look['id']}", on_click=_open, args=(look["id"],), type="tertiary",

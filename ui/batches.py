@@ -15,6 +15,7 @@ import pandas as pd
 import streamlit as st
 from sqlalchemy import select
 
+from core.access.permissions import PermissionDenied
 from core.board.batches import batch_progress, batch_results
 from core.heygen.errors import HeyGenError
 from core.jobs import batches as batch_jobs
@@ -43,6 +44,7 @@ from core.reels.templates import TemplateError, template_variables
 from ui.data import catalog_view
 from ui.frame import FrameContext
 from ui.links import page_link
+from ui.text import plain
 
 _AUTO = "Detect"
 
@@ -131,12 +133,12 @@ def _listen(ctx: FrameContext, template_id: int, scene, *, enabled: bool) -> Non
         with closing(ctx.runtime.session_factory()) as session:
             try:
                 speech.speech_sample(session, ctx.runtime.client, ctx.settings.data_dir, scene.voice_id or "",
-                                     scene.script, speed=scene.speed, locale=scene.locale)
+                                     scene.script, actor=ctx.actor, speed=scene.speed, locale=scene.locale)
                 session.commit()
                 st.rerun()
-            except (speech.SpeechUnavailable, HeyGenError) as exc:
+            except (speech.SpeechUnavailable, HeyGenError, PermissionDenied) as exc:
                 session.rollback()
-                st.error(str(exc))
+                st.error(plain(exc))
 
 
 # --------------------------------------------------------------------------------------------

@@ -102,12 +102,12 @@ def _attention(data: dict, user: str) -> None:
     now = utcnow()
     for row in att.failed:
         with st.container(border=True):
-            st.markdown(f"{status_badge('failed')} **{display_title(row.title, row.id)}** · {human_ago(row.updated_at, now)}")
-            st.caption(row.failure_message or "HeyGen gave no reason.")
+            st.markdown(f"{status_badge('failed')} **{plain(display_title(row.title, row.id))}** · {human_ago(row.updated_at, now)}")
+            st.caption(plain(row.failure_message) or "HeyGen gave no reason.")
     for row in att.stuck:
         with st.container(border=True):
             started = row.processing_at or row.submitted_at
-            st.markdown(f":red-badge[Stuck] **{display_title(row.title, row.id)}** looks stuck — rendering for "
+            st.markdown(f":red-badge[Stuck] **{plain(display_title(row.title, row.id))}** looks stuck — rendering for "
                         f"{human_duration((now - started).total_seconds()) if started else 'a long time'}")
             st.caption(f"video_id {row.video_id}. The worker keeps polling HeyGen.")
     c1, c2 = st.columns(2)
@@ -134,7 +134,7 @@ def _finished(data: dict, user: str, since: datetime | None) -> None:
     for row in rows:
         with st.container(border=True):
             c1, c2 = st.columns([5, 2], vertical_alignment="center")
-            c1.markdown(f"{status_badge('completed')} **{display_title(row.title, row.id)}** · "
+            c1.markdown(f"{status_badge('completed')} **{plain(display_title(row.title, row.id))}** · "
                         f"{human_duration(row.duration_s)} · finished {human_ago(row.completed_at)}")
             with c2:
                 page_link("pages/5_Videos.py", "Watch", icon=":material/play_circle:",
@@ -156,7 +156,7 @@ def _recent(data: dict, user: str) -> None:
             # A finished reel's time is when it finished, as in "New videos" above (later link refreshes
             # also touch updated_at).
             when = row.completed_at if row.status == "completed" and row.completed_at else row.updated_at
-            c1.markdown(f"**{display_title(row.title, row.id)}** · {status_badge(row.status)} · "
+            c1.markdown(f"**{plain(display_title(row.title, row.id))}** · {status_badge(row.status)} · "
                         f"{human_ago(when, now)}")
             with c2:
                 if row.status == "completed":

@@ -191,7 +191,7 @@ def _details(d: VideoDetails, size: int | None) -> None:
     created = d.created_at.strftime("%Y-%m-%d %H:%M UTC") if d.created_at else "—"
     completed = d.completed_at.strftime("%Y-%m-%d %H:%M UTC") if d.completed_at else "—"
     expires = (f"links valid until {d.links_expire_at:%Y-%m-%d %H:%M} UTC" if d.links_expire_at else "")
-    st.caption(f"Created {created} · completed {completed} ({human_ago(d.completed_at)}) · owner {d.owner or '—'} · "
+    st.caption(f"Created {created} · completed {completed} ({human_ago(d.completed_at)}) · owner {plain(d.owner) or '—'} · "
                f"engine {ENGINE_LABELS.get(d.engine, d.engine)} · attempt {d.attempt} · video_id `{d.video_id}`" + (f" · {expires}" if expires else ""))
 
 

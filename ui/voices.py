@@ -285,7 +285,7 @@ def _sample_panel(ctx: FrameContext, row: pd.Series, wanted_accents: tuple[str, 
             st.caption(f"Custom lines are not available for this voice. {NOT_STARFISH_REASON}")
         return
     title = "Generate a sample" if not row["has_preview"] else "Hear your own line"
-    st.markdown(f"**{title}**")
+    st.markdown(f"**{plain(title)}**")
     text = st.text_area("Line to say", value=_sample_line(row["name"]), max_chars=500, height=80,
                         key=f"v_sample_text_{voice_id}")
     cols = st.columns(2)
@@ -399,7 +399,7 @@ def _facts(row: pd.Series) -> None:
     if row["age_group"] and not pd.isna(row["age_group"]):
         badges.badge(str(row["age_group"]).capitalize(), color="gray")
     for tag in row["tags"]:
-        badges.badge(tag, color="orange")
+        badges.badge(plain(tag), color="orange")
     accents = list(row["accent_labels"])
     if accents:
         shown = ", ".join(accents[:6]) + (f" and {len(accents) - 6} more" if len(accents) > 6 else "")

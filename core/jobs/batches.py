@@ -91,6 +91,7 @@ def launch_batch(session: Session, batch_id: int, *, actor: Actor, index: Any) -
     launch it.
 
     Raises:
+        PermissionDenied: ``actor`` is neither the batch's owner (producer) nor an admin; nothing is written.
         BatchError: no such batch, or its template was deleted.
         PermissionDenied: ``actor`` may not launch this batch.
     """
@@ -136,6 +137,18 @@ def _launch_message(report: BatchLaunch) -> str:
     if report.skipped:
         parts.append(f"{len(report.skipped):,} row{'s' * (len(report.skipped) != 1)} left out")
     return ", ".join(parts) + "."
+
+
+def require_batch(actor: Actor, batch: Batch) -> None:
+    """Return quietly when ``actor`` may launch, retry or cancel ``batch`` (its owner, a producer, or an admin).
+
+    Batches record their owner by name, so the owner is whoever acts under that name.
+
+    Raises:
+        PermissionDenied: otherwise ("Only Ana (owner) or an admin can launch this reel.").
+    """
+    owner_id = actor.user_id if batch.owner == actor.name else None
+    require(actor, Action.LAUNCH_REEL, owner_id=owner_id, owner_name=batch.owner)
 
 
 def retry_failed(session: Session, batch_id: int, *, actor: Actor) -> int:

@@ -203,6 +203,7 @@ def create_batch(session: Session, template_id: int, rows: pd.DataFrame, *, acto
     again returns the stored batch instead of a second one, so launching it again makes no reel twice.
 
     Raises:
+        PermissionDenied: ``actor`` may not create reels.
         ReelNotFoundError, BatchError: no such template, or an empty sheet.
         ReelStateError: the template was launched (it is no longer a draft).
         PermissionDenied: ``actor`` may not create reels.

@@ -85,9 +85,10 @@ def wait_until_ok(url: str, timeout_s: float = 60.0, proc: subprocess.Popen | No
 class AppServer:
     """A running `streamlit run app.py` with its own data directory."""
 
-    def __init__(self, data_dir: Path, env_overrides: dict[str, str] | None = None) -> None:
+    def __init__(self, data_dir: Path, env_overrides: dict[str, str] | None = None, *, port: int | None = None,
+                 extra_args: tuple[str, ...] = ()) -> None:
         self.data_dir = data_dir
-        self.port = free_port()
+        self.port = port or free_port()
         self.url = f"http://localhost:{self.port}"
         # The in-process sandbox starts with the first page run; a port chosen here lets tests read
         # its /_sandbox/stats. (If another process grabs the port first, the runtime falls back to a
@@ -109,7 +110,7 @@ class AppServer:
             [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
              "--server.port", str(self.port), "--server.fileWatcherType", "none",
              "--browser.gatherUsageStats", "false", "--global.developmentMode", "false",
-             "--client.showErrorDetails", "full"],
+             "--client.showErrorDetails", "full", *extra_args],
             cwd=ROOT, env=env, stdout=self._log, stderr=subprocess.STDOUT,
         )
         wait_until_ok(f"{self.url}/_stcore/health", proc=self.proc)
@@ -177,14 +178,11 @@ def open_page(page: Page, server: AppServer, path: str = "/", *, user: str | Non
               timeout_ms: int = 120_000) -> None:
     """Go to ``path`` (e.g. ``/Voices?v_lang=Spanish``) and wait for its first run to finish.
 
-    ``user`` fills the sidebar's "Your name" through its URL parameter ``me`` (pages that create
-    reels need a name). The first visit of a module builds the runtime and loads the catalog, hence
-    the long timeout.
+    Without sign-in configured the app serves the local user (the OS account), so ``user`` changes
+    nothing (identity never comes from a URL). The first visit of a module builds the runtime and loads
+    the catalog, hence the long timeout.
     """
-    url = f"{server.url}{path}"
-    if user:
-        url += ("&" if "?" in url else "?") + f"me={urllib.parse.quote(user)}"
-    page.goto(url)
+    page.goto(f"{server.url}{path}")
     wait_for_app_run(page, timeout_ms)
     expect(page.get_by_test_id("stSkeleton")).to_have_count(0, timeout=timeout_ms)
 

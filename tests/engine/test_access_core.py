@@ -27,7 +27,6 @@ from core.jobs import lifecycle, webhooks
 from core.models import Reel, ReelAttempt, ReelEvent, SpeechSample, User, VoiceAnnotation
 from core.reels import drafts, speech
 from core.reels.validation import SceneInput
-from tests.apptest.reel_states import make_reel
 from tests.people import ADMIN, WORKER, person
 
 STARFISH = "cef3bc4e0a84424cafcde6f2cf466c97"
@@ -168,13 +167,22 @@ CASES = [
 ]
 
 
+#: How Ana's reel gets to each status: the worker's own transitions, as in production.
+_WALK = {"queued": ["queued"], "pending": ["queued", "submitting", "pending"],
+         "failed": ["queued", "submitting", "failed"], "completed": ["queued", "submitting", "pending", "completed"]}
+
+
 def _ana_reel(session_factory, status: str) -> int:
+    """A reel owned by Ana (created by her), walked to ``status`` by the worker."""
     with session_factory() as session:
-        if status == "studio-draft":
-            reel = drafts.create_reel(session, actor=ANA, title="Ana's studio reel", mode="studio", scenes=_scenes(2))
-            session.commit()
-            return reel.id
-        return make_reel(session, "Ana's reel", status, owner="Ana").id
+        studio = status == "studio-draft"
+        reel = drafts.create_reel(session, actor=ANA, title="Ana's reel", mode="studio" if studio else "scene_based",
+                                  scenes=_scenes(2 if studio else 3))
+        for step in _WALK.get(status, []):
+            values = {"video_id": "v" * 32} if step == "pending" else {"attempt": 1} if step == "queued" else None
+            lifecycle.transition(session, reel, step, actor=WORKER, expected=None, values=values)
+        session.commit()
+        return reel.id
 
 
 def _snapshot(session_factory) -> tuple:

@@ -16,6 +16,7 @@ from core.jobs.metrics import Metrics, endpoint_template
 from core.jobs.worker import Worker
 from core.models import Reel, WorkerLease, utcnow
 from tests.engine.test_jobs_lifecycle import make_reel
+from tests.people import ADMIN
 
 
 def samples(text: str) -> dict[tuple[str, tuple], float]:
@@ -56,7 +57,7 @@ def test_scrape_after_a_sandbox_run_matches_what_happened(sandbox, session_facto
     ids = [make_reel(session_factory, owner=f"o{i}") for i in range(reels)]
     with session_factory() as session:
         for reel_id in ids:
-            assert generation.launch(session, reel_id, actor="ops", index=catalog_index).ok
+            assert generation.launch(session, reel_id, actor=ADMIN, index=catalog_index).ok
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         worker.run_once()

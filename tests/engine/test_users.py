@@ -134,6 +134,7 @@ def test_linking_an_imported_name_moves_reels_and_history(session_factory):
 
 
 def test_migration_turns_owner_names_into_imported_users(db_url):
+    """0002 → 0003 on a database with reels and events: every event survives, owners become users."""
     engine = db.make_engine(db_url)
     try:
         config = db.alembic_config()
@@ -150,17 +151,21 @@ def test_migration_turns_owner_names_into_imported_users(db_url):
             connection.execute(text(
                 "INSERT INTO reel_events (reel_id, at, actor, to_status, detail) "
                 "SELECT id, CURRENT_TIMESTAMP, owner, 'draft', 'created' FROM reels"))
-        db.migrate(engine)
-        factory = db.make_session_factory(engine)
-        with db.session_scope(factory) as session:
-            users = {u.display_name: u for u in session.scalars(select(User))}
-            assert set(users) == {"Ana", "Ben"}
-            assert all(u.origin == "imported" and u.last_seen_at is None and u.email is None for u in users.values())
-            owners = {r.title: r.owner_id for r in session.scalars(select(Reel))}
-            assert owners == {"a": users["Ana"].id, "b": users["Ana"].id, "c": users["Ben"].id, "d": None}
-            assert {r.version for r in session.scalars(select(Reel))} == {1}
-            actors = sorted((e.actor, e.actor_id) for e in session.scalars(select(ReelEvent)))
-            assert actors == sorted([("Ana", users["Ana"].id)] * 2 + [("Ben", users["Ben"].id), ("", None)])
+        with engine.begin() as connection:
+            config.attributes["connection"] = connection
+            command.upgrade(config, "0003")
+        with engine.connect() as connection:  # plain SQL: the ORM models are at head, the schema at 0003
+            users = {name: (uid, origin, seen, email) for uid, name, origin, seen, email in connection.execute(
+                text("SELECT id, display_name, origin, last_seen_at, email FROM users"))}
+            owners = dict(connection.execute(text("SELECT title, owner_id FROM reels")).all())
+            versions = {v for (v,) in connection.execute(text("SELECT version FROM reels"))}
+            actors = sorted(tuple(r) for r in connection.execute(text("SELECT actor, actor_id FROM reel_events")))
+        assert set(users) == {"Ana", "Ben"}
+        assert all(origin == "imported" and seen is None and email is None for _, origin, seen, email in users.values())
+        ana, ben = users["Ana"][0], users["Ben"][0]
+        assert owners == {"a": ana, "b": ana, "c": ben, "d": None}
+        assert versions == {1}
+        assert actors == sorted([("Ana", ana)] * 2 + [("Ben", ben), ("", None)])
     finally:
         engine.dispose()
 
