@@ -32,6 +32,10 @@ EXPECTED = {
     "archive": ["archive_median", "floor_median", "throughput_ratio", "rss_growth_large", "rss_growth_small",
                 "RESULT"],
     "own_media": ["check_5s", "check_10min", "check_2h", "ratio_2h_to_10min", "upload_rss_delta_mb", "RESULT"],
+    "browser": ["sqlite_1k_data", "sqlite_1k_s1_voices_language", "sqlite_1k_s1_voices_gender",
+                "sqlite_1k_s1_voices_search", "sqlite_1k_s1_compose_estimate", "sqlite_1k_s1_switch_voices_compose",
+                "sqlite_1k_s1_switch_compose_status", "sqlite_1k_s1_switch_status_voices", "sqlite_1k_s1_status_tick",
+                "sqlite_1k_s1_status_db_to_cell", "sqlite_1k_s1_app_usage", "sqlite_1k_s1_floor_usage", "RESULT"],
 }
 
 
