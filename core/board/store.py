@@ -82,8 +82,10 @@ class BoardStore:
     Then only the time-dependent columns (``progress``, ``stage``, ``stuck``, ``status_tags``) of
     rendering reels are recomputed. A reel count that the changes do not explain (a deleted draft, a
     row inserted with an old ``updated_at``), more than :data:`MAX_CHANGED` changes, a truncated board
-    (:data:`BOARD_LIMIT`) that changed, or :data:`FULL_RELOAD_SECONDS` since the last build → the
-    board is rebuilt with :func:`load_board`'s query. Writers must set ``updated_at`` on every change
+    (:data:`BOARD_LIMIT` rows) that lost a reel to its filter, or :data:`FULL_RELOAD_SECONDS` since the
+    last build → the board is rebuilt with :func:`load_board`'s query. A truncated board whose reels
+    only changed, or that gained new ones, stays incremental: a change makes a reel newer, so the
+    newest ``limit`` rows are among the board's and the changed ones. Writers must set ``updated_at`` on every change
     (:func:`core.jobs.lifecycle.transition` and the model's ``onupdate`` do).
 
     Frames handed out are shared: callers must not modify them. Thread-safe.
@@ -160,11 +162,14 @@ class BoardStore:
         if changed:
             fresh = raw_frame(session.execute(board_statement(f, limit=limit, ids=changed)).all())
             keep = ~raw["id"].isin(changed).to_numpy()
-            if len(raw) >= limit and not keep.all():  # rows beyond the limit may have to move up
-                return self._build(session, f, model, modelled, now, stuck_after_minutes, limit, state)
+            truncated = len(raw) >= limit
             raw = pd.concat([fresh, raw[keep]], ignore_index=True)
+            if truncated and len(raw) < limit:  # a reel left a truncated board: one beyond the limit moves up
+                return self._build(session, f, model, modelled, now, stuck_after_minutes, limit, state)
             table = pd.concat([board_table(fresh, model, now, stuck_after_minutes), table[keep]], ignore_index=True)
-            order = np.lexsort((raw["id"].to_numpy(), raw["updated_at"].astype("int64").to_numpy()))[::-1]
+            # A change only makes a reel newer, so the board's rows plus the changed ones still hold the
+            # newest `limit`: the order, then the limit, give what a full read would.
+            order = np.lexsort((raw["id"].to_numpy(), raw["updated_at"].astype("int64").to_numpy()))[::-1][:limit]
             raw, table = raw.take(order).reset_index(drop=True), table.take(order).reset_index(drop=True)
             live = _live_inputs(raw)
         else:

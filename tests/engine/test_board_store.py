@@ -120,3 +120,67 @@ def test_frames_are_shared_for_two_seconds_and_not_changed_later(seeded, frozen)
     later = fresh(store, BoardFilter())
     assert "Tour (renamed)" in set(later["title"])
     pd.testing.assert_frame_equal(first, snapshot)  # a handed-out frame never changes
+
+
+def _limited(store: BoardStore, f: BoardFilter, frozen: dict, limit: int) -> pd.DataFrame:
+    store.expire()
+    got, _ = store.get(f, stuck_after_minutes=30, limit=limit)
+    with store.session_factory() as session:
+        want, _ = load_board(session, f, stuck_after_minutes=30, now=frozen["now"], limit=limit)
+    pd.testing.assert_frame_equal(got.reset_index(drop=True), want.reset_index(drop=True), check_dtype=False)
+    return got
+
+
+def test_a_truncated_board_follows_changes_and_new_reels_without_a_rebuild(seeded, frozen):
+    factory, ids = seeded
+    limit = len(SEED) - 2  # the two oldest reels are beyond the board's limit
+    store = BoardStore(factory)
+    key = (BoardFilter(), 30.0, limit)
+    _limited(store, BoardFilter(), frozen, limit)
+    loaded = store._peek(key).loaded
+
+    shown = set(store._peek(key).frame["title"])
+    on_board, beyond = next(t for t in ids if t in shown), next(t for t in ids if t not in shown)
+    frozen["now"] += timedelta(seconds=5)
+    with factory() as session:  # one reel on the board and one beyond its limit change
+        for title in (on_board, beyond):
+            session.execute(update(Reel).where(Reel.id == ids[title]).values(
+                title=f"{title} (renamed)", updated_at=frozen["now"]))
+        session.commit()
+    got = _limited(store, BoardFilter(), frozen, limit)
+    assert len(got) == limit
+    assert {f"{on_board} (renamed)", f"{beyond} (renamed)"} <= set(got["title"])
+
+    with factory() as session:  # new reels push the oldest ones off the board
+        for n in range(3):
+            make_reel(session, f"New {n}", "draft", owner="Ana", ago=timedelta(0))
+    got = _limited(store, BoardFilter(), frozen, limit)
+    assert len(got) == limit
+    assert store._peek(key).loaded == loaded  # incremental all along
+
+
+def test_a_truncated_board_that_loses_a_reel_takes_the_next_one(seeded, frozen):
+    factory, ids = seeded
+    limit = 2  # Ana has three reels
+    f = BoardFilter(owner="Ana")
+    store = BoardStore(factory)
+    before = _limited(store, f, frozen, limit)
+    assert len(before) == limit
+    with factory() as session:  # a reel of the board leaves the filter
+        session.execute(update(Reel).where(Reel.id == int(before["id"].iloc[0])).values(
+            owner="Someone else", updated_at=frozen["now"]))
+        session.commit()
+    after = _limited(store, f, frozen, limit)
+    assert len(after) == limit and int(before["id"].iloc[0]) not in set(after["id"])
+
+
+def test_a_full_board_that_gains_reels_keeps_its_limit(seeded, frozen):
+    factory, _ = seeded
+    limit = len(SEED)  # every reel fits, with no room left
+    store = BoardStore(factory)
+    _limited(store, BoardFilter(), frozen, limit)
+    with factory() as session:
+        for n in range(2):
+            make_reel(session, f"New {n}", "draft", owner="Ana", ago=timedelta(0))
+    got = _limited(store, BoardFilter(), frozen, limit)
+    assert len(got) == limit and {"New 0", "New 1"} <= set(got["title"])
