@@ -406,6 +406,7 @@ def main() -> int:
     p.add_argument("--runs", type=int, default=10, help="samples per interaction and server (even)")
     p.add_argument("--tick-runs", type=int, default=10, help="status changes per level")
     p.add_argument("--multiplier", type=int, default=25, help="catalog multiplier for the Voices interactions")
+    p.add_argument("--only", help="measure only these interactions (comma-separated names), for profiling")
     p.add_argument("--json", metavar="PATH", help="write every sample here")
     p.add_argument("--keep", metavar="DIR", help="make the temporary folder (logs, screenshots) inside DIR")
     args = p.parse_args()
@@ -415,6 +416,8 @@ def main() -> int:
     levels = [int(x) for x in args.sessions.split(",")]
     sizes = [(int(n), kind) for n, kind in (part.split(":") for part in args.sizes.split(","))]
     everything = {"status_tick", "compose_estimate", *VOICES, *SWITCHES}
+    if args.only:
+        everything &= set(args.only.split(","))
     from playwright.sync_api import sync_playwright
 
     figure("machine", f"{os.cpu_count()} cores; load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
@@ -436,7 +439,7 @@ def main() -> int:
                         phases[label] = run_phase(
                             browser, label, url, Path(tmp) / label, reels=reels, active=min(1_000, reels // 10),
                             events_per_reel=10, multiplier=args.multiplier, levels=levels, runs=args.runs,
-                            tick_runs=args.tick_runs, interactions=everything if kind == "all" else {"status_tick"})
+                            tick_runs=args.tick_runs, interactions=everything if kind == "all" else everything & {"status_tick"})
                     finally:
                         if schema:
                             drop_postgres_schema(args.postgres, schema)

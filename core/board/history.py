@@ -4,10 +4,10 @@
 from __future__ import annotations
 
 import io
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 import pandas as pd
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from core.models import REEL_STATUSES, Reel, ReelAttempt, ReelEvent, utcnow
@@ -44,24 +44,39 @@ def status_timeline(session: Session, *, days: int = 14, now: datetime | None = 
     """Status changes per time bucket from ``reel_events``: columns ``bucket`` (aware UTC), ``status``, ``reels``.
 
     Counts the reels that reached each status (events whose status changed) in the last
-    ``days`` days; buckets are hours when everything happened within two days, else days.
+    ``days`` days; buckets are hours when everything happened within two days, else days. The
+    database groups and counts (two queries, a few hundred rows back): a team's history holds
+    millions of events, far too many to fetch.
     """
     now = now or utcnow()
-    rows = session.execute(
-        select(ReelEvent.at, ReelEvent.to_status)
-        .where(ReelEvent.at >= now - timedelta(days=days))
-        .where((ReelEvent.from_status.is_(None)) | (ReelEvent.from_status != ReelEvent.to_status))
-    ).all()
-    if not rows:
+    changes = ((ReelEvent.at >= now - timedelta(days=days))
+               & ((ReelEvent.from_status.is_(None)) | (ReelEvent.from_status != ReelEvent.to_status)))
+    first, last = session.execute(select(func.min(ReelEvent.at), func.max(ReelEvent.at)).where(changes)).one()
+    if first is None:
         return pd.DataFrame({"bucket": pd.Series([], dtype="datetime64[ns, UTC]"), "status": [], "reels": []})
-    frame = pd.DataFrame(rows, columns=["at", "status"])
-    frame["at"] = pd.to_datetime(frame["at"], utc=True)
-    span = frame["at"].max() - frame["at"].min()
-    frame["bucket"] = frame["at"].dt.floor("h" if span <= pd.Timedelta(days=2) else "D")
-    counts = frame.groupby(["bucket", "status"]).size().reset_index(name="reels")
+    unit = "hour" if _as_utc(last) - _as_utc(first) <= timedelta(days=2) else "day"
+    bucket = _bucket(session.get_bind().dialect.name, unit).label("bucket")
+    rows = session.execute(select(bucket, ReelEvent.to_status, func.count()).where(changes)
+                           .group_by(bucket, ReelEvent.to_status)).all()
+    counts = pd.DataFrame(rows, columns=["bucket", "status", "reels"])
+    counts["bucket"] = pd.to_datetime(counts["bucket"], utc=True)
+    counts["reels"] = counts["reels"].astype("int64")
     order = {s: i for i, s in enumerate(REEL_STATUSES)}
     return counts.sort_values(["bucket", "status"], key=lambda s: s.map(order) if s.name == "status" else s,
                               ignore_index=True)
+
+
+def _as_utc(t: datetime | str) -> datetime:
+    if isinstance(t, str):  # SQLite's min()/max() of a timestamp come back as text
+        t = datetime.fromisoformat(t)
+    return t.replace(tzinfo=UTC) if t.tzinfo is None else t
+
+
+def _bucket(dialect: str, unit: str):
+    """``reel_events.at`` truncated to the UTC ``unit`` (``"hour"`` or ``"day"``), in SQL."""
+    if dialect == "postgresql":
+        return func.date_trunc(unit, func.timezone("UTC", ReelEvent.at))
+    return func.strftime("%Y-%m-%d %H:00:00" if unit == "hour" else "%Y-%m-%d 00:00:00", ReelEvent.at)
 
 
 def render_times(session: Session, *, limit: int = 500) -> pd.DataFrame:

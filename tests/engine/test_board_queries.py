@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pandas as pd
 import pytest
-from sqlalchemy import update
+from sqlalchemy import delete, insert, update
 
 from core.board import history as board_history
 from core.board import overview
@@ -17,7 +17,7 @@ from core.board import text as board_text
 from core.board import videos as core_videos
 from core.board.rows import BoardFilter, load_board
 from core.jobs import lease
-from core.models import Reel, WorkerLease, utcnow
+from core.models import Reel, ReelEvent, WorkerLease, utcnow
 from tests.apptest.reel_states import make_reel
 
 SEED = [
@@ -161,3 +161,32 @@ def test_video_details_and_expiry(seeded):
         session.commit()
         assert core_videos.links_expired(core_videos.video_details(session, reel_id))
         assert core_videos.video_details(session, 999_999) is None
+
+
+@pytest.mark.parametrize("hours_apart, unit", [(30, "h"), (24 * 5, "D")])
+def test_status_timeline_counts_status_changes_per_hour_or_day(session_factory, hours_apart, unit):
+    """Buckets are hours when everything happened within two days, else UTC days; edits are not counted."""
+    now = datetime(2026, 6, 15, 12, 30, tzinfo=UTC)
+    first = now - timedelta(hours=hours_apart)
+    events = [  # (at, from_status, to_status)
+        (first + timedelta(minutes=5), "processing", "completed"),
+        (first + timedelta(minutes=20), "processing", "completed"),
+        (first + timedelta(minutes=25), "completed", "completed"),  # an edit, not a status change
+        (first + timedelta(minutes=40), None, "draft"),
+        (now - timedelta(minutes=10), "queued", "failed"),
+        (now - timedelta(days=20), "processing", "completed"),  # older than the 14 days
+    ]
+    with session_factory() as session:
+        reel = make_reel(session, "Timeline", "completed", owner="Ana")
+        session.execute(delete(ReelEvent))
+        session.execute(insert(ReelEvent), [{"reel_id": reel.id, "at": at, "actor": "worker", "from_status": a,
+                                             "to_status": b, "detail": ""} for at, a, b in events])
+        session.commit()
+        got = board_history.status_timeline(session, days=14, now=now)
+    want = pd.DataFrame([(at, b) for at, a, b in events[:5] if a != b and at >= now - timedelta(days=14)],
+                        columns=["at", "status"])
+    want["bucket"] = pd.to_datetime(want["at"], utc=True).dt.floor(unit)
+    want = want.groupby(["bucket", "status"]).size().reset_index(name="reels")
+    assert got["bucket"].dt.tz is not None
+    assert sorted(zip(got["bucket"], got["status"], got["reels"], strict=True)) == \
+        sorted(zip(want["bucket"], want["status"], want["reels"], strict=True))
