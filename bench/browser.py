@@ -396,6 +396,41 @@ def verdicts(all_phases: dict, largest: int) -> list[str]:
     return misses
 
 
+ORDER = ["voices_language", "voices_gender", "voices_search", "compose_estimate", "switch_voices_compose",
+         "switch_compose_status", "switch_status_voices", "status_tick", "status_db_to_cell"]
+
+
+def markdown(phases: dict) -> str:
+    """The results as Markdown tables, one per phase: interactions × session counts, floor beside each figure."""
+    out = []
+    for label, phase in phases.items():
+        levels = list(phase["levels"])
+        out.append(f"**{label}** ({phase['reels']:,} reels, {phase['events']:,} events). "
+                   "Each cell: app p50 / p95 ms (floor p50 / p95) → p50 ratio.\n")
+        out.append("| Interaction | " + " | ".join(f"{n} session{'s' * (n != 1)}" for n in levels) + " |")
+        out.append("|---|" + "---|" * len(levels))
+        names = [n for n in ORDER if any(n in phase["levels"][lv]["results"] for lv in levels)]
+        for name in names:
+            cells = []
+            for lv in levels:
+                by = phase["levels"][lv]["results"].get(name)
+                if not by:
+                    cells.append("–")
+                    continue
+                a, f = by["app"], by["floor"]
+                cells.append(f"{pct(a, .5):.0f} / {pct(a, .95):.0f} ({pct(f, .5):.0f} / {pct(f, .95):.0f}) → "
+                             f"{pct(a, .5) / pct(f, .5):.2f}")
+            out.append(f"| {name} | " + " | ".join(cells) + " |")
+        usage = []
+        for lv in levels:
+            u = phase["levels"][lv]["usage"]
+            usage.append(f"app {u['app']['cpu_pct']:.0f} % CPU, {u['app']['rss_peak_mb']:.0f} MB "
+                         f"(floor {u['floor']['cpu_pct']:.0f} %, {u['floor']['rss_peak_mb']:.0f} MB)")
+        out.append("| CPU (one core = 100 %), peak RSS | " + " | ".join(usage) + " |")
+        out.append("")
+    return "\n".join(out)
+
+
 def main() -> int:
     p = parser(__doc__.splitlines()[0])
     p.add_argument("--postgres", metavar="URL", help="also run on this PostgreSQL server (a fresh schema is used)")
@@ -408,6 +443,7 @@ def main() -> int:
     p.add_argument("--multiplier", type=int, default=25, help="catalog multiplier for the Voices interactions")
     p.add_argument("--only", help="measure only these interactions (comma-separated names), for profiling")
     p.add_argument("--json", metavar="PATH", help="write every sample here")
+    p.add_argument("--markdown", metavar="PATH", help="write the results tables (Markdown) here")
     p.add_argument("--keep", metavar="DIR", help="make the temporary folder (logs, screenshots) inside DIR")
     args = p.parse_args()
     if args.small:
@@ -448,6 +484,8 @@ def main() -> int:
     figure("load_average_after", " ".join(f"{x:.2f}" for x in os.getloadavg()))
     if args.json:
         Path(args.json).write_text(json.dumps(phases, indent=1))
+    if args.markdown:
+        Path(args.markdown).write_text(markdown(phases))
     misses = verdicts(phases, max(n for n, _ in sizes))
     for miss in misses:
         figure("miss", miss)
