@@ -22,7 +22,6 @@ from core.models import Reel, ReelEvent, utcnow
 #: One scene for the Compose interaction: a studio look and a Starfish voice of the real catalog.
 LOOK_ID = "Abigail_expressive_2024112501"
 VOICE_ID = "f8c69e517f424cafaecde32dde57096b"
-USER = "Bench"
 _PATH = ["draft", "queued", "submitting", "pending", "processing", "completed"]
 CHUNK = 50_000
 
@@ -64,9 +63,11 @@ def _events(first: int, last: int, per_reel: int, rng: random.Random):
 
 
 def populate(url: str, reels: int, active: int, events_per_reel: int) -> dict:
-    """Migrate ``url`` and fill it; returns ``{"draft": id of USER's one-scene draft, "events": n}``."""
+    """Migrate ``url`` and fill it; returns ``{"draft": id of the local user's one-scene draft, "events": n}``."""
+    from core.access.users import actor_for, local_user
     from core.reels.drafts import create_reel
     from core.reels.validation import SceneInput
+    from ui.identity import os_account_name
 
     engine = make_engine(url)
     migrate(engine)
@@ -81,8 +82,9 @@ def populate(url: str, reels: int, active: int, events_per_reel: int) -> dict:
             session.execute(text("SELECT setval(pg_get_serial_sequence('reels', 'id'), (SELECT max(id) FROM reels))"))
             session.commit()
         events = session.scalar(select(func.count()).select_from(ReelEvent))
-    with session_scope(factory) as session:
-        draft = create_reel(session, owner=USER, title="Benchmark draft", mode="studio", scenes=[
+    with session_scope(factory) as session:  # the local user's draft: the person at the browser in local mode
+        actor = actor_for(local_user(session, os_account_name()))
+        draft = create_reel(session, actor=actor, title="Benchmark draft", mode="studio", scenes=[
             SceneInput(position=1, avatar_id=LOOK_ID, voice_id=VOICE_ID, script="Hello there.")]).id
     engine.dispose()
     return {"draft": draft, "events": events}

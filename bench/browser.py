@@ -42,7 +42,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import _browser_js as js
-from _browser_data import USER, StatusChanger, drop_postgres_schema, populate, postgres_schema_url
+from _browser_data import StatusChanger, drop_postgres_schema, populate, postgres_schema_url
 from _common import ROOT, figure, parser
 from memory import RssSampler
 
@@ -142,13 +142,12 @@ def wait_idle(page, timeout_ms: int = WAIT_MS) -> None:
                            timeout=timeout_ms)
 
 
-def open_session(browser, target: Target, path: str, marker: tuple[str, str], user: str):
+def open_session(browser, target: Target, path: str, marker: tuple[str, str]):
     context = browser.new_context(viewport={"width": 1440, "height": 1000}, timezone_id="UTC")
     context.add_init_script(js.INIT)
     page = context.new_page()
     page.set_default_timeout(WAIT_MS)
-    sep = "&" if "?" in path else "?"
-    page.goto(f"{target.server.url}{path}{sep}me={user}", wait_until="domcontentloaded")
+    page.goto(f"{target.server.url}{path}", wait_until="domcontentloaded")
     page.locator(marker[0]).filter(has_text=re.compile(marker[1])).first.wait_for(state="attached", timeout=180_000)
     wait_idle(page, 180_000)
     return page
@@ -289,11 +288,12 @@ def open_background(browser, targets: list[Target], total: int, draft: int) -> N
             path, marker = pages[i % 3]
             if t.name == "floor" and path.startswith("/Compose"):
                 path = "/Compose"
-            t.background.append(open_session(browser, t, path, marker, f"Viewer{i}"))
+            t.background.append(open_session(browser, t, path, marker))
 
 
 def run_phase(browser, label: str, db_url: str, tmp: Path, *, reels: int, active: int, events_per_reel: int,
-              multiplier: int, levels: list[int], runs: int, tick_runs: int, interactions: set[str]) -> dict:
+              multiplier: int, levels: list[int], runs: int, tick_runs: int, interactions: set[str],
+              phases: dict, save) -> dict:
     started = time.monotonic()
     data = populate(db_url, reels, active, events_per_reel)
     figure(f"{label}_data", f"{reels:,} reels ({active:,} rendering), {data['events']:,} events, "
@@ -303,12 +303,12 @@ def run_phase(browser, label: str, db_url: str, tmp: Path, *, reels: int, active
     targets = [Target(s.name, s) for s in servers]
     changer = StatusChanger(db_url, active)
     rng = random.Random(5)
-    phase: dict = {"reels": reels, "events": data["events"], "levels": {}}
+    phase: dict = phases.setdefault(label, {"reels": reels, "events": data["events"], "levels": {}})
     try:
         for s in servers:
             s.wait()
         for t in targets:  # the first page run of each server builds its tables
-            t.page = open_session(browser, t, "/Voices", CAPTION, USER)
+            t.page = open_session(browser, t, "/Voices", CAPTION)
         for level in levels:
             open_background(browser, targets, level, data["draft"])
             for t in targets:
@@ -318,14 +318,14 @@ def run_phase(browser, label: str, db_url: str, tmp: Path, *, reels: int, active
             results: dict = {}
             if interactions & set(VOICES):
                 for t in targets:
-                    t.page.goto(f"{t.server.url}/Voices?me={USER}")
+                    t.page.goto(f"{t.server.url}/Voices")
                     t.page.locator(CAPTION[0]).filter(has_text=re.compile(CAPTION[1])).first.wait_for(state="attached")
                 alternate(targets, {k: v for k, v in VOICES.items() if k in interactions}, runs, results)
             if "compose_estimate" in interactions or interactions & set(SWITCHES):
                 for t in targets:
                     t.state["script_box"] = (f".st-key-c_r{data['draft']}_s1_script textarea" if t.name == "app"
                                              else ".st-key-f_script textarea")
-                    t.page.goto(f"{t.server.url}/Compose?me={USER}")
+                    t.page.goto(f"{t.server.url}/Compose")
                     if t.name == "app":  # opened from the drafts list, so this tab remembers it
                         t.page.locator(f".st-key-c_open_{data['draft']} button:visible").click()
                     t.page.locator(ESTIMATE[0]).first.wait_for(state="attached")
@@ -340,7 +340,7 @@ def run_phase(browser, label: str, db_url: str, tmp: Path, *, reels: int, active
                         alternate(targets, SWITCHES, 1, results)
             if "status_tick" in interactions:
                 for t in targets:
-                    t.page.goto(f"{t.server.url}/Status?me={USER}")
+                    t.page.goto(f"{t.server.url}/Status")
                     t.page.locator(BOARD_ROW[0]).filter(has_text="spring campaign").first.wait_for(state="attached")
                 status_ticks(targets, changer, tick_runs, results, rng)
             wall = time.monotonic() - wall0
@@ -349,6 +349,7 @@ def run_phase(browser, label: str, db_url: str, tmp: Path, *, reels: int, active
                      for t in targets}
             phase["levels"][level] = {"results": results, "usage": usage}
             report(label, level, results, usage)
+            save()
     except Exception:
         for t in targets:
             if t.page is not None:
@@ -458,6 +459,12 @@ def main() -> int:
 
     figure("machine", f"{os.cpu_count()} cores; load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     phases: dict = {}
+
+    def save() -> None:  # after every level, so an interrupted run keeps what it measured
+        if args.json:
+            Path(args.json).write_text(json.dumps(phases, indent=1))
+        if args.markdown:
+            Path(args.markdown).write_text(markdown(phases))
     with tempfile.TemporaryDirectory(prefix="bench-browser-", dir=args.keep) as tmp, sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         try:
@@ -472,20 +479,18 @@ def main() -> int:
                     else:
                         url, schema = postgres_schema_url(args.postgres)
                     try:
-                        phases[label] = run_phase(
+                        run_phase(
                             browser, label, url, Path(tmp) / label, reels=reels, active=min(1_000, reels // 10),
                             events_per_reel=10, multiplier=args.multiplier, levels=levels, runs=args.runs,
-                            tick_runs=args.tick_runs, interactions=everything if kind == "all" else everything & {"status_tick"})
+                            tick_runs=args.tick_runs, interactions=everything if kind == "all" else everything & {"status_tick"},
+                            phases=phases, save=save)
                     finally:
                         if schema:
                             drop_postgres_schema(args.postgres, schema)
         finally:
             browser.close()
     figure("load_average_after", " ".join(f"{x:.2f}" for x in os.getloadavg()))
-    if args.json:
-        Path(args.json).write_text(json.dumps(phases, indent=1))
-    if args.markdown:
-        Path(args.markdown).write_text(markdown(phases))
+    save()
     misses = verdicts(phases, max(n for n, _ in sizes))
     for miss in misses:
         figure("miss", miss)

@@ -111,16 +111,10 @@ def menu_href(title: str) -> str:
 
 
 def _menu() -> None:
-    """The page menu (Streamlit's own would label the home page "app").
-
-    The links carry the sidebar's name (``?me=``): a page switch starts the new page with an empty
-    URL, and the name widget is bound to it, so without this the name would be lost on every switch.
-    """
+    """The page menu (Streamlit's own would label the home page "app")."""
     st.markdown("**Reel Studio**")
-    name = (st.session_state.get("me") or st.query_params.get("me") or "").strip()
-    params = {"me": name} if name else None
     for path, label, icon in PAGES:
-        st.page_link(path, label=label, icon=icon, query_params=params)
+        st.page_link(path, label=label, icon=icon)
     st.divider()
 
 
