@@ -62,6 +62,22 @@ def _events(first: int, last: int, per_reel: int, rng: random.Random):
         yield rows
 
 
+_EVENT_COLUMNS = ("reel_id", "at", "actor", "from_status", "to_status", "detail")
+
+
+def _copy_events(engine, chunks) -> None:
+    """PostgreSQL: the events with ``COPY … FROM STDIN`` (a million rows in seconds, not minutes)."""
+    raw = engine.raw_connection()
+    try:
+        with raw.cursor() as cursor, cursor.copy(f"COPY reel_events ({', '.join(_EVENT_COLUMNS)}) FROM STDIN") as copy:
+            for rows in chunks:
+                for row in rows:
+                    copy.write_row(tuple(row[c] for c in _EVENT_COLUMNS))
+        raw.commit()
+    finally:
+        raw.close()
+
+
 def populate(url: str, reels: int, active: int, events_per_reel: int) -> dict:
     """Migrate ``url`` and fill it; returns ``{"draft": id of the local user's one-scene draft, "events": n}``."""
     from core.access.users import actor_for, local_user
@@ -74,10 +90,13 @@ def populate(url: str, reels: int, active: int, events_per_reel: int) -> dict:
     factory = make_session_factory(engine)
     insert_reels(factory, reels, active)
     rng = random.Random(11)
+    if engine.dialect.name == "postgresql":
+        _copy_events(engine, _events(1, reels, events_per_reel, rng))
     with factory() as session:
-        for rows in _events(1, reels, events_per_reel, rng):
-            session.execute(insert(ReelEvent), rows)
-        session.commit()
+        if engine.dialect.name != "postgresql":
+            for rows in _events(1, reels, events_per_reel, rng):
+                session.execute(insert(ReelEvent), rows)
+            session.commit()
         if engine.dialect.name == "postgresql":  # explicit ids do not move the sequence
             session.execute(text("SELECT setval(pg_get_serial_sequence('reels', 'id'), (SELECT max(id) FROM reels))"))
             session.commit()
