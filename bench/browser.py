@@ -52,7 +52,7 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic"
                  "--disable-renderer-backgrounding", "--disable-background-timer-throttling",
                  "--disable-backgrounding-occluded-windows"]
 MB = 1024 * 1024
-WAIT_MS = 60_000
+WAIT_MS = 180_000
 CAPTION = ("[data-testid='stCaptionContainer']", r"^\s*[\d,]+ of [\d,]+ voices")
 ESTIMATE = (".st-key-c_estimate [data-testid='stMetric']", "Estimated length")
 BOARD_ROW = ("[data-testid='stDataFrame'] tr", "spring campaign")
