@@ -67,6 +67,16 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+def _die_with_parent() -> None:
+    """In the child, before exec: get SIGTERM when the benchmark dies, even by SIGKILL (Linux), so a
+    killed run (the smoke test's time limit) leaves no server behind on a shared machine."""
+    if sys.platform == "linux":
+        import ctypes
+        import signal
+
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # 1 = PR_SET_PDEATHSIG
+
+
 class Server:
     """``bench/_browser_app.py SCRIPT`` on a free port, on the phase's database; stopped by :meth:`stop`."""
 
@@ -82,7 +92,8 @@ class Server:
         self.log_path = data_dir / "server.log"
         self._log = self.log_path.open("wb")
         self.proc = subprocess.Popen([sys.executable, str(ROOT / "bench" / "_browser_app.py"), script, str(self.port),
-                                      str(multiplier)], cwd=ROOT, env=env, stdout=self._log, stderr=subprocess.STDOUT)
+                                      str(multiplier)], cwd=ROOT, env=env, stdout=self._log, stderr=subprocess.STDOUT,
+                                     preexec_fn=_die_with_parent)
         self.sampler: RssSampler | None = None
 
     def wait(self, timeout_s: float = 300) -> None:
