@@ -5,7 +5,8 @@ Who may do what in a workspace comes from :func:`workspace_role`:
 - a membership (:class:`~core.models.WorkspaceMember`) gives its role: ``viewer`` (reads),
   ``producer`` (composes and launches), ``approver`` (also approves launches), ``admin`` (also
   manages the key, budget, threshold, members and folders);
-- a Reel Studio admin (``actor.role == "admin"``) is admin of every workspace;
+- a Reel Studio admin (``actor.role == "admin"``, or anyone while Reel Studio has no roles at all) is
+  admin of every workspace;
 - in the default workspace, people without a membership keep their Reel Studio role, so a
   single-team install needs no membership at all (and the local user, an admin, may do everything);
 - the worker, the webhook receiver and Reel Studio itself act as ``system``.
@@ -81,15 +82,12 @@ def workspace_role(session: Session, actor: Actor, workspace: Workspace) -> str 
     if actor.kind != "user":
         return "system"
     global_role = getattr(actor, "role", None)
-    if global_role == "admin":
+    if global_role in (None, "admin"):  # no roles at all (no sign-in): the one local person runs the install
         return "admin"
     member = membership(session, workspace.id, getattr(actor, "user_id", None))
     if member is not None:
         return member.role
-    if workspace.is_default:
-        # Before sign-in (no role at all) the one local person runs the install: admin, as the local user is.
-        return global_role or "admin"
-    return None
+    return global_role if workspace.is_default else None
 
 
 def role_at_least(role: str | None, minimum: str) -> bool:

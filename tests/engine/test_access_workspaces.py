@@ -69,7 +69,7 @@ def test_roles_default_workspace_needs_no_membership_others_do(session_factory):
     with session_factory() as session:
         default = ws.default_workspace(session)
         assert ws.workspace_role(session, PIA, default) == "viewer"
-        assert ws.workspace_role(session, Actor("local"), default) in {"admin", "viewer"}
+        assert ws.workspace_role(session, Person("Sam", user_id=8, role="producer"), default) == "producer"
         team = ws.create_workspace(session, "Support", actor=ADMIN)
         assert ws.workspace_role(session, PIA, team) is None
         assert [w.name for w in ws.workspaces_for(session, PIA)] == ["Default"]

@@ -74,3 +74,13 @@ def test_secret_key_setting_wins_over_the_key_file(tmp_path):
 def test_generate_prints_a_fernet_key(capsys):
     assert keys.main(["generate"]) == 0
     Fernet(capsys.readouterr().out.strip().encode())
+
+
+def test_team_mode_without_secret_key_stops_start_up_once_a_key_is_stored(tmp_path):
+    from core.runtime import StartupError, key_box
+
+    team = settings(tmp_path, DATABASE_URL="postgresql+psycopg://db/reels")
+    assert key_box(team, lambda: False) is None  # an install from before workspaces keeps starting
+    with pytest.raises(StartupError, match="^SECRET_KEY must be set when Reel Studio uses a shared database"):
+        key_box(team, lambda: True)
+    assert key_box(settings(tmp_path), lambda: True) is not None  # local mode: the key file
