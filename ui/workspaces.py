@@ -12,6 +12,7 @@ import streamlit as st
 
 from core.access import workspaces as ws
 from core.access.actor import Actor
+from core.access.users import list_users
 from core.heygen import HeyGenClient
 from core.jobs import accounts, approvals, budget
 from core.models import WORKSPACE_ROLES, Reel
@@ -101,13 +102,18 @@ def _members(runtime: Runtime, actor: Actor, workspace) -> None:
     else:
         st.caption("No members yet" + (": everyone keeps their Reel Studio role here." if workspace.is_default
                                        else "."))
+    with closing(runtime.session_factory()) as session:
+        people = {u.id: f"{u.display_name} ({u.email})" if u.email else u.display_name
+                  for u in list_users(session)}
+    if not people:
+        return
     with st.form(f"member-{workspace.id}", clear_on_submit=True):
-        c1, c2, c3, c4 = st.columns(4)
-        user_id = c1.number_input("User id", min_value=1, step=1)
-        name = c2.text_input("Name", max_chars=200)
-        role = c3.selectbox("Role", WORKSPACE_ROLES, index=1)
-        cap = c4.number_input("Monthly cap (USD)", min_value=0.0, value=None, step=10.0)
+        c1, c2, c3 = st.columns(3)
+        user_id = c1.selectbox("Person", list(people), format_func=people.get)
+        role = c2.selectbox("Role", WORKSPACE_ROLES, index=1)
+        cap = c3.number_input("Monthly cap (USD)", min_value=0.0, value=None, step=10.0, help="Empty: no cap.")
         add, remove = st.columns(2)
+        name = people.get(user_id, "").split(" (")[0]
         if add.form_submit_button("Add or update member"):
             _member_action(lambda s: ws.add_member(s, workspace.id, int(user_id), name, role, actor=actor,
                                                    monthly_cap_usd=cap), runtime)
