@@ -52,6 +52,9 @@ SPEC: dict[str, Setting] = {
                               "Signing secret (whsec_…) of the registered HeyGen webhook endpoint."),
     "webhook_public_url": Setting("WEBHOOK_PUBLIC_URL", "heygen", "webhook_public_url", str,
                                   "Public HTTPS URL at which HeyGen reaches the worker's webhook receiver."),
+    "secret_key": Setting("SECRET_KEY", "storage", "secret_key", str,
+                          "Secret that encrypts stored workspace HeyGen keys; comma-separated, newest first, to "
+                          "rotate. Empty on one machine: a key file in DATA_DIR."),
     "data_dir": Setting("DATA_DIR", "storage", "data_dir", Path,
                         "Folder for the SQLite database, the HTTP cache and sandbox media."),
     "database_url": Setting("DATABASE_URL", "database", "url", str,
@@ -143,6 +146,7 @@ class Settings:
     heygen_base_url: str = "https://api.heygen.com"
     webhook_secret: str | None = field(default=None, repr=False)
     webhook_public_url: str | None = None
+    secret_key: str | None = field(default=None, repr=False)
     data_dir: Path = PROJECT_ROOT / "data"
     database_url: str | None = None
     http_cache_url: str | None = None
@@ -195,6 +199,11 @@ class Settings:
     def db_url(self) -> str:
         """The SQLAlchemy URL in force: ``DATABASE_URL`` or ``sqlite:///<DATA_DIR>/reels.db``."""
         return self.database_url or f"sqlite:///{self.data_dir / 'reels.db'}"
+
+    @property
+    def team_mode(self) -> bool:
+        """True when Reel Studio runs for a team: the database is not the local SQLite file (PostgreSQL)."""
+        return not self.db_url.startswith("sqlite")
 
     @property
     def http_cache_location(self) -> str:

@@ -42,7 +42,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 #: Reel statuses in lifecycle order.
-REEL_STATUSES = ("draft", "queued", "submitting", "pending", "processing", "completed", "failed", "cancelled")
+REEL_STATUSES = ("draft", "awaiting_approval", "queued", "submitting", "pending", "processing", "completed", "failed", "cancelled")
 #: Statuses in which HeyGen holds a job of ours (they count against the concurrency limit).
 ACTIVE_STATUSES = ("submitting", "pending", "processing")
 TERMINAL_STATUSES = ("completed", "failed", "cancelled")
@@ -119,6 +119,11 @@ class Reel(Base):
     owner_id: Mapped[int | None] = mapped_column(Integer, index=True)
     #: Bumped by every draft edit; an edit made from an older version is refused (no lost updates).
     version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+    #: The :class:`Workspace` the reel belongs to (whose HeyGen key makes it and whose budget pays for it).
+    #: No foreign key: SQLite then adds the column in place (a table copy would cascade-delete the events).
+    workspace_id: Mapped[int] = mapped_column(Integer, default=1, server_default="1", index=True)
+    #: The :class:`Folder` it is filed in, or ``None``.
+    folder_id: Mapped[int | None] = mapped_column(Integer, index=True)
     mode: Mapped[str] = mapped_column(String(20), default="scene_based")
     aspect_ratio: Mapped[str] = mapped_column(String(8), default="16:9")
     resolution: Mapped[str] = mapped_column(String(8), default="1080p")
@@ -327,6 +332,7 @@ class Batch(Base):
     title: Mapped[str] = mapped_column(String(200), default="")
     owner: Mapped[str] = mapped_column(String(200), default="", index=True)
     owner_id: Mapped[int | None] = mapped_column(Integer)
+    workspace_id: Mapped[int] = mapped_column(Integer, default=1, server_default="1", index=True)
     template_id: Mapped[int | None] = mapped_column(ForeignKey("reels.id", ondelete="SET NULL", use_alter=True,
                                                                name="fk_batches_template_id_reels"))
     file_name: Mapped[str] = mapped_column(String(255), default="")
@@ -518,3 +524,123 @@ class MediaAsset(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
     __table_args__ = (UniqueConstraint("owner", "purpose", "sha256", name="uq_media_assets_owner_file"),)
+#: Roles in a workspace, weakest first: approvers may also approve launches; admins manage the workspace.
+WORKSPACE_ROLES = ("viewer", "producer", "approver", "admin")
+#: States of a :class:`Spend` entry.
+SPEND_STATES = ("reserved", "spent", "released")
+#: States of an :class:`ApprovalRequest`.
+APPROVAL_STATES = ("pending", "approved", "rejected", "withdrawn")
+
+
+class Workspace(Base):
+    """A team: its own HeyGen account (mode and key), monthly budget and approval threshold.
+
+    ``heygen_mode``: ``sandbox`` or ``live``. ``api_key_encrypted`` is a Fernet token
+    (:mod:`core.access.keys`), never plain text; ``api_key_hint`` the masked key for display.
+    The default workspace (``is_default``) uses ``HEYGEN_API_KEY`` from the environment while it
+    has no stored key. ``monthly_budget_usd`` ``None`` means no budget; ``approval_threshold_usd``
+    ``None`` means no approval; ``concurrency`` ``None`` means ``HEYGEN_CONCURRENCY``.
+    ``ledger_version`` is bumped by every budget reservation: the row lock that serialises them.
+    """
+
+    __tablename__ = "workspaces"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    is_default: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    heygen_mode: Mapped[str] = mapped_column(String(10), default="sandbox")
+    api_key_encrypted: Mapped[str | None] = mapped_column(Text)
+    api_key_hint: Mapped[str] = mapped_column(String(20), default="")
+    monthly_budget_usd: Mapped[float | None] = mapped_column(Float)
+    approval_threshold_usd: Mapped[float | None] = mapped_column(Float)
+    concurrency: Mapped[int | None] = mapped_column(Integer)
+    ledger_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+
+class WorkspaceMember(Base):
+    """A person's membership of a workspace: ``role`` (:data:`WORKSPACE_ROLES`) and an optional monthly cap (USD).
+
+    ``user_id`` is the ``users`` id of the person; ``name`` their display name when added.
+    """
+
+    __tablename__ = "workspace_members"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[int] = mapped_column(Integer, index=True)
+    name: Mapped[str] = mapped_column(String(200), default="")
+    role: Mapped[str] = mapped_column(String(20), default="producer")
+    monthly_cap_usd: Mapped[float | None] = mapped_column(Float)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    __table_args__ = (UniqueConstraint("workspace_id", "user_id", name="uq_workspace_members_workspace_user"),)
+
+
+class Folder(Base):
+    """A folder of a workspace; ``heygen_folder_id`` is HeyGen's folder id when it has one."""
+
+    __tablename__ = "folders"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(100))
+    heygen_folder_id: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    __table_args__ = (UniqueConstraint("workspace_id", "name", name="uq_folders_workspace_name"),)
+
+
+class Spend(Base):
+    """The budget ledger: one entry per reel attempt (``attempt``), in the month (``YYYY-MM``, UTC) it was launched.
+
+    ``state`` (:data:`SPEND_STATES`): ``reserved`` holds ``estimate_usd`` from launch (or request for
+    approval) until the outcome; ``spent`` holds the actual cost (HeyGen's duration × price table);
+    ``released`` holds nothing (failed, cancelled, rejected). ``amount_usd`` is what the entry counts
+    against the budget now: the estimate, the actual cost, or 0.
+    """
+
+    __tablename__ = "spend"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"))
+    reel_id: Mapped[int] = mapped_column(ForeignKey("reels.id", ondelete="CASCADE"), index=True)
+    attempt: Mapped[int] = mapped_column(Integer)
+    user_id: Mapped[int | None] = mapped_column(Integer)
+    member: Mapped[str] = mapped_column(String(200), default="")
+    month: Mapped[str] = mapped_column(String(7))
+    state: Mapped[str] = mapped_column(String(10), default="reserved")
+    estimate_usd: Mapped[float] = mapped_column(Float, default=0.0)
+    amount_usd: Mapped[float] = mapped_column(Float, default=0.0)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    settled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    __table_args__ = (
+        UniqueConstraint("reel_id", "attempt", name="uq_spend_reel_attempt"),
+        Index("ix_spend_workspace_month", "workspace_id", "month"),
+    )
+
+
+class ApprovalRequest(Base):
+    """A launch waiting for (or given) an approver's decision.
+
+    ``state`` (:data:`APPROVAL_STATES`); ``estimate_usd`` the reel's estimate when requested;
+    ``decided_by``/``note`` the approver and their note.
+    """
+
+    __tablename__ = "approval_requests"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"), index=True)
+    reel_id: Mapped[int] = mapped_column(ForeignKey("reels.id", ondelete="CASCADE"), index=True)
+    attempt: Mapped[int] = mapped_column(Integer)
+    requested_by: Mapped[str] = mapped_column(String(200), default="")
+    requested_by_id: Mapped[int | None] = mapped_column(Integer)
+    estimate_usd: Mapped[float] = mapped_column(Float, default=0.0)
+    state: Mapped[str] = mapped_column(String(10), default="pending")
+    decided_by: Mapped[str | None] = mapped_column(String(200))
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    note: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+

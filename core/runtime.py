@@ -26,11 +26,13 @@ from typing import Any
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.orm import sessionmaker
 
+from core.access.keys import KeyBox, SecretKeyError, load_key_box
 from core.board.store import BoardStore
 from core.catalog.store import CatalogStore
 from core.config import SANDBOX_API_KEY, Settings, load_settings
 from core.db import make_engine, make_session_factory, migrate
 from core.heygen import HeyGenClient
+from core.jobs.accounts import Accounts
 from core.jobs.archive_store import ArchiveStore, ArchiveStoreError, build_store
 from core.jobs.archiver import Archiver
 from core.jobs.metrics import Metrics
@@ -66,6 +68,7 @@ class Runtime:
             ``python -m core.jobs``), else ``None``.
         metrics: the process's Prometheus metrics (every client and the worker report to it).
         metrics_server: the ``/metrics`` server on ``METRICS_PORT`` in the app process, else ``None``.
+        box: opens the workspaces' stored HeyGen keys (:mod:`core.access.keys`).
     """
 
     settings: Settings
@@ -82,6 +85,21 @@ class Runtime:
     metrics: Metrics | None = None
     metrics_server: Any = None
     archive: ArchiveStore | None = None
+    box: KeyBox | None = field(default=None, repr=False)
+
+    def accounts(self, default_client: HeyGenClient) -> Accounts:
+        """The per-workspace clients for a worker: each workspace's reels go out with its own key."""
+        live = self.settings.heygen_base_url.rstrip("/")
+        sandbox = self.sandbox.url if self.sandbox is not None else (self.base_url if self.settings.sandbox else live)
+        base_urls = {"sandbox": sandbox, "live": live}
+
+        def make(base_url: str, api_key: str) -> HeyGenClient:
+            client = make_client(self.settings, base_url, api_key)
+            client.observer = self.metrics
+            return client
+
+        return Accounts(self.session_factory, default_client, make, base_urls=base_urls, box=self.box,
+                        default_concurrency=self.settings.heygen_concurrency, sandbox_install=self.settings.sandbox)
 
     def new_client(self) -> HeyGenClient:
         """A separate :class:`~core.heygen.HeyGenClient` for another thread (same cache file)."""
@@ -150,6 +168,38 @@ def start_sandbox(settings: Settings) -> SandboxServer:
 ClientFactory = Callable[[Settings, str, str], HeyGenClient]
 
 
+def key_box(settings: Settings, stored_keys: Callable[[], bool]) -> KeyBox | None:
+    """The :class:`KeyBox` of this install, or ``None`` in team mode without ``SECRET_KEY`` while no
+    workspace has a stored key (an install that predates workspaces keeps starting; a key cannot be
+    stored until ``SECRET_KEY`` is set).
+
+    Args:
+        stored_keys: ``() -> bool``: whether any workspace has a stored HeyGen key.
+
+    Raises:
+        StartupError: team mode without ``SECRET_KEY`` once a key is stored, a secret too short, or an
+            unreadable key file.
+    """
+    try:
+        return load_key_box(settings)
+    except SecretKeyError as exc:
+        if settings.team_mode and not settings.secret_key and not stored_keys():
+            return None
+        raise StartupError(str(exc)) from None
+
+
+def _stored_keys(session_factory: sessionmaker) -> Callable[[], bool]:
+    def check() -> bool:
+        from sqlalchemy import select
+
+        from core.models import Workspace
+
+        with session_factory() as session:
+            return session.scalar(select(Workspace.id).where(Workspace.api_key_encrypted.is_not(None)).limit(1)) \
+                is not None
+    return check
+
+
 def make_client(settings: Settings, base_url: str, api_key: str) -> HeyGenClient:
     """A HeyGen client with the configured cache (SQLite file in ``DATA_DIR`` or Redis)."""
     return HeyGenClient(
@@ -173,8 +223,14 @@ def build_runtime(settings: Settings, *, start_worker: bool | None = None) -> Ru
     register_secret(settings.heygen_api_key)
     register_secret(settings.webhook_secret)
     register_secret(settings.llm_api_key)
+    register_secret(settings.secret_key)
     ensure_data_dir(settings.data_dir)
     engine, session_factory = open_database(settings)
+    try:
+        box = key_box(settings, _stored_keys(session_factory))
+    except StartupError:
+        engine.dispose()
+        raise
     sandbox: SandboxServer | None = None
     runtime: Runtime | None = None
     try:
@@ -187,14 +243,15 @@ def build_runtime(settings: Settings, *, start_worker: bool | None = None) -> Ru
         client = make_client(settings, base_url, api_key)
         client.observer = metrics
         runtime = Runtime(settings=settings, engine=engine, session_factory=session_factory, base_url=base_url,
-                          api_key=api_key, client=client, sandbox=sandbox, metrics=metrics)
+                          api_key=api_key, client=client, sandbox=sandbox, metrics=metrics, box=box)
         catalog = runtime.catalog = CatalogStore(runtime.client, settings.catalog_cache_seconds)
         runtime.boards = BoardStore(session_factory)
         runtime.script_model = model_config(settings, sandbox.url if sandbox else None, SANDBOX_API_KEY)
         runtime.archive = open_archive(settings)
         if start_worker if start_worker is not None else settings.worker_mode == "embedded":
-            runtime.worker = Worker(session_factory, runtime.new_client(), settings,
-                                    index_provider=lambda: catalog.get().index, metrics=metrics)
+            worker_client = runtime.new_client()
+            runtime.worker = Worker(session_factory, worker_client, settings, metrics=metrics,
+                                    index_provider=lambda: catalog.get().index, accounts=runtime.accounts(worker_client))
             attach_archiver(runtime, runtime.new_client())
             runtime.worker.start()
         if settings.metrics_port:
@@ -277,17 +334,23 @@ def build_worker_runtime(settings: Settings, base_url: str, api_key: str, *,
     """
     register_secret(api_key)
     register_secret(settings.webhook_secret)
+    register_secret(settings.secret_key)
     if settings.database_url is None or settings.http_cache_url is None:  # files in DATA_DIR
         ensure_data_dir(settings.data_dir)
     engine, session_factory = open_database(settings)
+    try:
+        box = key_box(settings, _stored_keys(session_factory))
+    except StartupError:
+        engine.dispose()
+        raise
     metrics = Metrics(account=settings.mode)
     clients = [client_factory(settings, base_url, api_key) for _ in range(3)]
     for client in clients:
         client.observer = metrics
     runtime = Runtime(settings=settings, engine=engine, session_factory=session_factory, base_url=base_url,
-                      api_key=api_key, client=clients[0], metrics=metrics)
+                      api_key=api_key, client=clients[0], metrics=metrics, box=box)
     runtime.archive = open_archive(settings)
-    runtime.worker = Worker(session_factory, clients[1], settings, metrics=metrics)
+    runtime.worker = Worker(session_factory, clients[1], settings, metrics=metrics, accounts=runtime.accounts(clients[1]))
     attach_archiver(runtime, clients[2])
     metrics.watch_database(session_factory, lease_seconds=settings.lease_seconds, holder=lambda: runtime.worker.name)
     return runtime

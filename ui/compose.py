@@ -57,6 +57,7 @@ from ui.frame import FrameContext, account_summary, forget_account_summary
 from ui.links import browser_tzinfo
 from ui.pickers import look_picker, voice_picker
 from ui.text import plain
+from ui.workspaces import budget_bar, current_workspace_id
 
 log = logging.getLogger(__name__)
 
@@ -326,7 +327,7 @@ def _on_structure(env: Env, rid: int, op: str, n: int | None = None, to: int | N
 def _on_new(env: Env) -> None:
     try:
         with session_scope(env.factory) as s:
-            rid = drafts.create_reel(s, actor=env.actor).id
+            rid = drafts.create_reel(s, actor=env.actor, workspace_id=current_workspace_id()).id
     except PermissionDenied as exc:
         _notify(str(exc), ":material/block:")
         return
@@ -521,7 +522,7 @@ def _run_launch(env: Env, rid: int) -> None:
         with closing(env.factory()) as s, st.spinner("Launching…"):
             result = lifecycle.launch(s, rid, actor=env.actor, index=env.index)
         ss["c_result"] = {"reel": rid, "ok": result.ok, "status": result.status, "message": result.message}
-    except PermissionDenied as exc:
+    except PermissionError as exc:  # PermissionDenied, or not a member of the reel's workspace: one sentence
         ss["c_result"] = {"reel": rid, "ok": False, "status": "draft", "message": str(exc)}
     except Exception:  # never show a traceback; the draft is untouched
         log.exception("launch of reel %s failed", rid)
@@ -705,6 +706,7 @@ def _estimate_panel(env: Env, reel: Reel, estimate: validation.Estimate, measure
     rid = reel.id
     live = not env.sandbox
     cost = estimates.cents(estimate.cost_usd)
+    budget_bar(env.factory, reel.workspace_id)
     with st.container(border=True, key="c_launch_bar", horizontal=True, wrap=True, vertical_alignment="center",
                       gap="medium"):
         st.metric("Estimated length", board_text.format_seconds(estimate.duration_s), width="content",
@@ -756,7 +758,10 @@ def _launch_result(rid: int) -> None:
     result = st.session_state.get("c_result")
     if not result or result["reel"] != rid:
         return
-    if result["ok"]:
+    if result["ok"] and result["status"] == "awaiting_approval":
+        st.info(result["message"], icon=":material/approval:")
+        _status_link()
+    elif result["ok"]:
         st.success(QUEUED_MESSAGE, icon=":material/schedule_send:")
         _status_link()
     elif result["status"] == "draft":

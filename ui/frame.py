@@ -119,11 +119,14 @@ def _menu() -> None:
 
 
 def _sidebar(settings: Settings, runtime: Runtime, access: Access, actor: Actor) -> None:
+    from ui.workspaces import switcher
+
     with st.sidebar:
         _menu()
         identity_sidebar(access, actor)
         st.divider()
-        if settings.sandbox:
+        mode = switcher(runtime, actor)
+        if mode == "sandbox":
             st.badge("SANDBOX", icon=":material/science:", color="orange",
                      help="No HeyGen key is set: a built-in local HeyGen serves the real catalog and renders "
                           "placeholder videos. Its balance is play money: listens and launches spend it at "
@@ -132,7 +135,7 @@ def _sidebar(settings: Settings, runtime: Runtime, access: Access, actor: Actor)
                        "launches spend at HeyGen's prices.")
         else:
             st.badge("LIVE", icon=":material/bolt:", color="green",
-                     help="Connected to api.heygen.com with your API key.")
+                     help="This workspace is connected to HeyGen with its own API key.")
             st.caption("Connected to HeyGen: every launch spends real credit.")
         if runtime.client.cache_warning:
             st.warning(runtime.client.cache_warning, icon=":material/warning:")

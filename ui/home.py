@@ -18,6 +18,7 @@ from ui.data import loaded_catalog
 from ui.frame import FrameContext, account_summary
 from ui.links import page_link, status_badge
 from ui.text import plain
+from ui.workspaces import budget_bar, decisions
 
 #: session_state key: {person: aware UTC datetime} of the last "mark as seen".
 LAST_SEEN_KEY = "home_last_seen"
@@ -219,4 +220,6 @@ def render(ctx: FrameContext) -> None:
         _finished(data, user, since)
         _recent(data, user)
     with right:
+        budget_bar(runtime.session_factory)
+        decisions(runtime, ctx.actor)
         _account(ctx)

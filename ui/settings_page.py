@@ -26,6 +26,7 @@ from ui.data import catalog_view, loaded_catalog
 from ui.frame import FrameContext, account_summary
 from ui.people import people_section
 from ui.text import plain
+from ui.workspaces import settings_section
 
 _KEY_CHECK = "set_key_check"
 _SECRET = "set_new_secret"
@@ -304,5 +305,6 @@ def render(ctx: FrameContext) -> None:
         _storage(ctx)
         _script_model(ctx)
         _archive(ctx)
+    settings_section(ctx.runtime, ctx.actor)
     _webhooks(ctx)
     people_section(ctx)

@@ -28,6 +28,7 @@ from core.runtime import Runtime
 from ui.frame import FrameContext
 from ui.links import browser_timezone, page_link
 from ui.text import plain
+from ui.workspaces import approval_queue
 
 #: Seconds between automatic refreshes of the board.
 REFRESH_SECONDS = 5
@@ -410,5 +411,6 @@ def render(ctx: FrameContext) -> None:
     st.title("Status", anchor=False)
     st.caption("Every reel and where it is. This page reads Reel Studio's database only; the worker talks to "
                "HeyGen, so any number of open tabs costs HeyGen nothing.")
+    approval_queue(ctx.runtime, ctx.actor)
     f = filters(ctx)
     status_board(ctx, f)

@@ -15,6 +15,7 @@ if TYPE_CHECKING:
 #: How each status reads on the board.
 STATUS_LABELS: dict[str, str] = {
     "draft": "Draft",
+    "awaiting_approval": "Awaiting approval",
     "queued": "Queued",
     "submitting": "Submitting",
     "pending": "Pending at HeyGen",
@@ -27,6 +28,7 @@ STATUS_LABELS: dict[str, str] = {
 #: The board's colour code (hex) per status, in :data:`core.models.REEL_STATUSES` order, plus ``stuck``.
 STATUS_COLORS: dict[str, str] = {
     "draft": "#BDBDBD",
+    "awaiting_approval": "#FDD835",
     "queued": "#64B5F6",
     "submitting": "#1E88E5",
     "pending": "#9575CD",

@@ -364,7 +364,8 @@ class HeyGenClient(OwnMediaCalls):
         if cache is None:
             return None
         path, page_size = _CATALOG_PATHS[kind]
-        request = requests.Request("GET", self.base_url + path, params={"limit": page_size}).prepare()
+        request = requests.Request("GET", self.base_url + path, params={"limit": page_size},
+                                   headers={"X-Api-Key": self._api_key}).prepare()  # the cache key is per account
         cached = cache.get_response(cache.create_key(request))
         return cached.created_at if cached is not None else None
 

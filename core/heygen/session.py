@@ -30,6 +30,7 @@ method; ``5xx``, connection failures, dropped connections and read timeouts only
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import random
 import sqlite3
@@ -148,11 +149,27 @@ def canonical_url(url: str) -> str:
     return urlunsplit((parts.scheme.lower(), netloc, parts.path, parts.query, ""))
 
 
+def account_of(request) -> str:
+    """A fingerprint of the HeyGen account a request speaks for: SHA-256 of its API key, 16 hex digits.
+
+    Empty without a key. The key itself is never part of a cache key or stored anywhere by the cache.
+    """
+    headers = getattr(request, "headers", None) or {}
+    key = headers.get("X-Api-Key") or headers.get("Authorization") or ""
+    return hashlib.sha256(key.encode("utf-8", "replace")).hexdigest()[:16] if key else ""
+
+
 def cache_key(request, **kwargs) -> str:
-    """requests-cache ``key_fn``: :func:`requests_cache.create_key` over :func:`canonical_url`."""
+    """requests-cache ``key_fn``: :func:`requests_cache.create_key` over :func:`canonical_url`, per account.
+
+    Accounts differ in their private voices and avatar looks, so the account fingerprint
+    (:func:`account_of`) is part of the key: one account is never served another's catalog.
+    """
     canonical = request.copy()
     canonical.url = canonical_url(request.url)
-    return create_key(canonical, **kwargs)
+    base = create_key(canonical, **kwargs)
+    account = account_of(request)
+    return hashlib.sha256(f"{base}:{account}".encode()).hexdigest()[:16] if account else base
 
 
 def expiry_rules(catalog_ttl_s: float) -> dict[str, float | int]:

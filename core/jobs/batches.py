@@ -22,7 +22,8 @@ from sqlalchemy.orm import Session
 
 from core.access.actor import Actor
 from core.access.permissions import Action, require
-from core.jobs import lifecycle
+from core.access.workspaces import acting_as, get_workspace, role_at_least
+from core.jobs import budget, lifecycle
 from core.models import Batch, BatchRow, Reel, ReelAttempt, ReelEvent, Scene, utcnow
 from core.reels.batches import BatchError, batch_rows_frame, get_template, preview_batch, rendered_reel
 
@@ -53,9 +54,15 @@ def _write_chunk(session: Session, batch: Batch, template: Any, chunk: list, act
         "resolution": reel.resolution, "captions": reel.captions, "engine": reel.engine, "status": "queued",
         "attempt": 1, "idempotency_key": str(uuid.uuid4()), "created_at": now, "updated_at": now, "queued_at": now,
         "estimated_duration_s": estimates[number][0], "estimated_cost_usd": estimates[number][1],
-        "batch_id": batch.id, "batch_row": number, "is_template": False,
+        "batch_id": batch.id, "batch_row": number, "is_template": False, "workspace_id": batch.workspace_id,
     } for number, reel in made]
     ids = list(session.scalars(insert(Reel).returning(Reel.id, sort_by_parameter_order=True), reel_values))
+    refused = budget.reserve_many(session, batch.workspace_id,
+                                  [(reel_id, v["estimated_cost_usd"] or 0.0) for reel_id, v in zip(ids, reel_values,
+                                                                                                 strict=True)],
+                                  member=actor.name, user_id=getattr(actor, "user_id", None), now=now)
+    if refused:
+        raise _OverBudget(refused)
     scenes, attempts, events, links = [], [], [], []
     for reel_id, (number, reel), values in zip(ids, made, reel_values, strict=True):
         scenes += [{"reel_id": reel_id, "position": n, "avatar_id": s.avatar_id, "voice_id": s.voice_id,
@@ -81,8 +88,17 @@ def _write_chunk(session: Session, batch: Batch, template: Any, chunk: list, act
     return len(ids)
 
 
+class _OverBudget(Exception):  # noqa: N818 - internal signal, never leaves this module
+    """A chunk's estimates do not fit the budget; carries the refusal sentence."""
+
+
 def launch_batch(session: Session, batch_id: int, *, actor: Actor, index: Any) -> BatchLaunch:
     """Queue one reel per valid, not excluded row that has none yet; commits chunk by chunk.
+
+    Each chunk reserves its reels' estimates in the workspace's budget ledger in its own transaction
+    (:func:`core.jobs.budget.reserve_many`); a chunk that does not fit stops the launch there with the
+    numbers in ``message`` (chunks made before stay queued). A producer's batch whose total estimate is
+    above the workspace's approval threshold is refused whole: an approver launches it.
 
     Args:
         index: the :class:`core.catalog.index.CatalogIndex` the rows are checked against.
@@ -94,11 +110,14 @@ def launch_batch(session: Session, batch_id: int, *, actor: Actor, index: Any) -
         PermissionDenied: ``actor`` is neither the batch's owner (producer) nor an admin; nothing is written.
         BatchError: no such batch, or its template was deleted.
         PermissionDenied: ``actor`` may not launch this batch.
+        core.access.workspaces.WorkspaceDenied: ``actor`` is not a member of the batch's workspace.
     """
     batch = session.get(Batch, batch_id)
     if batch is None:
         raise BatchError(f"Batch {batch_id} does not exist (it may have been deleted).")
-    require(actor, Action.LAUNCH_REEL, owner_id=batch.owner_id, owner_name=batch.owner)
+    workspace = get_workspace(session, batch.workspace_id)
+    member, role = acting_as(session, actor, workspace)
+    require(member, Action.LAUNCH_REEL, owner_id=batch.owner_id, owner_name=batch.owner)
     if batch.template_id is None:
         raise BatchError("This batch's template was deleted, so its rows cannot be made into reels.")
     template = get_template(session, batch.template_id)
@@ -109,6 +128,12 @@ def launch_batch(session: Session, batch_id: int, *, actor: Actor, index: Any) -
     wanted = {r.number: r for r in preview.rows if r.ok}
     estimates = {n: (r.duration_s, r.cost_usd) for n, r in wanted.items()}
     numbers = sorted(wanted)
+    threshold = workspace.approval_threshold_usd
+    total = sum(estimates[n][1] or 0.0 for n in numbers)
+    if threshold is not None and total > threshold and not role_at_least(role, "approver"):
+        report.message = (f"This batch is estimated at ${total:,.2f}, above the ${threshold:,.2f} that needs "
+                          "approval; ask an approver of the workspace to launch it.")
+        return report
     for start in range(0, len(numbers), CHUNK):
         part = numbers[start:start + CHUNK]
         for _ in range(3):  # a concurrent launch of the same batch: re-read what it made, then go on
@@ -123,6 +148,10 @@ def launch_batch(session: Session, batch_id: int, *, actor: Actor, index: Any) -
             except IntegrityError:
                 session.rollback()
                 continue
+            except _OverBudget as refused:
+                session.rollback()
+                report.message = _launch_message(report) + " " + str(refused)
+                return report
             report.created += made
             report.already += len(part) - len(todo)
             break

@@ -56,12 +56,15 @@ from sqlalchemy.orm.attributes import set_committed_value
 from core.access.actor import Actor
 from core.access.permissions import Action, require, require_reel
 from core.heygen.types import Video
+from core.jobs import budget
 from core.models import (
     ACTIVE_STATUSES,
     REEL_STATUSES,
+    ApprovalRequest,
     Reel,
     ReelAttempt,
     ReelEvent,
+    Workspace,
     utcnow,
 )
 from core.reels import versions as script_versions
@@ -289,27 +292,37 @@ def _lost(session: Session, reel_id: int, verb: str) -> LaunchResult:
 
 
 def launch(session: Session, reel_id: int, *, actor: Actor, index: Any) -> LaunchResult:
-    """Launch a draft: validate, estimate, then queue it for the worker with a new attempt.
+    """Launch a draft: validate, estimate, reserve the estimate, then queue it (or ask for approval).
 
-    In one transaction: a new :class:`ReelAttempt` (``number`` = previous + 1, a uuid4
-    ``idempotency_key``, the ids of the script versions its scenes say) and the conditional change ``draft → queued``. Of any number
-    of concurrent launches of one reel (threads or processes) exactly one wins; the
-    others get ``ok=False`` with "already launched" and the current status. A reel with
-    validation problems stays a draft and nothing is written. Commits on success.
+    In one transaction: the estimate reserved in the budget ledger (:func:`core.jobs.budget.reserve`,
+    refused with the numbers when the member's cap or the workspace's month would be exceeded), a
+    new :class:`ReelAttempt` (``number`` = previous + 1, a uuid4 ``idempotency_key``, the ids of the
+    script versions its scenes say) and the conditional change ``draft → queued``. When the workspace
+    asks for approval above a threshold and the estimate exceeds it (and ``actor`` is no approver
+    there), the reel goes to ``awaiting_approval`` with an :class:`ApprovalRequest` instead, its
+    estimate reserved. Of any number of concurrent launches of one reel (threads or processes) exactly
+    one wins; the others get ``ok=False`` with "already launched" and the current status. A reel with
+    validation problems or over budget stays a draft and nothing is written. Commits on success.
+
+    Permissions use ``actor``'s role in the reel's workspace (:func:`core.access.workspaces.acting_as`).
 
     Args:
         index: the :class:`core.catalog.index.CatalogIndex` used by :func:`core.reels.validation.validate_reel`.
 
     Raises:
         PermissionDenied: ``actor`` is neither the reel's owner (producer) nor an admin; nothing is written.
+        core.access.workspaces.WorkspaceDenied: ``actor`` is not a member of the reel's workspace.
     """
+    from core.access.workspaces import acting_as, role_at_least
     from core.reels.estimate import estimate_reel
     from core.reels.validation import validate_reel
 
     reel = session.get(Reel, reel_id)
     if reel is None:
         return _not_found(reel_id)
-    require_reel(actor, Action.LAUNCH_REEL, reel)
+    workspace = session.get(Workspace, reel.workspace_id)
+    member, role = acting_as(session, actor, workspace)
+    require_reel(member, Action.LAUNCH_REEL, reel)
     if reel.status != "draft":
         return LaunchResult(False, reel.status, f"This reel was already launched; it is now {reel.status}.")
     if reel.is_template:
@@ -322,17 +335,57 @@ def launch(session: Session, reel_id: int, *, actor: Actor, index: Any) -> Launc
         return LaunchResult(False, "draft", f"Fix {count} problem{'s' * (count != 1)} before launching.",
                             problems)
     estimate = estimate_reel(reel, index)
+    extra = {"estimated_duration_s": estimate.duration_s, "estimated_cost_usd": estimate.cost_usd}
+    threshold = workspace.approval_threshold_usd
+    if threshold is not None and estimate.cost_usd > threshold and not role_at_least(role, "approver"):
+        return _request_approval(session, reel, actor, estimate.cost_usd, threshold, extra)
     return _queue_new_attempt(session, reel, actor=actor, expected=("draft",), verb="launched",
                               detail=f"launched; estimate {estimate.duration_s:.0f} s, ${estimate.cost_usd:.2f}",
-                              extra={"estimated_duration_s": estimate.duration_s,
-                                     "estimated_cost_usd": estimate.cost_usd})
+                              extra=extra, reserve=True)
+
+
+def _member(session: Session, actor: Actor, reel: Reel) -> Actor:
+    """``actor`` with the rights of their role in the reel's workspace (raises WorkspaceDenied for non-members)."""
+    from core.access.workspaces import acting_as
+
+    return acting_as(session, actor, session.get(Workspace, reel.workspace_id))[0]
+
+
+def _reserve(session: Session, reel: Reel, actor: Actor, number: int, cost_usd: float) -> str | None:
+    """Reserve after the status change won (so a lost race reserves nothing); the refusal sentence or ``None``."""
+    return budget.reserve(session, reel, attempt=number, estimate_usd=cost_usd, member=actor.name,
+                          user_id=actor.user_id)
+
+
+def _request_approval(session: Session, reel: Reel, actor: Actor, cost_usd: float, threshold: float,
+                      extra: dict[str, Any]) -> LaunchResult:
+    """``draft → awaiting_approval`` with a pending :class:`ApprovalRequest`; commits (the estimate stays reserved)."""
+    number = (reel.attempt or 0) + 1
+    detail = f"approval requested; estimate ${cost_usd:.2f} is above the ${threshold:.2f} threshold"
+    if not _transition(session, reel, "awaiting_approval", actor=actor, detail=detail, expected=("draft",),
+                       values=extra):
+        return _lost(session, reel.id, "launched")
+    refused = _reserve(session, reel, actor, number, cost_usd)
+    if refused:
+        session.rollback()
+        return LaunchResult(False, "draft", refused)
+    session.add(ApprovalRequest(workspace_id=reel.workspace_id, reel_id=reel.id, attempt=number,
+                                requested_by=actor.name, requested_by_id=actor.user_id,
+                                estimate_usd=round(cost_usd, 2), state="pending"))
+    session.commit()
+    return LaunchResult(True, "awaiting_approval", f"Launches above ${threshold:,.2f} need approval: this reel "
+                                                   f"(${cost_usd:,.2f}) waits for an approver.")
 
 
 def _queue_new_attempt(
     session: Session, reel: Reel, *, actor: Actor, expected: tuple[str, ...], verb: str, detail: str,
-    extra: dict[str, Any] | None = None,
+    extra: dict[str, Any] | None = None, reserve: bool = False,
 ) -> LaunchResult:
-    """Conditional ``expected → queued`` plus a fresh attempt and key, committed together."""
+    """Conditional ``expected → queued`` plus a fresh attempt and key, committed together.
+
+    With ``reserve``, the reel's estimate is reserved for ``actor`` in the same transaction; a
+    refusal rolls everything back and is returned (``ok=False``, the status before).
+    """
     number = (reel.attempt or 0) + 1
     key = str(uuid.uuid4())
     now = utcnow()
@@ -347,6 +400,11 @@ def _queue_new_attempt(
     said = script_versions.current_version_ids(session, reel, actor=actor)
     session.execute(_ATTEMPT_INSERT, {"reel_id": reel.id, "number": number, "idempotency_key": key,
                                       "status": "queued", "queued_at": now, "script_version_ids": said})
+    if reserve:
+        refused = _reserve(session, reel, actor, number, reel.estimated_cost_usd or 0.0)
+        if refused:
+            session.rollback()
+            return LaunchResult(False, expected[0], refused)
     session.commit()
     return LaunchResult(True, "queued", "Launched: the reel is queued for HeyGen." if number == 1
                         else f"Queued again as attempt {number}.")
@@ -364,20 +422,22 @@ def cancel(session: Session, reel_id: int, *, actor: Actor) -> LaunchResult:
     reel = session.get(Reel, reel_id)
     if reel is None:
         return _not_found(reel_id)
-    require_reel(actor, Action.CANCEL_REEL, reel)
+    require_reel(_member(session, actor, reel), Action.CANCEL_REEL, reel)
     if not _transition(session, reel, "cancelled", actor=actor, detail="cancelled before submission",
                        expected=("queued",)):
         session.rollback()
         status = _current_status(session, reel_id)
         return LaunchResult(False, status, f"Only queued reels can be cancelled; this one is {status}.")
+    budget.release(session, reel.id, reel.attempt)
     session.commit()
     return LaunchResult(True, "cancelled", "Cancelled; nothing was sent to HeyGen.")
 
 
 def retry(session: Session, reel_id: int, *, actor: Actor) -> LaunchResult:
-    """Queue a ``failed`` reel again with a NEW attempt and Idempotency-Key. Commits.
+    """Queue a ``failed`` reel again with a NEW attempt and Idempotency-Key, its estimate reserved again. Commits.
 
-    Earlier attempts keep their key, video_id and failure. Concurrent retries → one wins.
+    Earlier attempts keep their key, video_id and failure. Concurrent retries → one wins. Refused with
+    the numbers when the budget cannot hold the estimate (the reel stays failed).
 
     Raises:
         PermissionDenied: ``actor`` is neither the reel's owner (producer) nor an admin; nothing is written.
@@ -385,11 +445,11 @@ def retry(session: Session, reel_id: int, *, actor: Actor) -> LaunchResult:
     reel = session.get(Reel, reel_id)
     if reel is None:
         return _not_found(reel_id)
-    require_reel(actor, Action.RETRY_REEL, reel)
+    require_reel(_member(session, actor, reel), Action.RETRY_REEL, reel)
     if reel.status != "failed":
         return LaunchResult(False, reel.status, f"Only failed reels can be retried; this one is {reel.status}.")
     return _queue_new_attempt(session, reel, actor=actor, expected=("failed",), verb="retried",
-                              detail=f"retry as attempt {(reel.attempt or 0) + 1}")
+                              detail=f"retry as attempt {(reel.attempt or 0) + 1}", reserve=True)
 
 
 # --------------------------------------------------------------------------- HeyGen results
@@ -455,6 +515,7 @@ def _apply_video(session: Session, reel: Reel, video: Video, *, actor: Actor, no
                              now=now, detail=f"video {video.id} ready ({video.duration or 0:.1f} s)")
         if changed:
             _finish_attempt(session, reel, now, render=True, duration_s=video.duration)
+            budget.settle(session, reel, video.duration, now)
         return changed
     if ours == "failed":
         code = video.failure_code or "render_failed"
@@ -465,6 +526,7 @@ def _apply_video(session: Session, reel: Reel, video: Video, *, actor: Actor, no
                              detail=f"{code}: {message}")
         if changed:
             _finish_attempt(session, reel, now, failure=(code, message))
+            budget.release(session, reel.id, reel.attempt, now)
         return changed
     if ours == "processing":
         return _transition(session, reel, "processing", actor=actor, expected=("submitting", "pending"),
@@ -504,6 +566,7 @@ def fail_reel(
                          detail=f"{code}: {message}")
     if changed:
         _finish_attempt(session, reel, now, failure=(code, message))
+        budget.release(session, reel.id, reel.attempt, now)
     return changed
 
 

@@ -23,11 +23,17 @@ One cycle (:meth:`Worker.run_once`):
    that finished in this very cycle included) are handed to its threads, which copy their files
    out of HeyGen; the cycle does not wait for the copies.
 
-Errors of ``POST /v3/videos``: 429 → back to ``queued`` with the same key, no submission
-until ``Retry-After`` has passed; 5xx, network errors, 409 ``request_in_progress`` →
+Several HeyGen accounts (``accounts``, :class:`core.jobs.accounts.Accounts`): each workspace's
+reels are sent, polled and finished only with its own client (its own key); the concurrency cap,
+the ⌈active / 100⌉ status calls and the catalog are per account, and an account that answers 401,
+402 or 429 stops only its own submissions for the cycle (or until ``Retry-After``).
+
+Errors of ``POST /v3/videos``: 429 → back to ``queued`` with the same key, no submission for that
+account until ``Retry-After`` has passed; 5xx, network errors, 409 ``request_in_progress`` →
 stays ``submitting`` and is sent again with the same key next cycle; other 4xx
 (invalid request, insufficient credit, authentication, permission) → ``failed`` with
-HeyGen's code and one sentence.
+HeyGen's code and one sentence. A workspace without a HeyGen key in a live install → its queued
+reels fail with ``no_api_key`` (they are never sent with another workspace's key).
 
 Run standalone with ``python -m core.jobs [--webhook-port P]``.
 """
@@ -114,6 +120,8 @@ class Worker:
             default loads the catalog through ``client`` once.
         clock: ``() -> Unix seconds``; injectable for lease and grace-period tests.
         metrics: where cycle durations are recorded (:class:`core.jobs.metrics.Metrics`), or ``None``.
+        accounts: the per-workspace clients (:class:`core.jobs.accounts.Accounts`); ``None`` sends every
+            reel with ``client`` under one ``heygen_concurrency`` cap (one account).
 
     Attributes:
         archiver: an :class:`~core.jobs.archiver.Archiver` (attached by the runtime) or ``None``.
@@ -129,6 +137,7 @@ class Worker:
         index_provider: Callable[[], Any] | None = None,
         clock: Callable[[], float] = time.time,
         metrics: Metrics | None = None,
+        accounts: Any = None,
     ) -> None:
         self.session_factory = session_factory
         self.metrics = metrics
@@ -139,8 +148,9 @@ class Worker:
         self.actor = worker_actor(self.name)
         self.clock = clock
         self._index_provider = index_provider
-        self._index: Any = None
-        self._not_before = 0.0  # no submissions before this Unix time (after a 429)
+        self.accounts = accounts
+        self._index: dict[int | None, Any] = {}  # catalog index per account (private voices and looks differ)
+        self._not_before: dict[int | None, float] = {}  # per account: no submissions before this Unix time (429)
         self._lease_renewed = None  # clock() of the last successful acquire_lease, None = not held
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -201,12 +211,27 @@ class Worker:
             self.metrics.worker_cycle.observe(time.perf_counter() - started)
         return report
 
+    def _account(self, workspace_id: int | None) -> int | None:
+        """The account key of a workspace: itself with ``accounts``, else ``None`` (one account)."""
+        return workspace_id if self.accounts is not None else None
+
+    def _client(self, workspace_id: int | None) -> Any:
+        """The client that may act for ``workspace_id``'s reels, or ``None`` (no key in a live install)."""
+        if self.accounts is None:
+            return self.client
+        return self.accounts.client_for(workspace_id)
+
+    def _cap(self, account: int | None) -> int:
+        if self.accounts is None or account is None:
+            return self.settings.heygen_concurrency
+        return self.accounts.concurrency(account)
+
     def _warm_index(self) -> None:
         """Load the catalog index once, outside the lease (errors are retried when a body is built)."""
-        if self._index_provider is not None or self._index is not None:
+        if self._index_provider is not None or self._index.get(None) is not None:
             return
         try:
-            self._index_for_body()
+            self._index_for_body(None)
         except Exception as exc:  # the catalog is unreachable: _submit reports it per reel
             log.warning("could not load the catalog yet: %s", type(exc).__name__)
 
@@ -246,24 +271,29 @@ class Worker:
     # ------------------------------------------------------------------ submission
 
     def _submit_phase(self, report: CycleReport) -> None:
-        if self.clock() < self._not_before:
-            return
+        now = self.clock()
+        blocked = {account for account, until in self._not_before.items() if now < until}
         with self.session_factory() as session:
             leftovers = session.scalars(
                 select(Reel).where(Reel.status == "submitting").order_by(Reel.queued_at, Reel.id)
             ).all()
             for reel in leftovers:
+                if self._account(reel.workspace_id) in blocked:
+                    continue
                 if self._outside_idempotency_window(session, reel):
                     lifecycle.fail_reel(session, reel, UNCONFIRMED_CODE, UNCONFIRMED_MESSAGE, actor=self.actor,
                                          expected=("submitting",), now=self._now())
                     session.commit()
                     report.failed += 1
                     continue
-                if not self._submit(session, reel, report):
+                if not self._submit(session, reel, report, blocked):
                     return
-            claimed = self._claim(session)
+            claimed = self._claim(session, blocked)
             for n, reel in enumerate(claimed):
-                if not self._submit(session, reel, report):
+                if self._account(reel.workspace_id) in blocked:  # its account stopped earlier this cycle
+                    self._unclaim(session, [reel], report)
+                    continue
+                if not self._submit(session, reel, report, blocked):
                     self._unclaim(session, claimed[n + 1:], report)
                     return
 
@@ -294,32 +324,36 @@ class Worker:
                                   detail="not sent this cycle; back in the queue with the same key")
         session.commit()
 
-    def _claim(self, session: Session) -> list[Reel]:
+    def _claim(self, session: Session, blocked: set[int | None] = frozenset()) -> list[Reel]:
         """Claim queued reels (``queued → submitting``), oldest first, within the caps; one commit.
 
-        Picks the candidates within ``heygen_concurrency`` and ``per_owner_cap``, then claims them
-        with :func:`core.jobs.lifecycle.claim_queued` (one conditional UPDATE, attempts and events in
-        bulk). Returns the claimed reels, scenes loaded, oldest first.
+        Picks the candidates within each account's concurrency cap (``heygen_concurrency`` for one
+        account) and ``per_owner_cap``, skipping accounts in ``blocked``, then claims them with
+        :func:`core.jobs.lifecycle.claim_queued` (one conditional UPDATE, attempts and events in bulk).
+        Returns the claimed reels, scenes loaded, oldest first.
         """
-        active = dict(session.execute(
-            select(Reel.owner, func.count()).where(Reel.status.in_(ACTIVE_STATUSES)).group_by(Reel.owner)
-        ).all())
-        room = self.settings.heygen_concurrency - sum(active.values())
-        if room <= 0:
-            return []
-        cap = self.settings.per_owner_cap
-        candidates = session.execute(
-            select(Reel.id, Reel.owner).where(Reel.status == "queued")
-            .order_by(Reel.queued_at, Reel.id).limit(max(room * 5, 50))
+        active_rows = session.execute(
+            select(Reel.workspace_id, Reel.owner, func.count()).where(Reel.status.in_(ACTIVE_STATUSES))
+            .group_by(Reel.workspace_id, Reel.owner)
         ).all()
+        active: dict[str, int] = {}
+        in_flight: dict[int | None, int] = {}
+        for workspace_id, owner, count in active_rows:
+            active[owner] = active.get(owner, 0) + count
+            account = self._account(workspace_id)
+            in_flight[account] = in_flight.get(account, 0) + count
+        candidates = self._candidates(session, in_flight, blocked)
+        cap = self.settings.per_owner_cap
         chosen: list[int] = []
-        for reel_id, owner in candidates:
-            if len(chosen) >= room:
-                break
+        for reel_id, owner, workspace_id in candidates:
+            account = self._account(workspace_id)
+            if in_flight.get(account, 0) >= self._cap(account):
+                continue
             if cap and active.get(owner, 0) >= cap:
                 continue
             chosen.append(reel_id)
             active[owner] = active.get(owner, 0) + 1
+            in_flight[account] = in_flight.get(account, 0) + 1
         if not chosen:
             return []
         claimed = lifecycle.claim_queued(session, chosen, actor=self.actor, now=self._now())
@@ -333,18 +367,52 @@ class Worker:
         order = {reel_id: n for n, reel_id in enumerate(chosen)}
         return sorted(reels, key=lambda reel: order[reel.id])
 
-    def _index_for_body(self, *, refresh: bool = False) -> Any:
-        """The catalog index for request bodies: ``index_provider()``, else the catalog via ``client``.
+    def _candidates(self, session: Session, in_flight: dict[int | None, int],
+                    blocked: set[int | None]) -> list[tuple[int, str, int]]:
+        """Queued ``(id, owner, workspace_id)`` oldest first: per account with room, a few times its room."""
+        def oldest(limit: int, *where: Any) -> list[tuple[int, str, int]]:
+            return [tuple(row) for row in session.execute(
+                select(Reel.id, Reel.owner, Reel.workspace_id).where(Reel.status == "queued", *where)
+                .order_by(Reel.queued_at, Reel.id).limit(limit)).all()]
+
+        if self.accounts is None:
+            room = self._cap(None) - in_flight.get(None, 0)
+            return [] if room <= 0 or None in blocked else oldest(max(room * 5, 50))
+        waiting = session.scalars(select(Reel.workspace_id).where(Reel.status == "queued").distinct()).all()
+        rows: list[tuple[int, str, int]] = []
+        for workspace_id in waiting:
+            room = self._cap(workspace_id) - in_flight.get(workspace_id, 0)
+            if room <= 0 or workspace_id in blocked:
+                continue
+            if self._client(workspace_id) is None:
+                self._fail_keyless(session, workspace_id)
+                continue
+            rows += oldest(max(room * 5, 50), Reel.workspace_id == workspace_id)
+        queued_at = dict(session.execute(select(Reel.id, Reel.queued_at).where(
+            Reel.id.in_([r[0] for r in rows]))).all()) if rows else {}
+        return sorted(rows, key=lambda r: (queued_at.get(r[0]) is None, queued_at.get(r[0]) or 0, r[0]))
+
+    def _fail_keyless(self, session: Session, workspace_id: int) -> None:
+        """Fail the queued reels of a workspace that has no HeyGen key (never send them with another key)."""
+        message = "This workspace has no HeyGen API key; a workspace admin sets it on Settings, then retry."
+        for reel in session.scalars(select(Reel).where(Reel.workspace_id == workspace_id, Reel.status == "queued")):
+            lifecycle.fail_reel(session, reel, "no_api_key", message, actor=self.actor, expected=("queued",),
+                                 now=self._now())
+        session.commit()
+
+    def _index_for_body(self, workspace_id: int | None, *, refresh: bool = False) -> Any:
+        """The catalog index for request bodies: ``index_provider()``, else the catalog of the reel's account.
 
         ``refresh=True`` re-reads the catalog past the HTTP cache (a look or voice may be new).
         """
         if self._index_provider is not None:
             return self._index_provider()
-        if self._index is None or refresh:
+        account = self._account(workspace_id)
+        if self._index.get(account) is None or refresh:
             from core.catalog.store import load_catalog
 
-            self._index = load_catalog(self.client, refresh=refresh).index
-        return self._index
+            self._index[account] = load_catalog(self._client(workspace_id), refresh=refresh).index
+        return self._index[account]
 
     def _body(self, reel: Reel) -> dict[str, Any]:
         """The ``POST /v3/videos`` body; on a validation problem retries once with a fresh catalog.
@@ -357,16 +425,24 @@ class Worker:
 
         callback_id = f"reel-{reel.id}-{reel.attempt}"
         try:
-            return build_studio_body(reel, self._index_for_body(), callback_id=callback_id)
+            return build_studio_body(reel, self._index_for_body(reel.workspace_id), callback_id=callback_id)
         except ReelValidationError:
             if self._index_provider is not None:
                 raise
-            return build_studio_body(reel, self._index_for_body(refresh=True), callback_id=callback_id)
+            return build_studio_body(reel, self._index_for_body(reel.workspace_id, refresh=True),
+                                     callback_id=callback_id)
 
-    def _submit(self, session: Session, reel: Reel, report: CycleReport) -> bool:
-        """``POST /v3/videos`` for one ``submitting`` reel; False when submissions should stop this cycle."""
-        with log_context(reel_id=reel.id, attempt=reel.attempt, actor=self.name):
-            return self._submit_reel(session, reel, report)
+    def _submit(self, session: Session, reel: Reel, report: CycleReport, blocked: set[int | None]) -> bool:
+        """``POST /v3/videos`` for one ``submitting`` reel; False when submissions should stop this cycle.
+
+        An answer that stops the reel's account (429, 401, 402, 403) adds the account to ``blocked``.
+        """
+        with log_context(reel_id=reel.id, attempt=reel.attempt, actor=self.name, workspace=reel.workspace_id):
+            go_on = self._submit_reel(session, reel, report)
+        if not go_on and "lease lost" not in report.errors:
+            blocked.add(self._account(reel.workspace_id))
+            return True
+        return go_on
 
     def _submit_reel(self, session: Session, reel: Reel, report: CycleReport) -> bool:
         from core.reels.validation import ReelValidationError
@@ -389,8 +465,12 @@ class Worker:
             session.rollback()
             report.errors.append("lease lost")
             return False
+        client = self._client(reel.workspace_id)
+        if client is None:
+            session.rollback()
+            return False
         try:
-            created = self.client.create_video(body, idempotency_key=reel.idempotency_key)
+            created = client.create_video(body, idempotency_key=reel.idempotency_key)
         except RateLimitError as exc:
             log.info("HeyGen is busy; reel %s goes back to the queue", reel.id)
             self._requeue_after_rate_limit(session, reel, exc, report)
@@ -430,7 +510,7 @@ class Worker:
     def _requeue_after_rate_limit(self, session: Session, reel: Reel, exc: RateLimitError,
                                   report: CycleReport) -> None:
         wait_s = exc.retry_after if exc.retry_after is not None else self.settings.poll_interval_s
-        self._not_before = self.clock() + max(wait_s, 0.0)
+        self._not_before[self._account(reel.workspace_id)] = self.clock() + max(wait_s, 0.0)
         lifecycle.transition(session, reel, "queued", actor=self.actor, expected=("submitting",),
                               values={"claimed_by": None}, now=self._now(),
                               detail=f"HeyGen is busy; trying again in {wait_s:.0f} s with the same key")
@@ -442,28 +522,40 @@ class Worker:
     def _poll_phase(self, report: CycleReport) -> None:
         with self.session_factory() as session:
             rows = session.execute(
-                select(Reel.id, Reel.video_id).where(Reel.status.in_(("pending", "processing")),
-                                                     Reel.video_id.is_not(None)).order_by(Reel.id)
+                select(Reel.id, Reel.video_id, Reel.workspace_id).where(Reel.status.in_(("pending", "processing")),
+                                                                        Reel.video_id.is_not(None)).order_by(Reel.id)
             ).all()
-            by_video = {video_id: reel_id for reel_id, video_id in rows}
-            ids = list(by_video)
-            report.polled = len(ids)
-            for start in range(0, len(ids), STATUS_BATCH):
-                if not self._hold_lease():  # another worker holds it now
-                    report.errors.append("lease lost")
+            report.polled = len(rows)
+            by_account: dict[int | None, dict[str, tuple[int, int]]] = {}
+            for reel_id, video_id, workspace_id in rows:
+                by_account.setdefault(self._account(workspace_id), {})[video_id] = (reel_id, workspace_id)
+            for by_video in by_account.values():
+                if not self._poll_account(session, by_video, report):
                     return
-                chunk = ids[start:start + STATUS_BATCH]
-                try:
-                    items = self.client.get_video_statuses(chunk)
-                except HeyGenError as exc:
-                    report.errors.append(f"statuses: {exc.code}")
-                    continue
-                finally:
-                    report.polled_calls += 1
-                for item in items:
-                    reel_id = by_video.get(item.video_id or "")
-                    if reel_id is not None:
-                        self._apply_status(session, reel_id, item, report)
+
+    def _poll_account(self, session: Session, by_video: dict[str, tuple[int, int]], report: CycleReport) -> bool:
+        """⌈active / 100⌉ status calls with one account's client; False when the lease was lost."""
+        client = self._client(next(iter(by_video.values()))[1])
+        if client is None:
+            return True
+        ids = list(by_video)
+        for start in range(0, len(ids), STATUS_BATCH):
+            if not self._hold_lease():  # another worker holds it now
+                report.errors.append("lease lost")
+                return False
+            chunk = ids[start:start + STATUS_BATCH]
+            try:
+                items = client.get_video_statuses(chunk)
+            except HeyGenError as exc:  # this account fails; the others are polled all the same
+                report.errors.append(f"statuses: {exc.code}")
+                continue
+            finally:
+                report.polled_calls += 1
+            for item in items:
+                found = by_video.get(item.video_id or "")
+                if found is not None:
+                    self._apply_status(session, found[0], item, report)
+        return True
 
     def _apply_status(self, session: Session, reel_id: int, item: Any, report: CycleReport) -> None:
         reel = session.get(Reel, reel_id)
@@ -491,7 +583,7 @@ class Worker:
 
     def _finish(self, session: Session, reel: Reel, report: CycleReport) -> None:
         """``GET /v3/videos/{id}`` once and store the result (links or failure reason)."""
-        video = self.client.get_video(reel.video_id)
+        video = self._client(reel.workspace_id).get_video(reel.video_id)
         if lifecycle.apply_video(session, reel, video, actor=self.actor, now=self._now()):
             log.info("reel %s is %s", reel.id, reel.status)
             if reel.status == "completed":

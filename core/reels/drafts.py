@@ -164,8 +164,11 @@ def create_reel(
     scenes: Sequence[SceneInput] | None = None,
     version_source: str = "created",
     version_label: str = "",
+    workspace_id: int = 1,
+    folder_id: int | None = None,
 ) -> Reel:
-    """Create a draft owned by ``actor`` and record a "created" event; flushes (the id is set).
+    """Create a draft owned by ``actor`` in ``workspace_id`` (filed in ``folder_id``, if any) and record a
+    "created" event; flushes (the id is set).
 
     Without ``scenes`` a scene-based draft gets 3 empty scenes and a studio draft 1. Each non-empty
     script becomes its scene's first version (``version_source``, ``version_label``; see
@@ -185,7 +188,8 @@ def create_reel(
     if scenes is None:
         scenes = _empty_scenes(SCENE_BASED_SCENES if mode == "scene_based" else 1)
     ordered = _check_scene_inputs(mode, scenes)
-    reel = Reel(owner=actor.name, owner_id=actor.user_id, status="draft", attempt=0, version=1, **settings)
+    reel = Reel(owner=actor.name, owner_id=actor.user_id, status="draft", attempt=0, version=1,
+                workspace_id=workspace_id, folder_id=folder_id, **settings)
     reel.scenes = _scene_rows(ordered)
     session.add(reel)
     session.flush()
@@ -495,7 +499,7 @@ def duplicate_reel(session: Session, reel_id: int, *, actor: Actor) -> Reel:
     reel = Reel(owner=actor.name, owner_id=actor.user_id, status="draft", attempt=0, version=1, title=title,
                 mode=source.mode,
                 aspect_ratio=source.aspect_ratio, resolution=source.resolution, captions=source.captions,
-                engine=source.engine)
+                engine=source.engine, workspace_id=source.workspace_id, folder_id=source.folder_id)
     reel.scenes = _scene_rows(scenes)
     session.add(reel)
     session.flush()

@@ -155,6 +155,22 @@ def test_catalog_cache_file_survives_a_restart_on_the_same_port(mocked, tmp_path
     assert SECRET.encode() not in data
 
 
+def test_another_account_is_not_served_this_accounts_cached_catalog(mocked, tmp_path):
+    """Private voices and looks differ per account: the cache key includes the account, never the key."""
+    cache = str(tmp_path / "http_cache_live.sqlite")
+    add_voices(mocked)
+    make_client(cache_location=cache).list_voices()
+    assert len(mocked.calls) == 3
+    other = HeyGenClient("sk_V2_live_another_account_key_99", LIVE, cache_location=cache)
+    assert other.catalog_fetched_at("voices") is None
+    other.list_voices()
+    assert len(mocked.calls) == 6 and other.last_from_cache is False
+    make_client(cache_location=cache).list_voices()
+    assert len(mocked.calls) == 6
+    data = b"".join(p.read_bytes() for p in tmp_path.iterdir())
+    assert SECRET.encode() not in data and b"another_account_key" not in data
+
+
 def test_a_sandbox_on_another_port_is_not_served_the_old_ports_pages(mocked, tmp_path):
     """Cached pages carry media URLs of the sandbox that served them; another port refetches."""
     cache = str(tmp_path / "http_cache_sandbox.sqlite")

@@ -53,7 +53,7 @@ def test_canonical_url_keeps_live_host_apart_from_sandbox():
     assert live != canonical_url("http://127.0.0.1:9/v3/voices?limit=100")
 
 
-def test_cache_key_ignores_the_api_key_but_not_the_sandbox_port():
+def test_cache_key_is_per_account_and_per_sandbox_port_but_not_per_loopback_name():
     session = build_session(None, catalog_ttl_s=60)
     import requests
 
@@ -61,7 +61,8 @@ def test_cache_key_ignores_the_api_key_but_not_the_sandbox_port():
         request = requests.Request("GET", url, headers={"X-Api-Key": api_key}, params={"limit": 100}).prepare()
         return session.cache.create_key(request)
 
-    assert key("http://127.0.0.1:1111/v3/voices", "a") == key("http://localhost:1111/v3/voices", "b")
+    assert key("http://127.0.0.1:1111/v3/voices", "a") == key("http://localhost:1111/v3/voices", "a")
+    assert key("http://127.0.0.1:1111/v3/voices", "a") != key("http://127.0.0.1:1111/v3/voices", "b")
     assert key("http://127.0.0.1:1111/v3/voices", "a") != key("http://127.0.0.1:2222/v3/voices", "a")
     assert key("http://127.0.0.1:1111/v3/voices", "a") != key(LIVE + "/v3/voices", "a")
 
