@@ -53,7 +53,7 @@ def _write_chunk(session: Session, batch: Batch, template: Any, chunk: list, act
         "resolution": reel.resolution, "captions": reel.captions, "engine": reel.engine, "status": "queued",
         "attempt": 1, "idempotency_key": str(uuid.uuid4()), "created_at": now, "updated_at": now, "queued_at": now,
         "estimated_duration_s": estimates[number][0], "estimated_cost_usd": estimates[number][1],
-        "batch_id": batch.id, "batch_row": number, "is_template": False,
+        "batch_id": batch.id, "batch_row": number, "is_template": False, "priority": "batch",
     } for number, reel in made]
     ids = list(session.scalars(insert(Reel).returning(Reel.id, sort_by_parameter_order=True), reel_values))
     scenes, attempts, events, links = [], [], [], []

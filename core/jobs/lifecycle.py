@@ -58,6 +58,7 @@ from core.access.permissions import Action, require, require_reel
 from core.heygen.types import Video
 from core.models import (
     ACTIVE_STATUSES,
+    QUEUE_PRIORITIES,
     REEL_STATUSES,
     Reel,
     ReelAttempt,
@@ -288,7 +289,8 @@ def _lost(session: Session, reel_id: int, verb: str) -> LaunchResult:
     return LaunchResult(False, status, f"This reel was already {verb}; it is now {status}.")
 
 
-def launch(session: Session, reel_id: int, *, actor: Actor, index: Any) -> LaunchResult:
+def launch(session: Session, reel_id: int, *, actor: Actor, index: Any,
+           priority: str = "interactive") -> LaunchResult:
     """Launch a draft: validate, estimate, then queue it for the worker with a new attempt.
 
     In one transaction: a new :class:`ReelAttempt` (``number`` = previous + 1, a uuid4
@@ -299,12 +301,18 @@ def launch(session: Session, reel_id: int, *, actor: Actor, index: Any) -> Launc
 
     Args:
         index: the :class:`core.catalog.index.CatalogIndex` used by :func:`core.reels.validation.validate_reel`.
+        priority: ``interactive`` (a person launched it and waits: sent before any batch reel) or
+            ``batch`` (shares the remaining HeyGen slots fairly by owner; :mod:`core.jobs.queue`).
 
     Raises:
         PermissionDenied: ``actor`` is neither the reel's owner (producer) nor an admin; nothing is written.
+        ValueError: ``priority`` is not one of :data:`core.models.QUEUE_PRIORITIES`.
     """
     from core.reels.estimate import estimate_reel
     from core.reels.validation import validate_reel
+
+    if priority not in QUEUE_PRIORITIES:
+        raise ValueError(f"The queue priority must be interactive or batch, not {priority!r}.")
 
     reel = session.get(Reel, reel_id)
     if reel is None:
@@ -325,7 +333,7 @@ def launch(session: Session, reel_id: int, *, actor: Actor, index: Any) -> Launc
     return _queue_new_attempt(session, reel, actor=actor, expected=("draft",), verb="launched",
                               detail=f"launched; estimate {estimate.duration_s:.0f} s, ${estimate.cost_usd:.2f}",
                               extra={"estimated_duration_s": estimate.duration_s,
-                                     "estimated_cost_usd": estimate.cost_usd})
+                                     "estimated_cost_usd": estimate.cost_usd, "priority": priority})
 
 
 def _queue_new_attempt(

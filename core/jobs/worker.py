@@ -12,7 +12,8 @@ One cycle (:meth:`Worker.run_once`):
 2. **Submit.** Reels left in ``submitting`` (a crash between ``POST /v3/videos`` and
    saving the video_id) are sent again with the SAME Idempotency-Key, so HeyGen
    replays the first response: same video_id, never a second paid video. Then queued
-   reels are claimed oldest first, in one transaction, with ``UPDATE … SET
+   reels are claimed in queue order (:mod:`core.jobs.queue`: interactive launches first,
+   batch rows fairly by owner), in one transaction, with ``UPDATE … SET
    status='submitting' WHERE id IN (…) AND status='queued'`` within
    ``settings.heygen_concurrency`` (submitting + pending + processing) and
    ``settings.per_owner_cap`` (0 = no cap).
@@ -60,6 +61,7 @@ from core.heygen.errors import (
 )
 from core.jobs import lease, lifecycle
 from core.jobs.metrics import Metrics
+from core.jobs.queue import queue_order
 from core.logs import log_context
 from core.models import ACTIVE_STATUSES, Reel, ReelAttempt, ReelEvent
 
@@ -295,11 +297,12 @@ class Worker:
         session.commit()
 
     def _claim(self, session: Session) -> list[Reel]:
-        """Claim queued reels (``queued → submitting``), oldest first, within the caps; one commit.
+        """Claim queued reels (``queued → submitting``) in queue order, within the caps; one commit.
 
-        Picks the candidates within ``heygen_concurrency`` and ``per_owner_cap``, then claims them
+        Takes candidates in :func:`core.jobs.queue.queue_order` (interactive first, then batch rows
+        fairly by owner) within ``heygen_concurrency`` and ``per_owner_cap``, then claims them
         with :func:`core.jobs.lifecycle.claim_queued` (one conditional UPDATE, attempts and events in
-        bulk). Returns the claimed reels, scenes loaded, oldest first.
+        bulk). Returns the claimed reels, scenes loaded, in queue order.
         """
         active = dict(session.execute(
             select(Reel.owner, func.count()).where(Reel.status.in_(ACTIVE_STATUSES)).group_by(Reel.owner)
@@ -308,10 +311,7 @@ class Worker:
         if room <= 0:
             return []
         cap = self.settings.per_owner_cap
-        candidates = session.execute(
-            select(Reel.id, Reel.owner).where(Reel.status == "queued")
-            .order_by(Reel.queued_at, Reel.id).limit(max(room * 5, 50))
-        ).all()
+        candidates = [(item.id, item.owner) for item in queue_order(session, limit=max(room * 5, 50))]
         chosen: list[int] = []
         for reel_id, owner in candidates:
             if len(chosen) >= room:
