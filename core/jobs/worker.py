@@ -159,7 +159,14 @@ class Worker:
         self._thread.start()
 
     def stop(self, timeout_s: float = 10.0) -> None:
-        """Stop the loop, wait up to ``timeout_s`` seconds, and give up the lease."""
+        """Stop: finish the current step, wait up to ``timeout_s`` seconds for it, give up the lease.
+
+        The current step is the HeyGen request in flight (one ``POST /v3/videos`` or one status
+        call) and the write of its result; claimed reels not yet sent go back to ``queued`` with
+        their key, and nothing more is sent (:meth:`_hold_lease` is False once stopping). The
+        lease is released at once, so a standby takes over at its next wake-up, not after
+        ``lease_seconds``.
+        """
         self._stop.set()
         if self._thread and self._thread is not threading.current_thread():
             self._thread.join(timeout_s)
@@ -176,13 +183,33 @@ class Worker:
         """True while the loop thread is alive."""
         return bool(self._thread and self._thread.is_alive())
 
+    @property
+    def stopping(self) -> bool:
+        """True once :meth:`stop` was called (the current step finishes, nothing new starts)."""
+        return self._stop.is_set()
+
     def _loop(self) -> None:
         while not self._stop.is_set():
+            acted = False
             try:
-                self.run_once()
+                acted = self.run_once().acted
             except Exception:
                 log.exception("worker cycle failed")
-            self._stop.wait(max(self.settings.poll_interval_s, 0.05))
+            self._stop.wait(self.next_wait_s(acted))
+
+    def next_wait_s(self, acted: bool) -> float:
+        """Seconds until the next cycle: ``poll_interval_s``, or less for a standby whose holder's lease
+        expires sooner (it wakes 50 ms after the expiry, so a crashed holder is replaced within
+        ``lease_seconds`` of its last renewal rather than ``lease_seconds`` + one poll)."""
+        wait = max(self.settings.poll_interval_s, 0.05)
+        if acted:
+            return wait
+        try:
+            left = lease.seconds_left(self.session_factory, datetime.fromtimestamp(self.clock(), UTC))
+        except Exception:  # the database is unreachable: try again after a normal poll
+            log.debug("lease read failed", exc_info=True)
+            return wait
+        return wait if left is None else min(wait, max(left, 0.0) + 0.05)
 
     # ------------------------------------------------------------------ cycle
 
@@ -222,6 +249,8 @@ class Worker:
         (:func:`core.jobs.lease.acquire`)."""
         started = self.clock()
         self._lease_renewed = None
+        if self._stop.is_set():
+            return False
         held = lease.acquire(self.session_factory, self.name, datetime.fromtimestamp(started, UTC),
                              self.settings.lease_seconds)
         if held:
@@ -235,6 +264,8 @@ class Worker:
         last successful :meth:`acquire_lease` (nobody else can take the lease before it expires);
         else :meth:`acquire_lease`.
         """
+        if self._stop.is_set():
+            return False
         renewed = self._lease_renewed
         if renewed is not None and 0 <= self.clock() - renewed < self.settings.lease_seconds / 3:
             return True
@@ -255,6 +286,8 @@ class Worker:
                 select(Reel).where(Reel.status == "submitting").order_by(Reel.queued_at, Reel.id)
             ).all()
             for reel in leftovers:
+                if self._stop.is_set():
+                    return
                 if self._outside_idempotency_window(session, reel):
                     lifecycle.fail_reel(session, reel, UNCONFIRMED_CODE, UNCONFIRMED_MESSAGE, actor=self.actor,
                                          expected=("submitting",), now=self._now())
@@ -265,6 +298,9 @@ class Worker:
                     return
             claimed = self._claim(session)
             for n, reel in enumerate(claimed):
+                if self._stop.is_set():  # stopping: the rest go back to the queue with their keys
+                    self._unclaim(session, claimed[n:], report)
+                    return
                 if not self._submit(session, reel, report):
                     self._unclaim(session, claimed[n + 1:], report)
                     return
@@ -449,6 +485,8 @@ class Worker:
             ids = list(by_video)
             report.polled = len(ids)
             for start in range(0, len(ids), STATUS_BATCH):
+                if self._stop.is_set():
+                    return
                 if not self._hold_lease():  # another worker holds it now
                     report.errors.append("lease lost")
                     return
