@@ -7,7 +7,9 @@ fails the unique index, after which the chunk is re-read and only what is still 
 Reels are written in chunks of :data:`CHUNK` rows, each chunk one transaction: reels (``queued``,
 attempt 1, a fresh Idempotency-Key), their scenes, attempts and two events per reel
 (``created from batch …`` and ``launched``). Rows are re-rendered and re-checked at launch, so a
-row edited into a problem after the preview is not launched.
+row edited into a problem after the preview is not launched. Batch reels have ``priority='batch'``:
+launches from Compose go before them, and they share the remaining HeyGen slots fairly by owner
+(:mod:`core.jobs.queue`).
 """
 
 from __future__ import annotations
