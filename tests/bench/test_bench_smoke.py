@@ -32,6 +32,7 @@ EXPECTED = {
     "archive": ["archive_median", "floor_median", "throughput_ratio", "rss_growth_large", "rss_growth_small",
                 "RESULT"],
     "own_media": ["check_5s", "check_10min", "check_2h", "ratio_2h_to_10min", "upload_rss_delta_mb", "RESULT"],
+    "takeover": ["lease_seconds", "poll_interval_seconds", "sigterm_takeover", "sigkill_takeover", "RESULT"],
 }
 
 
