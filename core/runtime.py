@@ -15,6 +15,7 @@ second worker because nothing here lives in a Streamlit cache.
 
 from __future__ import annotations
 
+import atexit
 import logging
 import os
 import threading
@@ -198,6 +199,9 @@ def build_runtime(settings: Settings, *, start_worker: bool | None = None) -> Ru
                                     index_provider=lambda: catalog.get().index, metrics=metrics)
             attach_archiver(runtime, runtime.new_client())
             runtime.worker.start()
+            # `streamlit run` stops on SIGTERM/SIGINT through a normal interpreter exit: release the lease
+            # then, so another process need not wait WORKER_LEASE_SECONDS (stop() is idempotent).
+            atexit.register(runtime.worker.stop)
         if settings.metrics_port:
             runtime.metrics_server = serve_metrics(runtime, settings.metrics_port)
         return runtime

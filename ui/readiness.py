@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 from sqlalchemy import text
@@ -22,7 +24,7 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from core.db import current_revisions, head_revisions
-from core.runtime import StartupError, get_runtime
+from core.runtime import StartupError, get_runtime, reset_runtime
 
 log = logging.getLogger("reel_studio.readiness")
 
@@ -79,3 +81,12 @@ async def readyz(request: Request) -> JSONResponse:
 def routes() -> list[Route]:
     """The extra routes of ``asgi.py``: ``GET /readyz``."""
     return [Route("/readyz", readyz, methods=["GET"])]
+
+
+@asynccontextmanager
+async def lifespan(app: Any) -> AsyncIterator[None]:
+    """``st.App`` lifespan: on shutdown (SIGTERM, SIGINT) stop this process's runtime, so an embedded worker
+    releases its lease at once instead of leaving it to expire (uvicorn re-raises the signal after its
+    shutdown, which would end the process before ``atexit`` handlers run)."""
+    yield
+    await run_in_threadpool(reset_runtime)

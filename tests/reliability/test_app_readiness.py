@@ -1,4 +1,5 @@
-"""``streamlit run asgi.py``: ``/readyz`` fails while the replica's database is wrong, and the log says why once.
+"""``streamlit run asgi.py``: ``/readyz`` fails while the replica's database is wrong, and the log says why once;
+SIGTERM of a replica with an embedded worker releases the worker's lease.
 
 ``/_stcore/health`` keeps answering 200 in both cases (it only says the process lives), which is
 why a load balancer must probe ``/readyz``.
@@ -8,8 +9,10 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
+import time
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -88,3 +91,42 @@ def test_a_replica_with_a_working_database_is_ready(tmp_path):
                                         "reason": None})
     finally:
         _stop(proc, log)
+
+
+@pytest.mark.slow
+def test_sigterm_of_a_replica_with_an_embedded_worker_releases_the_lease(tmp_path):
+    from core.db import make_engine, make_session_factory
+    from core.models import WorkerLease
+
+    db_url = f"sqlite:///{tmp_path / 'reels.db'}"
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("HEYGEN_")}
+    env.update({"DATA_DIR": str(tmp_path / "data"), "DATABASE_URL": db_url, "WORKER_MODE": "embedded",
+                "SANDBOX_PORT": "0", "POLL_INTERVAL_SECONDS": "0.5", "PYTHONUNBUFFERED": "1"})
+    env.pop("HTTP_CACHE_URL", None)
+    with (tmp_path / "embedded.log").open("wb") as out:
+        proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "asgi.py", "--server.headless", "true",
+                                 "--server.port", str(port)], cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
+        engine = make_engine(db_url)
+        try:
+            wait_until_ok(f"http://127.0.0.1:{port}/_stcore/health", proc=proc)
+            assert _get(f"http://127.0.0.1:{port}/readyz")[0] == 200  # builds the runtime: the worker starts
+            factory = make_session_factory(engine)
+
+            def holder():
+                with factory() as session:
+                    lease = session.get(WorkerLease, "worker")
+                    return lease.holder if lease is not None else None
+
+            deadline = time.monotonic() + 60
+            while holder() is None and time.monotonic() < deadline:
+                time.sleep(0.2)
+            assert holder() is not None and f":{proc.pid}:" in holder()
+            proc.send_signal(signal.SIGTERM)
+            proc.wait(30)
+            assert holder() is None  # released on the way out, not left to expire
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait(10)
+            engine.dispose()
