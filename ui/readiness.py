@@ -17,13 +17,12 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from sqlalchemy import text
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from core.db import current_revisions, head_revisions
+from core.jobs.health import readiness
 from core.runtime import StartupError, get_runtime, reset_runtime
 
 log = logging.getLogger("reel_studio.readiness")
@@ -36,23 +35,17 @@ def app_readiness() -> dict[str, Any]:
     """Run the checks; ``{"ready": bool, "checks": {name: "ok" or a sentence}, "reason": str | None}``.
 
     Never raises. Builds the process runtime when no page has done so yet (so a replica that
-    nobody has opened still reports a wrong ``DATABASE_URL``).
+    nobody has opened still reports a wrong ``DATABASE_URL``), then runs the database checks of
+    :func:`core.jobs.health.readiness` (the worker's ``/readyz`` uses the same ones).
     """
-    checks: dict[str, str] = {}
     logged = False  # the runtime logs its own start-up failure
     try:
         runtime = get_runtime()
-        with runtime.engine.connect() as connection:
-            connection.execute(text("SELECT 1"))
-            checks["database"] = "ok"
-            at_head = current_revisions(connection) == head_revisions()
-            checks["migrations"] = "ok" if at_head else "The database is not at the newest migration."
     except StartupError as exc:
-        checks["database"] = str(exc)
+        checks = {"database": str(exc)}
         logged = True
-    except Exception as exc:  # the driver's message may contain the URL's password
-        checks["database"] = (f"The database cannot be reached ({type(exc).__name__}); check DATABASE_URL and "
-                              "that the server is running.")
+    else:
+        checks = readiness(runtime.engine).checks  # database answers, schema at the newest migration
     reason = next((value for value in checks.values() if value != "ok"), None)
     _log_change(reason, logged=logged)
     return {"ready": reason is None, "checks": checks, "reason": reason}

@@ -74,7 +74,7 @@ def test_a_worker_with_a_wrong_key_refuses_to_start_in_one_sentence(sandbox_fact
     server = sandbox_factory(render_media=False)
     env = {"PATH": "/usr/bin:/bin", "DATA_DIR": str(tmp_path), "PYTHONUNBUFFERED": "1"}
     result = _start_worker(["--base-url", server.url, "--api-key", "not-the-key"], env)
-    assert result.returncode != 0
+    assert result.returncode == 2
     lines = [line for line in result.stderr.splitlines() if "Reel Studio worker:" in line]
     assert lines == ["Reel Studio worker: HeyGen did not accept the API key (GET /v3/users/me was refused); "
                      "check HEYGEN_API_KEY or --api-key."]
@@ -86,6 +86,7 @@ def test_a_worker_with_an_unreachable_database_refuses_to_start(sandbox_factory,
     env = {"PATH": "/usr/bin:/bin", "DATA_DIR": str(tmp_path), "PYTHONUNBUFFERED": "1",
            "DATABASE_URL": f"postgresql+psycopg://nobody:s3cret@127.0.0.1:{free_port()}/reels"}
     result = _start_worker(["--base-url", server.url], env)
-    assert result.returncode != 0
-    assert "The database could not be opened or migrated" in result.stderr
+    assert result.returncode == 2
+    lines = [line for line in result.stderr.splitlines() if "Reel Studio worker:" in line]
+    assert len(lines) == 1 and "The database could not be opened or migrated" in lines[0], result.stderr
     assert "s3cret" not in result.stderr + result.stdout
