@@ -41,13 +41,13 @@ class TeamStack:
 
     def __init__(self, folder: Path) -> None:
         self.folder = folder
+        self.redis_url = f"redis://127.0.0.1:6379/{REDIS_DB}"
+        redis.Redis.from_url(self.redis_url).flushdb()  # before the schema: nothing to undo if Redis is down
         self.schema = "rs_team_" + uuid.uuid4().hex[:12]
         self._admin = make_engine(postgres_base_url())
         with self._admin.begin() as conn:
             conn.execute(text(f'CREATE SCHEMA "{self.schema}"'))
         self.db_url = url_with_search_path(postgres_base_url(), self.schema)
-        self.redis_url = f"redis://127.0.0.1:6379/{REDIS_DB}"
-        redis.Redis.from_url(self.redis_url).flushdb()
         ports = {name: free_port() for name in ("SANDBOX_PORT", "WEB1_PORT", "WEB2_PORT", "WORKER_PORT",
                                                 "STANDBY_PORT")}
         self.sandbox_url = f"http://127.0.0.1:{ports['SANDBOX_PORT']}"
