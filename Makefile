@@ -61,4 +61,4 @@ team: export TEAM_DATA_DIR ?= data/team
 team: $(VENV)/.dev
 	$(PY) tools/create_database.py
 	STREAMLIT_SERVER_COOKIE_SECRET="$${STREAMLIT_SERVER_COOKIE_SECRET:-$$($(PY) -c 'import secrets; print(secrets.token_hex(32))')}" \
-	  PYTHON=$(CURDIR)/$(PY) $(PY) -m honcho -f Procfile start
+	  PYTHON=$(abspath $(PY)) $(PY) -m honcho -f Procfile start
