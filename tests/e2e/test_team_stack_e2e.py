@@ -23,6 +23,7 @@ import requests
 from playwright.sync_api import BrowserContext, Page, expect
 from sqlalchemy import select
 
+from core.access.users import actor_for, local_user
 from core.db import session_scope
 from core.jobs import lifecycle
 from core.models import Reel, ReelAttempt
@@ -32,6 +33,7 @@ from tests.e2e.conftest import key_button, open_page, snap
 from tests.e2e.reel_steps import MEDIA_READY_JS, SCENES, USER, launch_button, open_reel, scene_expander
 from tests.e2e.team_stack import LEASE_S, POLL_S, TeamStack
 from tests.e2e.test_launch_e2e import WATCH_COUNTERS_JS, counter
+from ui.identity import os_account_name
 
 EXTRA_REELS = 8
 
@@ -55,9 +57,15 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
     return report
 
 
+def _local_actor(team: TeamStack):
+    """The person the replicas act for: without sign-in on loopback, the server's OS account."""
+    with session_scope(team.session_factory) as session:
+        return actor_for(local_user(session, os_account_name()), verified=True)
+
+
 def _draft(team: TeamStack, title: str) -> int:
     with session_scope(team.session_factory) as session:
-        reel = create_reel(session, owner=USER, title=title, scenes=[
+        reel = create_reel(session, actor=_local_actor(team), title=title, scenes=[
             SceneInput(position=n, avatar_id=s.look_id, voice_id=s.voice_id, script=s.script)
             for n, s in enumerate(SCENES, start=1)])
         return reel.id
@@ -126,7 +134,7 @@ def test_team_stack_replicas_share_reels_and_previews_and_the_standby_takes_over
     for n in range(EXTRA_REELS):
         extra = _draft(stack, f"Team stack reel {n + 2}")
         with stack.session_factory() as session:
-            assert lifecycle.launch(session, extra, actor=USER, index=catalog_index).ok
+            assert lifecycle.launch(session, extra, actor=_local_actor(stack), index=catalog_index).ok
         ids.append(extra)
     stack.wait_for(lambda: any(s != "queued" for s in _statuses(stack, ids[1:]).values()), 30, "a submission")
     first = stack.lease()

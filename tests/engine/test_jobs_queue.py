@@ -16,6 +16,9 @@ from core.jobs.queue import queue_order, queue_positions
 from core.models import Reel, utcnow
 from tests.engine.test_jobs_lifecycle import make_reel
 from tests.engine.test_jobs_worker import make_worker
+from tests.people import person
+
+ANA = person("ana")
 
 T0 = utcnow() - timedelta(hours=1)
 
@@ -57,9 +60,9 @@ def test_owners_already_at_heygen_wait_for_the_others(session_factory):
 def test_launch_records_the_priority_and_refuses_an_unknown_one(session_factory, catalog_index):
     reel_id = make_reel(session_factory)
     with session_factory() as session, pytest.raises(ValueError, match="interactive or batch"):
-        lifecycle.launch(session, reel_id, actor="ana", index=catalog_index, priority="urgent")
+        lifecycle.launch(session, reel_id, actor=ANA, index=catalog_index, priority="urgent")
     with session_factory() as session:
-        assert lifecycle.launch(session, reel_id, actor="ana", index=catalog_index, priority="batch").ok
+        assert lifecycle.launch(session, reel_id, actor=ANA, index=catalog_index, priority="batch").ok
         assert session.scalar(select(Reel.priority).where(Reel.id == reel_id)) == "batch"
         assert session.scalar(select(Reel.status).where(Reel.id == reel_id)) == "queued"
 
