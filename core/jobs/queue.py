@@ -4,7 +4,9 @@ A reel launched from Compose is ``interactive`` and is sent before any ``batch``
 interactive first). Batch reels share the remaining HeyGen slots by owner: each owner's batch
 reels are ranked oldest first (1, 2, 3, …), the rank is added to the owner's batch reels already
 at HeyGen, and the lowest sum goes next — so an owner with 500 queued rows takes turns with an
-owner with 3 instead of going first 500 times. Ties go to the older reel.
+owner with 3 instead of going first 500 times. Ties go to the older reel. Batch reels fill at most
+all HeyGen slots but one (:func:`batch_slots`): the last one is kept for a launch from Compose,
+so it is sent at the next worker cycle instead of waiting for a batch reel to finish.
 
 :func:`queue_order` is what the worker's claim uses and what the board shows as each reel's
 place in the queue (:func:`queue_positions`), so the two never disagree.
@@ -27,6 +29,12 @@ class QueuedReel:
     id: int
     owner: str
     priority: str
+
+
+def batch_slots(concurrency: int) -> int:
+    """HeyGen slots batch reels may fill: all but one (kept for launches from Compose) when there are two
+    or more, so an interactive launch is sent at the next worker cycle even during a large batch."""
+    return concurrency - 1 if concurrency >= 2 else concurrency
 
 
 def active_batch_by_owner(session: Session) -> dict[str, int]:

@@ -61,7 +61,7 @@ from core.heygen.errors import (
 )
 from core.jobs import lease, lifecycle
 from core.jobs.metrics import Metrics
-from core.jobs.queue import queue_order
+from core.jobs.queue import active_batch_by_owner, batch_slots, queue_order
 from core.logs import log_context
 from core.models import ACTIVE_STATUSES, Reel, ReelAttempt, ReelEvent
 
@@ -336,7 +336,9 @@ class Worker:
         """Claim queued reels (``queued → submitting``) in queue order, within the caps; one commit.
 
         Takes candidates in :func:`core.jobs.queue.queue_order` (interactive first, then batch rows
-        fairly by owner) within ``heygen_concurrency`` and ``per_owner_cap``, then claims them
+        fairly by owner) within ``heygen_concurrency`` and ``per_owner_cap``; batch reels get at most
+        :func:`core.jobs.queue.batch_slots` of the slots, so a launch from Compose always finds one. Then
+        claims them
         with :func:`core.jobs.lifecycle.claim_queued` (one conditional UPDATE, attempts and events in
         bulk). Returns the claimed reels, scenes loaded, in queue order.
         """
@@ -347,15 +349,20 @@ class Worker:
         if room <= 0:
             return []
         cap = self.settings.per_owner_cap
-        candidates = [(item.id, item.owner) for item in queue_order(session, limit=max(room * 5, 50))]
+        batch_room = batch_slots(self.settings.heygen_concurrency) - sum(active_batch_by_owner(session).values())
+        candidates = queue_order(session, limit=max(room * 5, 50))
         chosen: list[int] = []
-        for reel_id, owner in candidates:
+        for item in candidates:
             if len(chosen) >= room:
                 break
-            if cap and active.get(owner, 0) >= cap:
+            if cap and active.get(item.owner, 0) >= cap:
                 continue
-            chosen.append(reel_id)
-            active[owner] = active.get(owner, 0) + 1
+            if item.priority == "batch":
+                if batch_room <= 0:  # the last slot is kept for launches from Compose
+                    continue
+                batch_room -= 1
+            chosen.append(item.id)
+            active[item.owner] = active.get(item.owner, 0) + 1
         if not chosen:
             return []
         claimed = lifecycle.claim_queued(session, chosen, actor=self.actor, now=self._now())

@@ -80,3 +80,17 @@ def test_the_worker_claims_in_queue_order_within_the_concurrency(session_factory
         left = [item.id for item in queue_order(session)]
     assert sent == {carl, ana[0], bob}
     assert left == ana[1:]
+
+
+def test_a_large_batch_leaves_one_slot_for_a_launch_from_compose(session_factory, sandbox_factory, catalog_index):
+    server = sandbox_factory(render_media=False, time_scale=50.0)  # renders outlast the test: slots stay taken
+    batch = [queued(session_factory, "ana", "batch", m) for m in range(6)]
+    worker = make_worker(session_factory, server, catalog_index, heygen_concurrency=4)
+    assert worker.run_once().submitted == 3  # 4 slots: batch rows fill 3
+    assert worker.run_once().submitted == 0  # the fourth stays free while only batch rows wait
+    launched = queued(session_factory, "carl", "interactive", 30)
+    assert worker.run_once().submitted == 1
+    with session_factory() as session:
+        statuses = dict(session.execute(select(Reel.id, Reel.status)).all())
+    assert statuses[launched] != "queued"
+    assert [statuses[i] != "queued" for i in batch] == [True, True, True, False, False, False]
