@@ -5,7 +5,7 @@ remaining HeyGen slots fairly by owner). ``speech_samples.audio`` / ``content_ty
 bytes, so every app replica can play a sample generated on another without paying for it again.
 
 Revision ID: 0007
-Revises: 0005
+Revises: 0006
 Create Date: 2026-12-01
 """
 
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = '0007'
-down_revision: str | None = '0005'
+down_revision: str | None = '0006'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
