@@ -124,6 +124,7 @@ def test_team_stack_replicas_share_reels_and_previews_and_the_standby_takes_over
 
     # Launch on A; B's board follows it to completed by itself.
     launch_button(page, reel_id).click()
+    key_button(page, f"c_launch_yes_{reel_id}").click()  # live mode (the shared sandbox) asks first
     expect(page.get_by_text(re.compile("^Queued"))).to_be_visible()
     expect(counter(board, "Completed")).to_have_text("1", timeout=90_000)
     assert board.evaluate("window.__e2eNoReload === true"), "replica B's board was reloaded"
