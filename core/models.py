@@ -31,6 +31,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Text,
@@ -46,6 +47,8 @@ REEL_STATUSES = ("draft", "awaiting_approval", "queued", "submitting", "pending"
 #: Statuses in which HeyGen holds a job of ours (they count against the concurrency limit).
 ACTIVE_STATUSES = ("submitting", "pending", "processing")
 TERMINAL_STATUSES = ("completed", "failed", "cancelled")
+#: Queue priorities: ``interactive`` reels (launched from Compose) are sent before ``batch`` reels.
+QUEUE_PRIORITIES = ("interactive", "batch")
 #: Statuses in which HeyGen is rendering (progress and stuck checks apply).
 RENDERING_STATUSES = ("pending", "processing")
 
@@ -131,6 +134,8 @@ class Reel(Base):
     engine: Mapped[str] = mapped_column(String(20), default="avatar_iv")
 
     status: Mapped[str] = mapped_column(String(20), default="draft")
+    #: one of :data:`QUEUE_PRIORITIES` (migration 0007).
+    priority: Mapped[str] = mapped_column(String(12), default="interactive", server_default="interactive")
     attempt: Mapped[int] = mapped_column(Integer, default=0)
     idempotency_key: Mapped[str | None] = mapped_column(String(255))
     video_id: Mapped[str | None] = mapped_column(String(64), index=True)
@@ -178,6 +183,7 @@ class Reel(Base):
         Index("ix_reels_owner_status", "owner", "status"),
         Index("ix_reels_updated_at", "updated_at"),  # the board's "changed since" reads (migration 0002)
         Index("uq_reels_batch_row", "batch_id", "batch_row", unique=True),  # one reel per batch row
+        Index("ix_reels_status_priority_queued_at", "status", "priority", "queued_at"),  # the claim (0007)
     )
 
 
@@ -292,8 +298,10 @@ class VoiceAnnotation(Base):
 class SpeechSample(Base):
     """A generated speech preview (``POST /v3/voices/speech``), reused for identical requests.
 
-    ``cache_key`` hashes voice, text, speed and locale. ``audio_path`` is a file under
-    ``DATA_DIR/speech`` (HeyGen's audio URLs expire); ``duration_s`` is measured audio length.
+    ``cache_key`` hashes voice, text, speed and locale. ``audio`` holds the bytes (``content_type``
+    e.g. ``audio/mpeg``), so every replica of a deployment can play it (migration 0007); rows made
+    before that have ``audio`` NULL and ``audio_path``, a file under ``DATA_DIR/speech``.
+    ``duration_s`` is the measured audio length in seconds.
     """
 
     __tablename__ = "speech_samples"
@@ -303,7 +311,9 @@ class SpeechSample(Base):
     text: Mapped[str] = mapped_column(Text)
     speed: Mapped[float] = mapped_column(Float, default=1.0)
     locale: Mapped[str | None] = mapped_column(String(16))
-    audio_path: Mapped[str] = mapped_column(Text)
+    audio_path: Mapped[str] = mapped_column(Text, default="")
+    audio: Mapped[bytes | None] = mapped_column(LargeBinary, deferred=True)
+    content_type: Mapped[str | None] = mapped_column(String(40))
     duration_s: Mapped[float] = mapped_column(Float)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 

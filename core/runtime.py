@@ -15,6 +15,7 @@ second worker because nothing here lives in a Streamlit cache.
 
 from __future__ import annotations
 
+import atexit
 import logging
 import os
 import threading
@@ -122,6 +123,7 @@ class Runtime:
 
 _lock = threading.Lock()
 _runtime: Runtime | None = None
+_last_failure: str | None = None
 
 
 def ensure_data_dir(path: Path) -> None:
@@ -254,6 +256,9 @@ def build_runtime(settings: Settings, *, start_worker: bool | None = None) -> Ru
                                     index_provider=lambda: catalog.get().index, accounts=runtime.accounts(worker_client))
             attach_archiver(runtime, runtime.new_client())
             runtime.worker.start()
+            # `streamlit run` stops on SIGTERM/SIGINT through a normal interpreter exit: release the lease
+            # then, so another process need not wait WORKER_LEASE_SECONDS (stop() is idempotent).
+            atexit.register(runtime.worker.stop)
         if settings.metrics_port:
             runtime.metrics_server = serve_metrics(runtime, settings.metrics_port)
         return runtime
@@ -357,13 +362,24 @@ def build_worker_runtime(settings: Settings, base_url: str, api_key: str, *,
 
 
 def get_runtime(settings: Settings | None = None) -> Runtime:
-    """The process-wide :class:`Runtime`, built on first use (thread-safe)."""
-    global _runtime
+    """The process-wide :class:`Runtime`, built on first use (thread-safe).
+
+    Raises:
+        StartupError: the runtime cannot be built (logged once per distinct cause as one line).
+    """
+    global _runtime, _last_failure
     with _lock:
         if _runtime is None:
             settings = settings or load_settings()
             configure_logging(settings.log_format, settings.log_level)
-            _runtime = build_runtime(settings)
+            try:
+                _runtime = build_runtime(settings)
+            except StartupError as exc:
+                if str(exc) != _last_failure:  # one line per cause, not one per page run
+                    _last_failure = str(exc)
+                    log.error("Reel Studio cannot start: %s", exc)
+                raise
+            _last_failure = None
             log.info("runtime ready: mode=%s database=%s pid=%s", _runtime.settings.mode,
                      _runtime.engine.url.render_as_string(hide_password=True), os.getpid())
         return _runtime

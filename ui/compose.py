@@ -921,13 +921,14 @@ def _background(env: Env, rid: int, n: int, scene: Any, editable: bool) -> None:
 def _listen(env: Env, rid: int, n: int, scene: Any, editable: bool) -> None:
     """The scene's speech preview: cached audio when there is one, else a Listen button (Starfish only)."""
     voice_id, script = scene.voice_id, (scene.script or "").strip()
-    sample = None
+    sample, audio_url = None, None
     if voice_id and script:
         with closing(env.factory()) as s:
             sample = speech.find_speech_sample(s, voice_id, script, speed=scene.speed, locale=scene.locale)
+            audio_url = speech.audio_data_url(s, sample) if sample is not None else None
     error = st.session_state.get("c_listen_errors", {}).get((rid, n))
-    if sample is not None:
-        st.audio(Path(sample.audio_path).read_bytes(), format=_audio_format(sample.audio_path))
+    if sample is not None and audio_url is not None:
+        st.audio(audio_url)
         st.caption(f"Preview of this scene as written: {sample.duration_s:.1f} s (used in the estimate).")
         return
     if not voice_id:
@@ -951,7 +952,3 @@ def _listen(env: Env, rid: int, n: int, scene: Any, editable: bool) -> None:
     if error:
         st.caption(f":red[:material/error: {plain(error)}]")
 
-
-def _audio_format(path: str) -> str:
-    suffix = Path(path).suffix.lower().lstrip(".")
-    return {"mp3": "audio/mpeg", "wav": "audio/wav", "m4a": "audio/mp4", "ogg": "audio/ogg"}.get(suffix, "audio/mpeg")

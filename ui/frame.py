@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import streamlit as st
 
@@ -118,6 +119,11 @@ def _menu() -> None:
     st.divider()
 
 
+def _host(base_url: str) -> str:
+    """The host (and port) of a base URL, e.g. ``api.heygen.com`` or ``heygen-proxy.internal:8443``."""
+    return urlsplit(base_url).netloc or base_url
+
+
 def _sidebar(settings: Settings, runtime: Runtime, access: Access, actor: Actor) -> None:
     from ui.workspaces import switcher
 
@@ -135,7 +141,7 @@ def _sidebar(settings: Settings, runtime: Runtime, access: Access, actor: Actor)
                        "launches spend at HeyGen's prices.")
         else:
             st.badge("LIVE", icon=":material/bolt:", color="green",
-                     help="This workspace is connected to HeyGen with its own API key.")
+                     help=f"This workspace is connected to {_host(runtime.base_url)} with its own API key.")
             st.caption("Connected to HeyGen: every launch spends real credit.")
         if runtime.client.cache_warning:
             st.warning(runtime.client.cache_warning, icon=":material/warning:")

@@ -23,6 +23,7 @@ from core.board.history import board_csv
 from core.board.rows import BoardFilter, load_board
 from core.board.text import STATUS_COLORS, status_label
 from core.jobs import lifecycle
+from core.jobs.queue import queue_positions
 from core.models import REEL_STATUSES, Reel, utcnow
 from core.runtime import Runtime
 from ui.frame import FrameContext
@@ -63,6 +64,9 @@ def column_config(tz: str) -> dict:
         "status_tags": cc.MultiselectColumn("Status", options=_TAGS, color=[STATUS_COLORS[t] for t in _TAGS],
                                             format_func=status_label, width=120),
         "stage": cc.TextColumn("Stage", width=280),
+        "queue": cc.NumberColumn("In queue", format="#%d", width="small",
+                                 help="Place in the queue: #1 is sent to HeyGen next. Reels launched from Compose "
+                                      "go before batch reels; batch reels take turns by owner."),
         "progress": cc.ProgressColumn("Progress", format="percent", min_value=0.0, max_value=1.0, width=110,
                                       help="Estimated from how long our earlier renders took"),
         "submitted": cc.DatetimeColumn("Submitted", format="distance", timezone=tz, width="small",
@@ -98,6 +102,23 @@ def board_data(runtime: Runtime, db_url: str, statuses: tuple[str, ...], owner: 
 _DISPLAYED: dict[int, tuple[pd.DataFrame, pd.DataFrame]] = {}
 
 
+@st.cache_data(ttl=REFRESH_SECONDS, max_entries=4, show_spinner=False)
+def queue_places(_runtime: Runtime, db_url: str) -> dict[int, int]:
+    """``{reel id: place in the queue}`` of every queued reel (:func:`core.jobs.queue.queue_positions`),
+    shared by every tab for :data:`REFRESH_SECONDS`."""
+    with _runtime.session_factory() as session:
+        return queue_positions(session)
+
+
+def _with_queue(shown: pd.DataFrame, places: dict[int, int]) -> tuple[pd.DataFrame, list[str]]:
+    """The displayed frame plus an "In queue" column (only when a shown reel is queued) and the column order."""
+    order = list(DISPLAY_COLUMNS)
+    if not places or not shown["id"].isin(places.keys()).any():
+        return shown, order
+    order.insert(order.index("stage") + 1, "queue")
+    return shown.assign(queue=shown["id"].map(places)), order
+
+
 def _displayed(frame: pd.DataFrame) -> pd.DataFrame:
     """``frame[DISPLAY_COLUMNS]``, made once per board frame (board frames are shared and never modified)."""
     hit = _DISPLAYED.get(id(frame))
@@ -113,6 +134,7 @@ def _displayed(frame: pd.DataFrame) -> pd.DataFrame:
 def expire_boards(runtime: Runtime) -> None:
     """The next :func:`board_data` call reads the database (after an action or "Refresh now")."""
     runtime.boards.expire()
+    queue_places.clear()
 
 
 @st.cache_data(ttl=30, max_entries=16, show_spinner=False)
@@ -327,8 +349,9 @@ def status_board(ctx: FrameContext, f: BoardFilter) -> None:
         st.session_state["s_shown_ids"] = []
         charts(ctx, _board_version(frame))
         return
-    event = st.dataframe(_displayed(frame), column_config=column_config(f.tz), hide_index=True, key=TABLE_KEY,
-                         on_select="rerun", selection_mode="multi-row", placeholder="—",
+    shown, order = _with_queue(_displayed(frame), queue_places(runtime, settings.db_url))
+    event = st.dataframe(shown, column_config=column_config(f.tz), column_order=order, hide_index=True,
+                         key=TABLE_KEY, on_select="rerun", selection_mode="multi-row", placeholder="—",
                          height=min(38 + 35 * len(frame), 560))
     ids = selected_ids(frame, list(event.selection.rows))
     _actions(ctx, frame, ids, f)

@@ -31,6 +31,7 @@ from core.reels.pricing import SPEECH_USD_PER_SECOND
 from core.reels.speech import (
     NOT_STARFISH_REASON,
     SpeechUnavailable,
+    audio_data_url,
     can_sample,
     find_speech_sample,
     speech_sample,
@@ -312,9 +313,12 @@ def _sample_panel(ctx: FrameContext, row: pd.Series, wanted_accents: tuple[str, 
         else:
             forget_account_summary()  # the sidebar (drawn above) shows what the line cost on the rerun
             st.rerun()
+    audio_url = None
     if sample is not None:
-        st.audio(Path(sample.audio_path), format="audio/wav" if sample.audio_path.endswith(".wav")
-                 else "audio/mpeg")
+        with ctx.runtime.session_factory() as session:
+            audio_url = audio_data_url(session, sample)
+    if sample is not None and audio_url is not None:
+        st.audio(audio_url)
         st.caption(f"{sample.duration_s:.1f} s · stored with the team's samples, replaying is free")
     else:
         st.caption(f"Billed by HeyGen at ${SPEECH_USD_PER_SECOND * 60:.2f} per minute of audio; "

@@ -15,13 +15,16 @@ from __future__ import annotations
 
 import argparse
 import logging
+import signal
 import socket
 import sys
-import time
+import threading
+from typing import Any
 
 import uvicorn
 
 from core.config import SANDBOX_API_KEY, Settings, SettingsError, load_settings
+from core.heygen.errors import AuthenticationError, HeyGenError, PermissionDeniedError
 from core.jobs.archiver import backfill_with_progress
 from core.jobs.health import readiness
 from core.jobs.http_server import server_config
@@ -71,7 +74,8 @@ def main(argv: list[str] | None = None, *, client_factory: ClientFactory | None 
     """Entry point of ``python -m core.jobs``: migrate, then loop (and serve the port when one is set).
 
     Returns:
-        the process exit code: 0 after a clean stop, :data:`STARTUP_FAILED` (2) for a start-up problem.
+        the process exit code: 0 after a clean stop (SIGTERM, SIGINT), :data:`STARTUP_FAILED` (2) for a
+        start-up problem (including a key HeyGen refuses).
     """
     args = parse_args(argv)
     try:
@@ -107,6 +111,10 @@ def main(argv: list[str] | None = None, *, client_factory: ClientFactory | None 
             runtime.stop()
     worker = runtime.worker
     assert worker is not None
+    problem = check_key(runtime.client)
+    if problem:
+        runtime.stop()
+        return _refuse(problem)
     log.info("worker %s started against %s (%s mode)", worker.name, base_url, settings.mode)
     if args.once:
         log.info("cycle: %s", worker.run_once())
@@ -135,15 +143,50 @@ def _bind(host: str, port: int) -> socket.socket:
     return sock
 
 
+def check_key(client: Any) -> str | None:
+    """One sentence when HeyGen refuses the key (``GET /v3/users/me`` answers 401 or 403), else ``None``.
+
+    Every worker checks at start, so a standby with a wrong key stops at once instead of failing
+    only when it takes over. HeyGen being unreachable is not the key's fault: it is logged and
+    the worker starts (it retries every cycle).
+    """
+    try:
+        client.get_current_user()
+    except (AuthenticationError, PermissionDeniedError):
+        return ("HeyGen did not accept the API key (GET /v3/users/me was refused); check HEYGEN_API_KEY "
+                "or --api-key.")
+    except HeyGenError as exc:
+        log.warning("could not check the API key at start (%s); starting anyway", exc.code)
+    return None
+
+
+def stop_on_signals(stop: threading.Event) -> None:
+    """Make SIGTERM (systemd, containers) and SIGINT (Ctrl-C) set ``stop`` instead of killing the process.
+
+    uvicorn takes both signals while it serves and raises them again once it has shut down; they
+    then reach this handler, so the worker still finishes its step and releases the lease.
+    """
+
+    def handle(signum: int, _frame: Any) -> None:
+        if not stop.is_set():
+            log.info("%s received: finishing the current step and releasing the lease",
+                     signal.Signals(signum).name)
+        stop.set()
+
+    signal.signal(signal.SIGTERM, handle)
+    signal.signal(signal.SIGINT, handle)
+
+
 def _loop_forever(runtime: Runtime, worker: Worker) -> int:
+    stop = threading.Event()
+    stop_on_signals(stop)
     worker.start()
     try:
-        while worker.running:
-            time.sleep(1.0)
-    except KeyboardInterrupt:
-        log.info("stopping")
+        while worker.running and not stop.wait(1.0):
+            pass
     finally:
         runtime.stop()
+        log.info("worker %s stopped; lease released", worker.name)
     return 0
 
 
@@ -163,11 +206,13 @@ def _serve(runtime: Runtime, worker: Worker, listener: socket.socket) -> int:
     host, port = listener.getsockname()[:2]
     server = uvicorn.Server(server_config(app, host, port, trusted_proxies=settings.trusted_proxy_list))
     log.info("serving webhooks, /healthz, /readyz and /metrics on %s:%s", host, port)
+    stop_on_signals(threading.Event())  # uvicorn's shutdown ends the serving; the signal lands here afterwards
     worker.start()
     try:
         server.run(sockets=[listener])
     finally:
         runtime.stop()
+        log.info("worker %s stopped; lease released", worker.name)
     return 0
 
 

@@ -7,7 +7,9 @@ fails the unique index, after which the chunk is re-read and only what is still 
 Reels are written in chunks of :data:`CHUNK` rows, each chunk one transaction: reels (``queued``,
 attempt 1, a fresh Idempotency-Key), their scenes, attempts and two events per reel
 (``created from batch …`` and ``launched``). Rows are re-rendered and re-checked at launch, so a
-row edited into a problem after the preview is not launched.
+row edited into a problem after the preview is not launched. Batch reels have ``priority='batch'``:
+launches from Compose go before them, and they share the remaining HeyGen slots fairly by owner
+(:mod:`core.jobs.queue`).
 """
 
 from __future__ import annotations
@@ -55,6 +57,7 @@ def _write_chunk(session: Session, batch: Batch, template: Any, chunk: list, act
         "attempt": 1, "idempotency_key": str(uuid.uuid4()), "created_at": now, "updated_at": now, "queued_at": now,
         "estimated_duration_s": estimates[number][0], "estimated_cost_usd": estimates[number][1],
         "batch_id": batch.id, "batch_row": number, "is_template": False, "workspace_id": batch.workspace_id,
+        "priority": "batch",
     } for number, reel in made]
     ids = list(session.scalars(insert(Reel).returning(Reel.id, sort_by_parameter_order=True), reel_values))
     refused = budget.reserve_many(session, batch.workspace_id,

@@ -68,6 +68,15 @@ def release(session_factory: sessionmaker, holder: str) -> None:
         session.commit()
 
 
+def seconds_left(session_factory: sessionmaker, now: datetime) -> float | None:
+    """Seconds until the current holder's lease expires (negative: expired); ``None`` when nobody holds it."""
+    with session_factory() as session:
+        lease = session.get(WorkerLease, LEASE_NAME)
+        if lease is None or lease.holder is None or lease.expires_at is None:
+            return None
+        return (lease.expires_at - now).total_seconds()
+
+
 @dataclass(frozen=True)
 class WorkerStatus:
     """The worker lease as stored in ``worker_leases``.

@@ -59,6 +59,7 @@ from core.heygen.types import Video
 from core.jobs import budget
 from core.models import (
     ACTIVE_STATUSES,
+    QUEUE_PRIORITIES,
     REEL_STATUSES,
     ApprovalRequest,
     Reel,
@@ -291,7 +292,8 @@ def _lost(session: Session, reel_id: int, verb: str) -> LaunchResult:
     return LaunchResult(False, status, f"This reel was already {verb}; it is now {status}.")
 
 
-def launch(session: Session, reel_id: int, *, actor: Actor, index: Any) -> LaunchResult:
+def launch(session: Session, reel_id: int, *, actor: Actor, index: Any,
+           priority: str = "interactive") -> LaunchResult:
     """Launch a draft: validate, estimate, reserve the estimate, then queue it (or ask for approval).
 
     In one transaction: the estimate reserved in the budget ledger (:func:`core.jobs.budget.reserve`,
@@ -308,14 +310,20 @@ def launch(session: Session, reel_id: int, *, actor: Actor, index: Any) -> Launc
 
     Args:
         index: the :class:`core.catalog.index.CatalogIndex` used by :func:`core.reels.validation.validate_reel`.
+        priority: ``interactive`` (a person launched it and waits: sent before any batch reel) or
+            ``batch`` (shares the remaining HeyGen slots fairly by owner; :mod:`core.jobs.queue`).
 
     Raises:
         PermissionDenied: ``actor`` is neither the reel's owner (producer) nor an admin; nothing is written.
         core.access.workspaces.WorkspaceDenied: ``actor`` is not a member of the reel's workspace.
+        ValueError: ``priority`` is not one of :data:`core.models.QUEUE_PRIORITIES`.
     """
     from core.access.workspaces import acting_as, role_at_least
     from core.reels.estimate import estimate_reel
     from core.reels.validation import validate_reel
+
+    if priority not in QUEUE_PRIORITIES:
+        raise ValueError(f"The queue priority must be interactive or batch, not {priority!r}.")
 
     reel = session.get(Reel, reel_id)
     if reel is None:
@@ -335,7 +343,8 @@ def launch(session: Session, reel_id: int, *, actor: Actor, index: Any) -> Launc
         return LaunchResult(False, "draft", f"Fix {count} problem{'s' * (count != 1)} before launching.",
                             problems)
     estimate = estimate_reel(reel, index)
-    extra = {"estimated_duration_s": estimate.duration_s, "estimated_cost_usd": estimate.cost_usd}
+    extra = {"estimated_duration_s": estimate.duration_s, "estimated_cost_usd": estimate.cost_usd,
+             "priority": priority}
     threshold = workspace.approval_threshold_usd
     if threshold is not None and estimate.cost_usd > threshold and not role_at_least(role, "approver"):
         return _request_approval(session, reel, actor, estimate.cost_usd, threshold, extra)

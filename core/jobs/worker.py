@@ -12,7 +12,8 @@ One cycle (:meth:`Worker.run_once`):
 2. **Submit.** Reels left in ``submitting`` (a crash between ``POST /v3/videos`` and
    saving the video_id) are sent again with the SAME Idempotency-Key, so HeyGen
    replays the first response: same video_id, never a second paid video. Then queued
-   reels are claimed oldest first, in one transaction, with ``UPDATE … SET
+   reels are claimed in queue order (:mod:`core.jobs.queue`: interactive launches first,
+   batch rows fairly by owner), in one transaction, with ``UPDATE … SET
    status='submitting' WHERE id IN (…) AND status='queued'`` within
    ``settings.heygen_concurrency`` (submitting + pending + processing) and
    ``settings.per_owner_cap`` (0 = no cap).
@@ -66,6 +67,7 @@ from core.heygen.errors import (
 )
 from core.jobs import lease, lifecycle
 from core.jobs.metrics import Metrics
+from core.jobs.queue import active_batch_by_owner, batch_slots, queue_order
 from core.logs import log_context
 from core.models import ACTIVE_STATUSES, Reel, ReelAttempt, ReelEvent
 
@@ -167,7 +169,14 @@ class Worker:
         self._thread.start()
 
     def stop(self, timeout_s: float = 10.0) -> None:
-        """Stop the loop, wait up to ``timeout_s`` seconds, and give up the lease."""
+        """Stop: finish the current step, wait up to ``timeout_s`` seconds for it, give up the lease.
+
+        The current step is the HeyGen request in flight (one ``POST /v3/videos`` or one status
+        call) and the write of its result; claimed reels not yet sent go back to ``queued`` with
+        their key, and nothing more is sent (:meth:`_hold_lease` is False once stopping). The
+        lease is released at once, so a standby takes over at its next wake-up, not after
+        ``lease_seconds``.
+        """
         self._stop.set()
         if self._thread and self._thread is not threading.current_thread():
             self._thread.join(timeout_s)
@@ -184,13 +193,33 @@ class Worker:
         """True while the loop thread is alive."""
         return bool(self._thread and self._thread.is_alive())
 
+    @property
+    def stopping(self) -> bool:
+        """True once :meth:`stop` was called (the current step finishes, nothing new starts)."""
+        return self._stop.is_set()
+
     def _loop(self) -> None:
         while not self._stop.is_set():
+            acted = False
             try:
-                self.run_once()
+                acted = self.run_once().acted
             except Exception:
                 log.exception("worker cycle failed")
-            self._stop.wait(max(self.settings.poll_interval_s, 0.05))
+            self._stop.wait(self.next_wait_s(acted))
+
+    def next_wait_s(self, acted: bool) -> float:
+        """Seconds until the next cycle: ``poll_interval_s``, or less for a standby whose holder's lease
+        expires sooner (it wakes 50 ms after the expiry, so a crashed holder is replaced within
+        ``lease_seconds`` of its last renewal rather than ``lease_seconds`` + one poll)."""
+        wait = max(self.settings.poll_interval_s, 0.05)
+        if acted:
+            return wait
+        try:
+            left = lease.seconds_left(self.session_factory, datetime.fromtimestamp(self.clock(), UTC))
+        except Exception:  # the database is unreachable: try again after a normal poll
+            log.debug("lease read failed", exc_info=True)
+            return wait
+        return wait if left is None else min(wait, max(left, 0.0) + 0.05)
 
     # ------------------------------------------------------------------ cycle
 
@@ -245,6 +274,8 @@ class Worker:
         (:func:`core.jobs.lease.acquire`)."""
         started = self.clock()
         self._lease_renewed = None
+        if self._stop.is_set():
+            return False
         held = lease.acquire(self.session_factory, self.name, datetime.fromtimestamp(started, UTC),
                              self.settings.lease_seconds)
         if held:
@@ -258,6 +289,8 @@ class Worker:
         last successful :meth:`acquire_lease` (nobody else can take the lease before it expires);
         else :meth:`acquire_lease`.
         """
+        if self._stop.is_set():
+            return False
         renewed = self._lease_renewed
         if renewed is not None and 0 <= self.clock() - renewed < self.settings.lease_seconds / 3:
             return True
@@ -278,6 +311,8 @@ class Worker:
                 select(Reel).where(Reel.status == "submitting").order_by(Reel.queued_at, Reel.id)
             ).all()
             for reel in leftovers:
+                if self._stop.is_set():
+                    return
                 if self._account(reel.workspace_id) in blocked:
                     continue
                 if self._outside_idempotency_window(session, reel):
@@ -290,6 +325,9 @@ class Worker:
                     return
             claimed = self._claim(session, blocked)
             for n, reel in enumerate(claimed):
+                if self._stop.is_set():  # stopping: the rest go back to the queue with their keys
+                    self._unclaim(session, claimed[n:], report)
+                    return
                 if self._account(reel.workspace_id) in blocked:  # its account stopped earlier this cycle
                     self._unclaim(session, [reel], report)
                     continue
@@ -325,12 +363,14 @@ class Worker:
         session.commit()
 
     def _claim(self, session: Session, blocked: set[int | None] = frozenset()) -> list[Reel]:
-        """Claim queued reels (``queued → submitting``), oldest first, within the caps; one commit.
+        """Claim queued reels (``queued → submitting``) in queue order, within the caps; one commit.
 
-        Picks the candidates within each account's concurrency cap (``heygen_concurrency`` for one
-        account) and ``per_owner_cap``, skipping accounts in ``blocked``, then claims them with
-        :func:`core.jobs.lifecycle.claim_queued` (one conditional UPDATE, attempts and events in bulk).
-        Returns the claimed reels, scenes loaded, oldest first.
+        Candidates come per account with room (:meth:`_candidates`, skipping accounts in ``blocked``) in
+        :func:`core.jobs.queue.queue_order` (interactive first, then batch rows fairly by owner), within
+        each account's concurrency cap and ``per_owner_cap``; batch reels get at most
+        :func:`core.jobs.queue.batch_slots` of the slots, so a launch from Compose always finds one. Then
+        claims them with :func:`core.jobs.lifecycle.claim_queued` (one conditional UPDATE, attempts and
+        events in bulk). Returns the claimed reels, scenes loaded, in queue order.
         """
         active_rows = session.execute(
             select(Reel.workspace_id, Reel.owner, func.count()).where(Reel.status.in_(ACTIVE_STATUSES))
@@ -343,7 +383,10 @@ class Worker:
             account = self._account(workspace_id)
             in_flight[account] = in_flight.get(account, 0) + count
         candidates = self._candidates(session, in_flight, blocked)
+        priority = dict(session.execute(select(Reel.id, Reel.priority).where(
+            Reel.id.in_([c[0] for c in candidates]))).all()) if candidates else {}
         cap = self.settings.per_owner_cap
+        batch_room = batch_slots(self.settings.heygen_concurrency) - sum(active_batch_by_owner(session).values())
         chosen: list[int] = []
         for reel_id, owner, workspace_id in candidates:
             account = self._account(workspace_id)
@@ -351,6 +394,10 @@ class Worker:
                 continue
             if cap and active.get(owner, 0) >= cap:
                 continue
+            if priority.get(reel_id) == "batch":
+                if batch_room <= 0:  # the last slot is kept for launches from Compose
+                    continue
+                batch_room -= 1
             chosen.append(reel_id)
             active[owner] = active.get(owner, 0) + 1
             in_flight[account] = in_flight.get(account, 0) + 1
@@ -373,11 +420,11 @@ class Worker:
         def oldest(limit: int, *where: Any) -> list[tuple[int, str, int]]:
             return [tuple(row) for row in session.execute(
                 select(Reel.id, Reel.owner, Reel.workspace_id).where(Reel.status == "queued", *where)
-                .order_by(Reel.queued_at, Reel.id).limit(limit)).all()]
+                .order_by(Reel.priority == "batch", Reel.queued_at, Reel.id).limit(limit)).all()]
 
         if self.accounts is None:
             room = self._cap(None) - in_flight.get(None, 0)
-            return [] if room <= 0 or None in blocked else oldest(max(room * 5, 50))
+            return [] if room <= 0 or None in blocked else self._in_queue_order(session, oldest(max(room * 5, 50)))
         waiting = session.scalars(select(Reel.workspace_id).where(Reel.status == "queued").distinct()).all()
         rows: list[tuple[int, str, int]] = []
         for workspace_id in waiting:
@@ -388,9 +435,14 @@ class Worker:
                 self._fail_keyless(session, workspace_id)
                 continue
             rows += oldest(max(room * 5, 50), Reel.workspace_id == workspace_id)
-        queued_at = dict(session.execute(select(Reel.id, Reel.queued_at).where(
-            Reel.id.in_([r[0] for r in rows]))).all()) if rows else {}
-        return sorted(rows, key=lambda r: (queued_at.get(r[0]) is None, queued_at.get(r[0]) or 0, r[0]))
+        return self._in_queue_order(session, rows)
+
+    def _in_queue_order(self, session: Session, rows: list[tuple[int, str, int]]) -> list[tuple[int, str, int]]:
+        """``rows`` sorted by :func:`core.jobs.queue.queue_order` (interactive first, batch rows fair by owner)."""
+        if not rows:
+            return rows
+        place = {item.id: n for n, item in enumerate(queue_order(session, limit=max(len(rows), 50)))}
+        return sorted(rows, key=lambda r: (place.get(r[0], len(place)), r[0]))
 
     def _fail_keyless(self, session: Session, workspace_id: int) -> None:
         """Fail the queued reels of a workspace that has no HeyGen key (never send them with another key)."""
@@ -530,6 +582,8 @@ class Worker:
             for reel_id, video_id, workspace_id in rows:
                 by_account.setdefault(self._account(workspace_id), {})[video_id] = (reel_id, workspace_id)
             for by_video in by_account.values():
+                if self._stop.is_set():
+                    return
                 if not self._poll_account(session, by_video, report):
                     return
 
@@ -540,6 +594,8 @@ class Worker:
             return True
         ids = list(by_video)
         for start in range(0, len(ids), STATUS_BATCH):
+            if self._stop.is_set():
+                return True
             if not self._hold_lease():  # another worker holds it now
                 report.errors.append("lease lost")
                 return False

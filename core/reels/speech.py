@@ -1,21 +1,26 @@
 """Speech samples: hear a voice say a line before paying for a video (``POST /v3/voices/speech``).
 
 HeyGen bills speech per second of audio and its audio URLs expire, so each distinct request
-(voice, text, speed, locale) is generated once: the audio is downloaded to
-``DATA_DIR/speech/<cache_key>.<ext>`` and recorded as a :class:`~core.models.SpeechSample` row
-that later requests reuse. Only Starfish voices (32-hex ``voice_id``) can be sampled; HeyGen
-rejects the others.
+(voice, text, speed, locale) is generated once for the whole deployment: the audio is downloaded
+and its bytes are stored in the :class:`~core.models.SpeechSample` row that later requests reuse,
+so every app replica can play (and no replica pays again for) a sample made on another. Pages
+play it from a ``data:`` URL (:func:`audio_data_url`), not from a replica's own ``/media`` path.
+Rows made before the bytes were stored point at a file under ``DATA_DIR/speech`` instead.
+Only Starfish voices (32-hex ``voice_id``) can be sampled; HeyGen rejects the others.
 """
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
 import threading
+import uuid
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -27,7 +32,9 @@ from core.models import SpeechSample
 MAX_TEXT_CHARS = 5000
 MIN_SPEED, MAX_SPEED = 0.5, 2.0
 SPEECH_FOLDER = "speech"
-_AUDIO_SUFFIXES = {".mp3", ".wav", ".m4a", ".aac", ".ogg", ".flac"}
+#: Audio file suffix → MIME type of the stored sample.
+CONTENT_TYPES = {".mp3": "audio/mpeg", ".wav": "audio/wav", ".m4a": "audio/mp4", ".aac": "audio/aac",
+                 ".ogg": "audio/ogg", ".flac": "audio/flac"}
 
 #: Why a voice cannot be sampled, in one sentence for the user.
 NOT_STARFISH_REASON = (
@@ -77,7 +84,12 @@ def _validate(voice_id: str, text: str, speed: float) -> str:
 
 
 def _usable(sample: SpeechSample | None) -> SpeechSample | None:
-    return sample if sample is not None and Path(sample.audio_path).is_file() else None
+    """The sample when its audio can be played: bytes in the row, or (older rows) the file exists."""
+    if sample is None:
+        return None
+    if sample.content_type is not None:  # set together with ``audio``
+        return sample
+    return sample if sample.audio_path and Path(sample.audio_path).is_file() else None
 
 
 def find_speech_sample(session: Session, voice_id: str, text: str, *, speed: float = 1.0,
@@ -89,7 +101,39 @@ def find_speech_sample(session: Session, voice_id: str, text: str, *, speed: flo
 
 def _suffix(url: str) -> str:
     suffix = Path(urlsplit(url).path).suffix.lower()
-    return suffix if suffix in _AUDIO_SUFFIXES else ".mp3"
+    return suffix if suffix in CONTENT_TYPES else ".mp3"
+
+
+def sample_audio(session: Session, sample: SpeechSample) -> tuple[bytes, str] | None:
+    """``(audio bytes, MIME type)`` of a stored sample, or ``None`` when an older row's file is gone."""
+    row = session.execute(select(SpeechSample.audio, SpeechSample.content_type)
+                          .where(SpeechSample.cache_key == sample.cache_key)).first()
+    if row is not None and row.audio is not None:
+        return bytes(row.audio), row.content_type or "audio/mpeg"
+    path = Path(sample.audio_path or "")
+    if sample.audio_path and path.is_file():
+        return path.read_bytes(), CONTENT_TYPES.get(path.suffix.lower(), "audio/mpeg")
+    return None
+
+
+def audio_data_url(session: Session, sample: SpeechSample) -> str | None:
+    """The sample as a ``data:<MIME>;base64,…`` URL (any replica can play it), or ``None`` (see
+    :func:`sample_audio`)."""
+    audio = sample_audio(session, sample)
+    if audio is None:
+        return None
+    data, content_type = audio
+    return f"data:{content_type};base64,{base64.b64encode(data).decode('ascii')}"
+
+
+def _fetch_audio(client: Any, url: str, data_dir: Path | str) -> bytes:
+    """Download HeyGen's audio URL through a temporary file in ``data_dir/speech``; returns the bytes."""
+    tmp = Path(data_dir) / SPEECH_FOLDER / f".download-{uuid.uuid4().hex}{_suffix(url)}"
+    try:
+        client.download(url, tmp)
+        return tmp.read_bytes()
+    finally:
+        tmp.unlink(missing_ok=True)
 
 
 def speech_sample(session: Session, client: Any, data_dir: Path | str, voice_id: str, text: str, *,
@@ -97,9 +141,10 @@ def speech_sample(session: Session, client: Any, data_dir: Path | str, voice_id:
     """The sample for (voice, text, speed, locale): from the database when generated before, else made now.
 
     A new sample calls ``POST /v3/voices/speech`` once (billed per second of audio), downloads the audio
-    to ``data_dir/speech/<cache_key>.<ext>`` and stores a :class:`SpeechSample` (``audio_path`` absolute,
-    ``duration_s`` seconds). Concurrent requests for the same sample in one process wait for the first.
-    The caller's transaction commits the row.
+    (through a temporary file in ``data_dir/speech``) and stores a :class:`SpeechSample` with the bytes
+    (``audio``, ``content_type``) and ``duration_s`` in seconds. Concurrent requests for the same sample
+    in one process wait for the first; across replicas the first row stored wins. The caller's
+    transaction commits the row.
 
     Args:
         text: 1–5,000 characters (stripped); speed: 0.5–2.0; locale: BCP-47 tag such as ``en-GB`` or None.
@@ -117,10 +162,10 @@ def speech_sample(session: Session, client: Any, data_dir: Path | str, voice_id:
         if _usable(row):
             return row
         speech = client.generate_speech(text, voice_id, speed=float(speed), locale=locale or None)
-        dest = Path(data_dir) / SPEECH_FOLDER / f"{key}{_suffix(speech.audio_url)}"
-        client.download(speech.audio_url, dest)
+        audio = _fetch_audio(client, speech.audio_url, data_dir)
         values = {"voice_id": voice_id, "text": text, "speed": float(speed), "locale": locale or None,
-                  "audio_path": str(dest.resolve()), "duration_s": float(speech.duration)}
+                  "audio_path": "", "audio": audio, "content_type": CONTENT_TYPES[_suffix(speech.audio_url)],
+                  "duration_s": float(speech.duration)}
         if row is None:
             try:
                 with session.begin_nested():  # another process may store the same sample meanwhile

@@ -36,6 +36,7 @@ EXPECTED = {
                 "sqlite_1k_s1_voices_search", "sqlite_1k_s1_compose_estimate", "sqlite_1k_s1_switch_voices_compose",
                 "sqlite_1k_s1_switch_compose_status", "sqlite_1k_s1_switch_status_voices", "sqlite_1k_s1_status_tick",
                 "sqlite_1k_s1_status_db_to_cell", "sqlite_1k_s1_app_usage", "sqlite_1k_s1_floor_usage", "RESULT"],
+    "takeover": ["lease_seconds", "poll_interval_seconds", "sigterm_takeover", "sigkill_takeover", "RESULT"],
 }
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 from pathlib import Path
 
 import pytest
@@ -26,7 +27,9 @@ from core.models import SpeechSample, VoiceAnnotation
 from core.reels.speech import (
     NOT_STARFISH_REASON,
     SpeechUnavailable,
+    audio_data_url,
     find_speech_sample,
+    sample_audio,
     speech_cache_key,
     speech_sample,
 )
@@ -139,7 +142,7 @@ class FakeSpeechClient:
         return Path(dest_path)
 
 
-def test_speech_sample_calls_heygen_once_per_request_and_reuses_the_file(session_factory, tmp_path):
+def test_speech_sample_calls_heygen_once_per_request_and_reuses_the_stored_audio(session_factory, tmp_path):
     client = FakeSpeechClient()
     with session_scope(session_factory) as session:
         first = speech_sample(session, client, tmp_path, STARFISH, " Hello there ", speed=1.0, locale="en-GB", actor=ANA)
@@ -148,9 +151,11 @@ def test_speech_sample_calls_heygen_once_per_request_and_reuses_the_file(session
     assert len(client.calls) == 1 and client.downloads == 1
     assert client.calls[0] == {"text": "Hello there", "voice_id": STARFISH, "speed": 1.0, "locale": "en-GB"}
     assert again.cache_key == first.cache_key == speech_cache_key(STARFISH, "Hello there", 1.0, "en-GB")
-    path = Path(again.audio_path)
-    assert path.parent == (tmp_path / "speech").resolve() and path.suffix == ".wav" and path.is_file()
-    assert again.duration_s == 2.5
+    assert again.duration_s == 2.5 and again.content_type == "audio/wav"
+    assert list((tmp_path / "speech").iterdir()) == []  # the download went into the row, no file is left
+    with session_factory() as session:
+        assert sample_audio(session, again) == (b"RIFF....WAVE", "audio/wav")
+        assert audio_data_url(session, again) == "data:audio/wav;base64," + base64.b64encode(b"RIFF....WAVE").decode()
     with session_factory() as session:
         assert find_speech_sample(session, STARFISH, "Hello there", locale="en-GB").cache_key == first.cache_key
         assert find_speech_sample(session, STARFISH, "Hello there") is None  # other locale: not generated
@@ -167,18 +172,35 @@ def test_speech_sample_differs_by_speed_and_locale(session_factory, tmp_path):
         assert session.scalar(select(func.count()).select_from(SpeechSample)) == 3
 
 
-def test_missing_audio_file_is_generated_again(session_factory, tmp_path):
+def test_a_sample_made_by_one_replica_is_reused_by_another_with_its_own_data_folder(session_factory, tmp_path):
     client = FakeSpeechClient()
     with session_scope(session_factory) as session:
-        sample = speech_sample(session, client, tmp_path, STARFISH, "Hi", actor=ANA)
-    Path(sample.audio_path).unlink()
+        speech_sample(session, client, tmp_path / "replica-a", STARFISH, "Hi", actor=ANA)
+    with session_scope(session_factory) as session:
+        again = speech_sample(session, client, tmp_path / "replica-b", STARFISH, "Hi", actor=ANA)
+        assert sample_audio(session, again) == (b"RIFF....WAVE", "audio/wav")
+    assert len(client.calls) == 1  # billed once for the deployment
+
+
+def test_an_older_sample_whose_file_is_gone_is_generated_again(session_factory, tmp_path):
+    client = FakeSpeechClient()
+    audio = tmp_path / "old.wav"
+    audio.write_bytes(b"RIFF")
+    with session_scope(session_factory) as session:  # a row from before samples were kept in the database
+        session.add(SpeechSample(cache_key=speech_cache_key(STARFISH, "Hi", 1.0, None), voice_id=STARFISH, text="Hi",
+                                 speed=1.0, locale=None, audio_path=str(audio), duration_s=1.0))
+    with session_factory() as session:
+        old = find_speech_sample(session, STARFISH, "Hi")
+        assert sample_audio(session, old) == (b"RIFF", "audio/wav")
+    audio.unlink()
     with session_factory() as session:
         assert find_speech_sample(session, STARFISH, "Hi") is None
     with session_scope(session_factory) as session:
         speech_sample(session, client, tmp_path, STARFISH, "Hi", actor=ANA)
-    assert len(client.calls) == 2
+    assert len(client.calls) == 1
     with session_factory() as session:
         assert session.scalar(select(func.count()).select_from(SpeechSample)) == 1
+        assert find_speech_sample(session, STARFISH, "Hi").content_type == "audio/wav"
 
 
 @pytest.mark.parametrize(

@@ -104,3 +104,19 @@ def test_upgrading_an_existing_database_keeps_every_child_row(engine):
         assert counts == [1, 1, 1]
         if connection.dialect.name == "sqlite":
             assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1  # back on afterwards
+
+
+def test_alembic_upgrade_head_works_from_another_folder(tmp_path):
+    """``alembic -c /path/to/alembic.ini upgrade head`` outside the project root (systemd units, containers)."""
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    env = {"PATH": os.environ.get("PATH", ""), "DATABASE_URL": f"sqlite:///{tmp_path / 'reels.db'}",
+           "DATA_DIR": str(tmp_path / "data")}
+    result = subprocess.run([sys.executable, "-m", "alembic", "-c", str(PROJECT_ROOT / "alembic.ini"), "upgrade",
+                             "head"], cwd=elsewhere, env=env, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    engine = db.make_engine(f"sqlite:///{tmp_path / 'reels.db'}")
+    try:
+        assert db.is_current(engine)
+    finally:
+        engine.dispose()

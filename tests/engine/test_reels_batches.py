@@ -116,6 +116,7 @@ def test_launch_makes_one_queued_reel_per_valid_row_and_a_second_launch_makes_no
         reels = session.scalars(select(Reel).where(Reel.batch_id == batch_id).order_by(Reel.batch_row)).all()
         assert [r.batch_row for r in reels] == [1, 3, 4, 5]
         assert {r.status for r in reels} == {"queued"} and all(r.idempotency_key for r in reels)
+        assert {r.priority for r in reels} == {"batch"}  # sent after interactive launches, fairly by owner
         assert len({r.idempotency_key for r in reels}) == 4
         assert reels[0].title == "Welcome person 1" and reels[0].scenes[0].voice_id == VOICE_ID
         links = dict(session.execute(select(BatchRow.number, BatchRow.reel_id)

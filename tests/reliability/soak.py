@@ -254,7 +254,7 @@ class WorkerProcess:
     """``python -m core.jobs`` in a subprocess, its output in a log file."""
 
     def __init__(self, number: int, sandbox_url: str, db_url: str, folder: Path, *, poll_s: float,
-                 lease_s: float) -> None:
+                 lease_s: float, api_key: str = SANDBOX_API_KEY, args: tuple[str, ...] = ()) -> None:
         self.log_path = folder / f"worker-{number}.log"
         env = {k: v for k, v in os.environ.items() if k not in ("HEYGEN_API_KEY", "HTTP_CACHE_URL")}
         env.update({
@@ -264,7 +264,7 @@ class WorkerProcess:
         })
         self._log = self.log_path.open("wb")
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "core.jobs", "--base-url", sandbox_url, "--api-key", SANDBOX_API_KEY],
+            [sys.executable, "-m", "core.jobs", "--base-url", sandbox_url, "--api-key", api_key, *args],
             cwd=PROJECT_ROOT, env=env, stdout=self._log, stderr=subprocess.STDOUT,
         )
 
@@ -279,10 +279,10 @@ class WorkerProcess:
         self.proc.wait(30)
         self._log.close()
 
-    def stop(self) -> None:
-        """SIGINT (a clean stop), then SIGKILL after 10 s."""
+    def stop(self, sig: int = signal.SIGINT) -> None:
+        """``sig`` (SIGINT or SIGTERM: a clean stop), then SIGKILL after 10 s."""
         if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGINT)
+            self.proc.send_signal(sig)
             try:
                 self.proc.wait(10)
             except subprocess.TimeoutExpired:
