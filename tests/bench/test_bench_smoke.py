@@ -53,7 +53,7 @@ def runs(tmp_path_factory) -> dict[str, tuple[int, str, str]]:
                              stdout=open(out / "out.txt", "w"), stderr=open(out / "err.txt", "w")),  # noqa: SIM115
             out,
         )
-    deadline = time.monotonic() + 240
+    deadline = time.monotonic() + 480
     results = {}
     for name, (proc, out) in procs.items():
         try:
