@@ -141,7 +141,7 @@ def _sidebar(settings: Settings, runtime: Runtime, access: Access, actor: Actor)
                        "launches spend at HeyGen's prices.")
         else:
             st.badge("LIVE", icon=":material/bolt:", color="green",
-                     help=f"This workspace is connected to {_host(runtime.base_url)} with its own API key.")
+                     help=f"Connected to {_host(runtime.base_url)} with this workspace's API key.")
             st.caption("Connected to HeyGen: every launch spends real credit.")
         if runtime.client.cache_warning:
             st.warning(runtime.client.cache_warning, icon=":material/warning:")

@@ -36,5 +36,5 @@ def test_the_live_badge_names_the_configured_base_url(live_against_sandbox):
     assert not at.exception, at.exception
     host = live_against_sandbox.removeprefix("http://")
     helps = [getattr(el, "help", None) or getattr(getattr(el, "proto", None), "help", "") for el in at.sidebar]
-    assert f"Connected to {host} with your API key." in helps, helps
+    assert f"Connected to {host} with this workspace's API key." in helps, helps
     assert not any("api.heygen.com" in (h or "") for h in helps)
