@@ -103,7 +103,7 @@ def make_lane(mode: str, tmp: Path, url: str, settings, count: int) -> Lane:
     factory = make_session_factory(engine)
     client = HeyGenClient("sandbox-local-key", base_url=url, cache_location=f"{tmp}/http.sqlite")
     worker = Worker(factory, client, settings, name=f"bench-{mode}")
-    worker._index_for_body()  # warm: the worker's catalog index, as in a running app
+    worker._index_for_body(None)  # warm: the worker's catalog index, as in a running app
     lane = Lane(mode, factory, worker, HttpTimer(client), make_drafts(factory, count))
     assert worker.acquire_lease()
     return lane

