@@ -111,7 +111,7 @@ def test_voices_at_390_px_show_the_table_on_the_first_screen(narrow: Page, app_s
     grid = narrow.get_by_test_id("stDataFrame")
     expect(grid).to_be_in_viewport()
     box = grid.bounding_box()
-    assert box["y"] < NARROW["height"] * 0.6, box  # the table starts in the first screen
+    assert box["y"] + 200 < NARROW["height"], box  # the table starts in the first screen, 5+ rows visible
     narrow.locator(".st-key-v_filters summary").click()  # the filters are one tap away
     expect(narrow.locator(".st-key-v_lang")).to_be_visible()
     narrow.locator(".st-key-v_filters summary").click()

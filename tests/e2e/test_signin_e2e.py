@@ -150,7 +150,7 @@ def test_a_producer_cannot_touch_someone_elses_draft(people, app_server, db):
     expect(ben.get_by_text("Only Ana (owner) or an admin can edit this reel.", exact=False)).to_be_visible()
     wait_for_app_run(ben)
     snap(ben, "signin-ben-sees-anas-draft")
-    for key in (f"c_launch_{reel_id}", f"c_del_{reel_id}", f"c_dup_{reel_id}", f"c_save_{reel_id}"):
+    for key in (f"c_launch_{reel_id}", f"c_del_{reel_id}", f"c_dup_{reel_id}"):  # no Save button: saving is automatic
         expect(key_button(ben, key)).to_be_disabled()
     expect(ben.locator(f".st-key-c_r{reel_id}_title input")).to_be_disabled()
     expect(ben.get_by_test_id("stSidebar").get_by_text("Ben", exact=True)).to_be_visible()
